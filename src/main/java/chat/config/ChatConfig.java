@@ -1,0 +1,148 @@
+package chat.config;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Every setting of the chat server, read once at start-up.
+ *
+ * <p>A setting named {@code chat.maxFrameBytes} is looked up, first match wins, as a context
+ * parameter of the webapp ({@code <Parameter>} in the context descriptor), as a JVM system property
+ * of the same name, and as the environment variable {@code CHAT_MAX_FRAME_BYTES}.
+ */
+public final class ChatConfig {
+
+    public enum Durability { FULL, NORMAL }
+
+    private final Path databasePath;
+    private final Durability durability;
+    private final int readerPoolSize;
+    private final int busyTimeoutMillis;
+    private final int maxFrameBytes;
+    private final int maxTextLength;
+    private final int replayPageSize;
+    private final int writeQueueCapacity;
+    private final int writeBatchMax;
+    private final int outboxMaxFrames;
+    private final long outboxMaxChars;
+
+    private ChatConfig(Reader reader) {
+        this.databasePath = reader.path("chat.db.path", defaultDatabasePath());
+        this.durability = reader.durability("chat.db.synchronous", Durability.FULL);
+        this.readerPoolSize = reader.integer("chat.db.poolSize", 4, 1, 64);
+        this.busyTimeoutMillis = reader.integer("chat.db.busyTimeoutMs", 5_000, 0, 600_000);
+        this.maxFrameBytes = reader.integer("chat.maxFrameBytes", 65_536, 1_024, 16 << 20);
+        this.maxTextLength = reader.integer("chat.maxTextLength", 10_000, 1, 1 << 20);
+        this.replayPageSize = reader.integer("chat.replayPageSize", 500, 1, 100_000);
+        this.writeQueueCapacity = reader.integer("chat.writeQueueCapacity", 16_384, 1, 1 << 24);
+        this.writeBatchMax = reader.integer("chat.writeBatchMax", 1_024, 1, 1 << 16);
+        this.outboxMaxFrames = reader.integer("chat.outboxMaxFrames", 10_000, 16, 1 << 24);
+        this.outboxMaxChars = reader.integer("chat.outboxMaxChars", 8 << 20, 64 << 10, Integer.MAX_VALUE);
+    }
+
+    /** Context parameters first, then system properties, then the environment. */
+    public static ChatConfig load(Function<String, String> contextParameters) {
+        return new ChatConfig(new Reader(name -> {
+            String value = contextParameters.apply(name);
+            if (value == null) {
+                value = System.getProperty(name);
+            }
+            if (value == null) {
+                value = System.getenv(environmentName(name));
+            }
+            return value;
+        }));
+    }
+
+    /** Only the given values, defaults for the rest. */
+    public static ChatConfig of(Map<String, String> values) {
+        return new ChatConfig(new Reader(values::get));
+    }
+
+    /** {@code chat.db.poolSize} becomes {@code CHAT_DB_POOL_SIZE}. */
+    public static String environmentName(String setting) {
+        StringBuilder name = new StringBuilder(setting.length() + 8);
+        for (int i = 0; i < setting.length(); i++) {
+            char c = setting.charAt(i);
+            if (c == '.') {
+                name.append('_');
+            } else if (Character.isUpperCase(c)) {
+                name.append('_').append(c);
+            } else {
+                name.append(Character.toUpperCase(c));
+            }
+        }
+        return name.toString();
+    }
+
+    private static Path defaultDatabasePath() {
+        String catalinaBase = System.getProperty("catalina.base");
+        Path base = catalinaBase != null ? Path.of(catalinaBase) : Path.of(System.getProperty("user.dir"));
+        return base.resolve("data").resolve("chat.db");
+    }
+
+    public Path databasePath() { return databasePath; }
+    public Durability durability() { return durability; }
+    public int readerPoolSize() { return readerPoolSize; }
+    public int busyTimeoutMillis() { return busyTimeoutMillis; }
+    public int maxFrameBytes() { return maxFrameBytes; }
+    public int maxTextLength() { return maxTextLength; }
+    public int replayPageSize() { return replayPageSize; }
+    public int writeQueueCapacity() { return writeQueueCapacity; }
+    public int writeBatchMax() { return writeBatchMax; }
+    public int outboxMaxFrames() { return outboxMaxFrames; }
+    public long outboxMaxChars() { return outboxMaxChars; }
+
+    private static final class Reader {
+        private final Function<String, String> source;
+
+        Reader(Function<String, String> source) {
+            this.source = source;
+        }
+
+        private String raw(String name) {
+            String value = source.apply(name);
+            return value == null || value.isBlank() ? null : value.trim();
+        }
+
+        Path path(String name, Path fallback) {
+            String value = raw(name);
+            return value == null ? fallback : Path.of(value).toAbsolutePath();
+        }
+
+        int integer(String name, int fallback, int min, int max) {
+            String value = raw(name);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                int parsed = Integer.parseInt(value);
+                if (parsed >= min && parsed <= max) {
+                    return parsed;
+                }
+            } catch (NumberFormatException notAnInteger) {
+                // reported below with the accepted range
+            }
+            throw invalid(name, value, "an integer from " + min + " to " + max);
+        }
+
+        Durability durability(String name, Durability fallback) {
+            String value = raw(name);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return Durability.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException unknown) {
+                throw invalid(name, value, "FULL or NORMAL");
+            }
+        }
+
+        private static IllegalArgumentException invalid(String name, String value, String expected) {
+            return new IllegalArgumentException("Setting " + name + " (environment " + environmentName(name)
+                    + ") must be " + expected + ", but is '" + value + "'");
+        }
+    }
+}

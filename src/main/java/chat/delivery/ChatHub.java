@@ -1,0 +1,105 @@
+package chat.delivery;
+
+import chat.config.ChatConfig;
+import chat.protocol.ClientFrame;
+import chat.protocol.FrameCodec;
+import chat.store.Draft;
+import chat.store.MessageStore;
+import chat.store.StoreException;
+
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The chat without its transport: clients connect with a {@link FrameSink}, send text frames, and receive
+ * replay, live messages, acks and errors. The WebSocket endpoint is a thin adapter over this class.
+ */
+public final class ChatHub implements AutoCloseable {
+
+    private static final int WORKER_THREADS = 2;
+
+    private final ChatConfig config;
+    private final MessageStore store;
+    private final FrameCodec codec;
+    private final Broadcaster broadcaster = new Broadcaster();
+    private final MessageWriter writer;
+    private final ExecutorService workers;
+
+    public ChatHub(ChatConfig config, MessageStore store) {
+        this.config = config;
+        this.store = store;
+        this.codec = new FrameCodec(config.maxTextLength());
+        this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
+        this.writer = new MessageWriter(store, broadcaster, config.writeQueueCapacity(), config.writeBatchMax());
+    }
+
+    /**
+     * Registers a client for live messages and starts replaying every stored message above {@code serverOffset};
+     * {@code synced} follows the replay.
+     */
+    public Subscription connect(FrameSink sink, long serverOffset) {
+        Outbox outbox = new Outbox(sink, workers, config.outboxMaxFrames(), config.outboxMaxChars());
+        Subscription subscription = new Subscription(outbox, store, workers, serverOffset,
+                config.replayPageSize(), config.outboxMaxFrames());
+        broadcaster.add(subscription);
+        subscription.startReplay();
+        return subscription;
+    }
+
+    /** A text frame from the client: stored and broadcast, or answered with an error frame. */
+    public void receive(Subscription from, String frame) {
+        ClientFrame parsed = codec.parse(frame);
+        if (parsed instanceof ClientFrame.ChatMessage message) {
+            writer.submit(new Draft(message.text(), message.clientOffset()), from.outbox());
+        } else if (parsed instanceof ClientFrame.Rejected rejected) {
+            from.outbox().offer(FrameCodec.error(rejected.code(), rejected.message(), null));
+        }
+    }
+
+    public void disconnect(Subscription subscription) {
+        broadcaster.remove(subscription);
+        subscription.outbox().close();
+    }
+
+    public int connections() {
+        return broadcaster.size();
+    }
+
+    /** @throws StoreException if the store cannot be read */
+    public long latestOffset() throws StoreException {
+        return store.latestOffset();
+    }
+
+    /** Commits what is queued, stops the threads and closes the store. */
+    @Override
+    public void close() {
+        try {
+            writer.close();
+        } finally {
+            workers.shutdown();
+            try {
+                if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
+                    workers.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                workers.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
+            store.close();
+        }
+    }
+
+    private static ThreadFactory namedDaemons(String prefix) {
+        AtomicInteger count = new AtomicInteger();
+        return runnable -> {
+            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+}

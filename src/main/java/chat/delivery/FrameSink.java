@@ -1,0 +1,20 @@
+package chat.delivery;
+
+/** The transport under one client connection: a WebSocket session in the server, a recorder in tests. */
+public interface FrameSink {
+
+    /**
+     * Starts sending one text frame without blocking. The caller never has two sends outstanding; {@code done}
+     * is called exactly once, possibly before this method returns, possibly on another thread.
+     */
+    void send(String frame, SendCallback done);
+
+    /** Closes the connection with a WebSocket close code and a short reason; may block, so never call it inline. */
+    void close(int closeCode, String reason);
+
+    @FunctionalInterface
+    interface SendCallback {
+        /** @param failure null when the frame was written */
+        void sent(Throwable failure);
+    }
+}

@@ -1,0 +1,147 @@
+package chat.delivery;
+
+import chat.protocol.ErrorCode;
+import chat.protocol.FrameCodec;
+import chat.store.Appended;
+import chat.store.Draft;
+import chat.store.MessageStore;
+import chat.store.StoreException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The one thread that writes. It takes whatever messages are waiting, commits them in one transaction (group
+ * commit), then publishes the new ones in offset order and acknowledges each to its sender. Nothing is published
+ * or acknowledged before its transaction committed; a failed transaction answers every sender in it with
+ * {@code store-unavailable}.
+ */
+public final class MessageWriter implements AutoCloseable {
+
+    private static final Logger LOG = Logger.getLogger(MessageWriter.class.getName());
+    private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
+
+    private final MessageStore store;
+    private final Broadcaster broadcaster;
+    private final BlockingQueue<Submission> queue;
+    private final int batchMax;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    public MessageWriter(MessageStore store, Broadcaster broadcaster, int queueCapacity, int batchMax) {
+        this.store = store;
+        this.broadcaster = broadcaster;
+        this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.batchMax = batchMax;
+        this.thread = new Thread(this::run, "chat-writer");
+        this.thread.setDaemon(true);
+        this.thread.start();
+    }
+
+    /**
+     * Queues a message for the next commit. On refusal the sender has been told why already.
+     *
+     * @return false if the writer is stopping or its queue is full
+     */
+    public boolean submit(Draft draft, Outbox sender) {
+        if (!running) {
+            sender.offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE,
+                    "The server is shutting down; send again after reconnecting", draft.clientOffset()));
+            return false;
+        }
+        Submission submission = new Submission(draft, sender);
+        if (!queue.offer(submission)) {
+            sender.offer(FrameCodec.error(ErrorCode.OVERLOADED,
+                    "Too many messages waiting to be stored; send again shortly", draft.clientOffset()));
+            return false;
+        }
+        if (!thread.isAlive() && queue.remove(submission)) {
+            reject(List.of(submission), "The server is shutting down; send again after reconnecting");
+            return false;
+        }
+        return true;
+    }
+
+    private void run() {
+        List<Submission> batch = new ArrayList<>(batchMax);
+        List<Draft> drafts = new ArrayList<>(batchMax);
+        while (running || !queue.isEmpty()) {
+            try {
+                Submission first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                batch.add(first);
+                queue.drainTo(batch, batchMax - 1);
+                for (Submission submission : batch) {
+                    drafts.add(submission.draft());
+                }
+                commit(batch, drafts);
+            } catch (InterruptedException e) {
+                running = false;
+            } catch (RuntimeException e) {
+                LOG.log(Level.SEVERE, "The writer failed on a batch of " + batch.size() + " message(s)", e);
+                reject(batch, "The server failed to store the message: " + e);
+            } finally {
+                batch.clear();
+                drafts.clear();
+            }
+        }
+    }
+
+    private void commit(List<Submission> batch, List<Draft> drafts) {
+        List<Appended> results;
+        try {
+            results = store.append(drafts);
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, e.getMessage(), e);
+            reject(batch, "The message was not stored: " + e.getMessage() + "; send it again");
+            return;
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            Appended appended = results.get(i);
+            if (appended.inserted()) {
+                broadcaster.publish(appended.offset(), FrameCodec.chatMessage(appended.offset(), drafts.get(i).text()));
+            }
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            String clientOffset = drafts.get(i).clientOffset();
+            if (clientOffset != null) {
+                batch.get(i).sender().offer(FrameCodec.ack(clientOffset, results.get(i).offset()));
+            }
+        }
+    }
+
+    private static void reject(List<Submission> batch, String message) {
+        for (Submission submission : batch) {
+            submission.sender().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE, message,
+                    submission.draft().clientOffset()));
+        }
+    }
+
+    /** Commits everything queued so far, then stops. */
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(SHUTDOWN_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (thread.isAlive()) {
+            thread.interrupt();
+            throw new IllegalStateException("The writer did not finish its queue within " + SHUTDOWN_WAIT_MILLIS + " ms");
+        }
+        List<Submission> late = new ArrayList<>();
+        queue.drainTo(late);
+        reject(late, "The server is shutting down; send again after reconnecting");
+    }
+
+    private record Submission(Draft draft, Outbox sender) {
+    }
+}

@@ -1,0 +1,169 @@
+package chat.delivery;
+
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * The frames waiting to go to one client, sent one at a time in the order they were queued.
+ *
+ * <p>Any thread may queue; nobody blocks. Whoever finds no send outstanding starts the next one, and each
+ * completion starts the one after it. A queue over its cap closes the connection (1008): the client lost
+ * nothing, it reconnects with its last offset and is replayed from the store.
+ */
+public final class Outbox implements FrameSink.SendCallback {
+
+    public static final int CLOSE_POLICY_VIOLATION = 1008;
+    public static final int CLOSE_UNEXPECTED_CONDITION = 1011;
+
+    private static final int IDLE = 0;
+    private static final int IN_CALL = 1;
+    private static final int COMPLETED_IN_CALL = 2;
+    private static final int COMPLETES_LATER = 3;
+
+    private final FrameSink sink;
+    private final Executor closer;
+    private final int maxFrames;
+    private final long maxChars;
+    private final Queue<String> frames = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queuedFrames = new AtomicInteger();
+    private final AtomicLong queuedChars = new AtomicLong();
+    private final AtomicBoolean sending = new AtomicBoolean();
+    private final AtomicInteger sendState = new AtomicInteger(IDLE);
+    private final AtomicReference<Runnable> whenDrained = new AtomicReference<>();
+    private volatile boolean closed;
+
+    /**
+     * @param closer runs the blocking close of an overflowing or failed connection
+     */
+    public Outbox(FrameSink sink, Executor closer, int maxFrames, long maxChars) {
+        this.sink = sink;
+        this.closer = closer;
+        this.maxFrames = maxFrames;
+        this.maxChars = maxChars;
+    }
+
+    /** Queues and starts sending. @return false if the outbox is closed, or closed now because it is full */
+    public boolean offer(String frame) {
+        boolean queued = enqueue(frame, true);
+        flush();
+        return queued;
+    }
+
+    /**
+     * Queues without starting a send; call {@link #flush()} afterwards, outside any lock.
+     *
+     * @param capped false for frames whose amount the caller bounds itself (a replay page), true otherwise
+     */
+    boolean enqueue(String frame, boolean capped) {
+        if (closed) {
+            return false;
+        }
+        int framesNow = queuedFrames.incrementAndGet();
+        long charsNow = queuedChars.addAndGet(frame.length());
+        if (capped && (framesNow > maxFrames || charsNow > maxChars)) {
+            closeConnection(CLOSE_POLICY_VIOLATION, "Too slow: outbound queue full; reconnect with your last offset");
+            return false;
+        }
+        frames.add(frame);
+        return true;
+    }
+
+    /** Starts sending queued frames unless a send is outstanding already. */
+    void flush() {
+        while (!frames.isEmpty() && sending.compareAndSet(false, true)) {
+            if (pump()) {
+                return;
+            }
+        }
+    }
+
+    /**
+     * Runs {@code action} once, as soon as nothing is queued or being sent. Runs it on the calling thread if that
+     * is so now, otherwise on the thread that completes the last send. One action at a time.
+     */
+    void whenDrained(Runnable action) {
+        whenDrained.set(action);
+        if (frames.isEmpty() && !sending.get()) {
+            runWhenDrained();
+        }
+    }
+
+    /** Stops sending and drops what is queued, without closing the connection (it is closing already). */
+    public void close() {
+        closed = true;
+        frames.clear();
+        whenDrained.set(null);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Frames queued and not yet handed to the transport. */
+    public int queuedFrames() {
+        return queuedFrames.get();
+    }
+
+    /**
+     * Sends while owning the {@code sending} flag.
+     *
+     * @return true if a send is outstanding and its completion carries on; false if the flag was released
+     */
+    private boolean pump() {
+        while (true) {
+            String frame = closed ? null : frames.poll();
+            if (frame == null) {
+                sending.set(false);
+                if (closed) {
+                    frames.clear();
+                } else {
+                    runWhenDrained();
+                }
+                return false;
+            }
+            queuedFrames.decrementAndGet();
+            queuedChars.addAndGet(-frame.length());
+            sendState.set(IN_CALL);
+            sink.send(frame, this);
+            if (sendState.compareAndSet(IN_CALL, COMPLETES_LATER)) {
+                return true;
+            }
+            // It completed inside send(): carry on here rather than recursing from the callback.
+        }
+    }
+
+    @Override
+    public void sent(Throwable failure) {
+        if (failure != null) {
+            closeConnection(CLOSE_UNEXPECTED_CONDITION, "Send failed: " + failure.getClass().getSimpleName());
+        }
+        if (sendState.compareAndSet(IN_CALL, COMPLETED_IN_CALL)) {
+            return;
+        }
+        sendState.set(IDLE);
+        if (!pump()) {
+            flush();
+        }
+    }
+
+    private void runWhenDrained() {
+        Runnable action = whenDrained.getAndSet(null);
+        if (action != null) {
+            action.run();
+        }
+    }
+
+    /** Stops sending and closes the connection from another thread; the client is expected to reconnect. */
+    public void closeConnection(int closeCode, String reason) {
+        if (closed) {
+            return;
+        }
+        close();
+        closer.execute(() -> sink.close(closeCode, reason));
+    }
+}

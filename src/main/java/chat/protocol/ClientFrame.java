@@ -1,0 +1,13 @@
+package chat.protocol;
+
+/** What a client's text frame turned out to be. */
+public sealed interface ClientFrame {
+
+    /** {@code {"type":"chat message","text":...,"clientOffset":...}}; clientOffset may be null. */
+    record ChatMessage(String text, String clientOffset) implements ClientFrame {
+    }
+
+    /** A frame that breaks the protocol; the client is told why and the connection stays open. */
+    record Rejected(ErrorCode code, String message) implements ClientFrame {
+    }
+}

@@ -1,0 +1,22 @@
+package chat.protocol;
+
+/** The {@code code} of an error frame. */
+public enum ErrorCode {
+    BAD_JSON("bad-json"),
+    BAD_TYPE("bad-type"),
+    BAD_TEXT("bad-text"),
+    BAD_CLIENT_OFFSET("bad-client-offset"),
+    BAD_OFFSET("bad-offset"),
+    STORE_UNAVAILABLE("store-unavailable"),
+    OVERLOADED("overloaded");
+
+    private final String wireName;
+
+    ErrorCode(String wireName) {
+        this.wireName = wireName;
+    }
+
+    public String wireName() {
+        return wireName;
+    }
+}

@@ -1,0 +1,187 @@
+package chat.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadFeature;
+
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+
+/** Parses client frames and writes server frames: the whole wire format in one place. */
+public final class FrameCodec {
+
+    public static final String TYPE_CHAT_MESSAGE = "chat message";
+    public static final int MAX_CLIENT_OFFSET_LENGTH = 128;
+
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .build();
+
+    private final int maxTextLength;
+
+    public FrameCodec(int maxTextLength) {
+        if (maxTextLength < 1) {
+            throw new IllegalArgumentException("maxTextLength must be at least 1, got " + maxTextLength);
+        }
+        this.maxTextLength = maxTextLength;
+    }
+
+    public ClientFrame parse(String frame) {
+        String type = null;
+        String text = null;
+        String clientOffset = null;
+        boolean typeIsString = true;
+        boolean textIsString = true;
+        boolean clientOffsetIsString = true;
+        try (JsonParser parser = JSON.createParser(frame)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "A frame must be one JSON object.");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                switch (field) {
+                    case "type" -> {
+                        typeIsString = value == JsonToken.VALUE_STRING;
+                        type = typeIsString ? parser.getText() : null;
+                    }
+                    case "text" -> {
+                        textIsString = value == JsonToken.VALUE_STRING;
+                        text = textIsString ? parser.getText() : null;
+                    }
+                    case "clientOffset" -> {
+                        clientOffsetIsString = value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NULL;
+                        clientOffset = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                    }
+                    default -> parser.skipChildren();
+                }
+            }
+            if (parser.nextToken() != null) {
+                return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "A frame must hold exactly one JSON object.");
+            }
+        } catch (JsonProcessingException malformed) {
+            return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "Not valid JSON: " + malformed.getOriginalMessage());
+        } catch (IOException impossible) {
+            throw new UncheckedIOException(impossible);
+        }
+
+        if (!typeIsString || !TYPE_CHAT_MESSAGE.equals(type)) {
+            return new ClientFrame.Rejected(ErrorCode.BAD_TYPE,
+                    "\"type\" must be \"" + TYPE_CHAT_MESSAGE + "\".");
+        }
+        if (!textIsString || text == null) {
+            return new ClientFrame.Rejected(ErrorCode.BAD_TEXT, "\"text\" must be a string.");
+        }
+        int textLength = codePointsIfWellFormed(text);
+        if (textLength < 1 || textLength > maxTextLength) {
+            return new ClientFrame.Rejected(ErrorCode.BAD_TEXT, textLength < 0
+                    ? "\"text\" holds an unpaired UTF-16 surrogate."
+                    : "\"text\" must be 1 to " + maxTextLength + " characters long, but has " + textLength + ".");
+        }
+        if (!clientOffsetIsString) {
+            return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET, "\"clientOffset\" must be a string.");
+        }
+        if (clientOffset != null) {
+            int length = codePointsIfWellFormed(clientOffset);
+            if (length < 1 || length > MAX_CLIENT_OFFSET_LENGTH) {
+                return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET,
+                        "\"clientOffset\" must be 1 to " + MAX_CLIENT_OFFSET_LENGTH + " well-formed characters long.");
+            }
+        }
+        return new ClientFrame.ChatMessage(text, clientOffset);
+    }
+
+    /**
+     * The {@code serverOffset} of a handshake: absent means 0; otherwise a non-negative decimal that fits a long.
+     *
+     * @return the offset, or -1 when the value is not acceptable
+     */
+    public static long parseServerOffset(String value) {
+        if (value == null) {
+            return 0;
+        }
+        if (value.isEmpty() || value.length() > 19) {
+            return -1;
+        }
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (c < '0' || c > '9') {
+                return -1;
+            }
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException tooLarge) {
+            return -1;
+        }
+    }
+
+    public static String chatMessage(long offset, String text) {
+        return render(text.length() + 48, json -> {
+            json.writeStringField("type", TYPE_CHAT_MESSAGE);
+            json.writeStringField("text", text);
+            json.writeNumberField("offset", offset);
+        });
+    }
+
+    public static String ack(String clientOffset, long offset) {
+        return render(clientOffset.length() + 48, json -> {
+            json.writeStringField("type", "ack");
+            json.writeStringField("clientOffset", clientOffset);
+            json.writeNumberField("offset", offset);
+        });
+    }
+
+    public static String synced(long offset) {
+        return "{\"type\":\"synced\",\"offset\":" + offset + '}';
+    }
+
+    /** An error frame; {@code clientOffset} names the message it is about, or is null. */
+    public static String error(ErrorCode code, String message, String clientOffset) {
+        return render(message.length() + 64, json -> {
+            json.writeStringField("type", "error");
+            json.writeStringField("code", code.wireName());
+            json.writeStringField("message", message);
+            if (clientOffset != null) {
+                json.writeStringField("clientOffset", clientOffset);
+            }
+        });
+    }
+
+    private interface Fields {
+        void write(JsonGenerator json) throws IOException;
+    }
+
+    private static String render(int sizeHint, Fields fields) {
+        StringWriter out = new StringWriter(sizeHint);
+        try (JsonGenerator json = JSON.createGenerator(out)) {
+            json.writeStartObject();
+            fields.write(json);
+            json.writeEndObject();
+        } catch (IOException impossible) {
+            throw new UncheckedIOException("writing JSON to memory failed", impossible);
+        }
+        return out.toString();
+    }
+
+    /** @return the number of code points, or -1 if the string holds an unpaired surrogate */
+    private static int codePointsIfWellFormed(String s) {
+        int count = 0;
+        for (int i = 0; i < s.length(); i++, count++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return -1;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return -1;
+            }
+        }
+        return count;
+    }
+}

@@ -1,0 +1,29 @@
+package chat.store;
+
+import java.util.List;
+
+/**
+ * The ordered, durable log of chat messages. Offsets are positive, assigned in commit order and never reused.
+ *
+ * <p>Only one thread appends (the single writer); any number of threads read.
+ */
+public interface MessageStore extends AutoCloseable {
+
+    /**
+     * Stores the drafts in one transaction, in list order. A draft whose clientOffset is stored already is not
+     * stored again; its result carries the stored offset.
+     *
+     * @return one result per draft, in the same order, after the transaction committed
+     * @throws StoreException if the transaction did not commit; then none of the drafts is stored
+     */
+    List<Appended> append(List<Draft> drafts) throws StoreException;
+
+    /** At most {@code limit} messages with an offset above {@code offset}, in offset order. */
+    List<StoredMessage> readAfter(long offset, int limit) throws StoreException;
+
+    /** The highest offset stored, or 0 when the store is empty. */
+    long latestOffset() throws StoreException;
+
+    @Override
+    void close();
+}

@@ -1,0 +1,167 @@
+package chat.store;
+
+import chat.config.ChatConfig.Durability;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.sql.DataSource;
+
+/**
+ * The message log in an SQLite database in WAL mode: the tutorial's {@code messages} table plus a creation time.
+ *
+ * <p>Connections come from the given pool, one per call. Appends are meant to come from one thread only, so
+ * SQLite's single write lock is never contended by this process.
+ */
+public final class SqliteMessageStore implements MessageStore {
+
+    private static final String SCHEMA = """
+            CREATE TABLE IF NOT EXISTS messages (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                client_offset TEXT UNIQUE,
+                content       TEXT NOT NULL,
+                created_at    INTEGER NOT NULL
+            )""";
+    private static final String INSERT = "INSERT INTO messages (client_offset, content, created_at) VALUES (?, ?, ?)"
+            + " ON CONFLICT (client_offset) DO NOTHING RETURNING id";
+    private static final String FIND_BY_CLIENT_OFFSET = "SELECT id FROM messages WHERE client_offset = ?";
+    private static final String READ_AFTER = "SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?";
+    private static final String LATEST = "SELECT COALESCE(MAX(id), 0) FROM messages";
+
+    private final DataSource dataSource;
+    private final String synchronousPragma;
+    private final AutoCloseable ownedPool;
+    private volatile boolean closed;
+
+    private SqliteMessageStore(DataSource dataSource, Durability durability, AutoCloseable ownedPool) {
+        this.dataSource = dataSource;
+        this.synchronousPragma = "PRAGMA synchronous = " + durability.name();
+        this.ownedPool = ownedPool;
+    }
+
+    /**
+     * Opens the store on the given data source: switches the database to WAL and creates the schema if needed.
+     *
+     * @param ownedPool closed with the store, or null when the container owns the data source
+     */
+    public static SqliteMessageStore open(DataSource dataSource, Durability durability, AutoCloseable ownedPool)
+            throws StoreException {
+        SqliteMessageStore store = new SqliteMessageStore(dataSource, durability, ownedPool);
+        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+            try (ResultSet mode = statement.executeQuery("PRAGMA journal_mode = WAL")) {
+                String journalMode = mode.next() ? mode.getString(1) : "unknown";
+                if (!"wal".equals(journalMode.toLowerCase(Locale.ROOT))) {
+                    throw new StoreException("SQLite refused WAL mode (journal_mode is " + journalMode
+                            + "); put the database on a local file system", null);
+                }
+            }
+            statement.executeUpdate(SCHEMA);
+        } catch (SQLException e) {
+            throw new StoreException("Cannot open the message store: " + e.getMessage(), e);
+        }
+        return store;
+    }
+
+    @Override
+    public List<Appended> append(List<Draft> drafts) throws StoreException {
+        List<Appended> results = new ArrayList<>(drafts.size());
+        try (Connection connection = dataSource.getConnection()) {
+            try (Statement pragma = connection.createStatement()) {
+                pragma.execute(synchronousPragma);
+            }
+            connection.setAutoCommit(false);
+            try (PreparedStatement insert = connection.prepareStatement(INSERT);
+                 PreparedStatement find = connection.prepareStatement(FIND_BY_CLIENT_OFFSET)) {
+                long now = System.currentTimeMillis();
+                for (Draft draft : drafts) {
+                    results.add(insertOne(insert, find, draft, now));
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(connection, e);
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new StoreException("Storing " + drafts.size() + " message(s) failed: " + e.getMessage(), e);
+        }
+        return results;
+    }
+
+    private static Appended insertOne(PreparedStatement insert, PreparedStatement find, Draft draft, long now)
+            throws SQLException {
+        insert.setString(1, draft.clientOffset());
+        insert.setString(2, draft.text());
+        insert.setLong(3, now);
+        try (ResultSet inserted = insert.executeQuery()) {
+            if (inserted.next()) {
+                return new Appended(inserted.getLong(1), true);
+            }
+        }
+        find.setString(1, draft.clientOffset());
+        try (ResultSet existing = find.executeQuery()) {
+            if (!existing.next()) {
+                throw new SQLException("Insert of clientOffset '" + draft.clientOffset()
+                        + "' was ignored, but no stored row has it");
+            }
+            return new Appended(existing.getLong(1), false);
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection, Exception cause) {
+        try {
+            connection.rollback();
+        } catch (SQLException rollbackFailure) {
+            cause.addSuppressed(rollbackFailure);
+        }
+    }
+
+    @Override
+    public List<StoredMessage> readAfter(long offset, int limit) throws StoreException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement read = connection.prepareStatement(READ_AFTER)) {
+            read.setLong(1, offset);
+            read.setInt(2, limit);
+            List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
+            try (ResultSet rows = read.executeQuery()) {
+                while (rows.next()) {
+                    page.add(new StoredMessage(rows.getLong(1), rows.getString(2)));
+                }
+            }
+            return page;
+        } catch (SQLException e) {
+            throw new StoreException("Reading messages after offset " + offset + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long latestOffset() throws StoreException {
+        if (closed) {
+            throw new StoreException("The message store is closed", null);
+        }
+        try (Connection connection = dataSource.getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet latest = statement.executeQuery(LATEST)) {
+            latest.next();
+            return latest.getLong(1);
+        } catch (SQLException e) {
+            throw new StoreException("Reading the latest offset failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        if (ownedPool != null) {
+            try {
+                ownedPool.close();
+            } catch (Exception e) {
+                throw new IllegalStateException("Closing the SQLite connection pool failed", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+package chat.web;
+
+import chat.delivery.ChatHub;
+import chat.delivery.Subscription;
+import chat.protocol.ErrorCode;
+import chat.protocol.FrameCodec;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code /chat}: adapts a WebSocket session to the {@link ChatHub}. Text frames only; Tomcat itself closes with
+ * 1003 on a binary frame (no binary handler) and with 1009 on a text frame over the configured maximum.
+ */
+public final class ChatEndpoint extends Endpoint {
+
+    static final String PATH = "/chat";
+    private static final Logger LOG = Logger.getLogger(ChatEndpoint.class.getName());
+
+    private final ChatHub hub;
+    private final int maxFrameBytes;
+    private Subscription subscription;
+
+    ChatEndpoint(ChatHub hub, int maxFrameBytes) {
+        this.hub = hub;
+        this.maxFrameBytes = maxFrameBytes;
+    }
+
+    @Override
+    public void onOpen(Session session, EndpointConfig config) {
+        session.setMaxTextMessageBufferSize(maxFrameBytes);
+        List<String> values = session.getRequestParameterMap().get("serverOffset");
+        String raw = values == null || values.isEmpty() ? null : values.get(0);
+        long serverOffset = FrameCodec.parseServerOffset(raw);
+        if (serverOffset < 0 || (values != null && values.size() > 1)) {
+            refuse(session, raw);
+            return;
+        }
+        Subscription subscribed = hub.connect(new SessionSink(session), serverOffset);
+        subscription = subscribed;
+        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frame -> hub.receive(subscribed, frame));
+    }
+
+    private static void refuse(Session session, String raw) {
+        try {
+            session.getBasicRemote().sendText(FrameCodec.error(ErrorCode.BAD_OFFSET,
+                    "serverOffset must be one non-negative integer that fits a signed 64-bit long, but is '"
+                            + (raw == null ? "" : raw) + "'", null));
+            session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "Bad serverOffset"));
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "Refusing session " + session.getId() + " failed; the peer is gone", e);
+        }
+    }
+
+    @Override
+    public void onClose(Session session, CloseReason closeReason) {
+        if (subscription != null) {
+            hub.disconnect(subscription);
+        }
+    }
+
+    @Override
+    public void onError(Session session, Throwable failure) {
+        LOG.log(Level.FINE, "WebSocket session " + session.getId() + " failed", failure);
+    }
+}

@@ -1,0 +1,120 @@
+package chat.web;
+
+import chat.config.ChatConfig;
+import chat.delivery.ChatHub;
+import chat.store.SqliteMessageStore;
+import chat.store.SqlitePool;
+import chat.store.StoreException;
+import com.zaxxer.hikari.HikariDataSource;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import jakarta.websocket.DeploymentException;
+import jakarta.websocket.server.ServerContainer;
+import jakarta.websocket.server.ServerEndpointConfig;
+
+import java.sql.Driver;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Collections;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.naming.InitialContext;
+import javax.naming.NameNotFoundException;
+import javax.naming.NamingException;
+import javax.naming.NoInitialContextException;
+import javax.sql.DataSource;
+
+/** Opens the store and the hub when the webapp starts, registers {@code /chat}, and closes all of it on stop. */
+public final class ChatLifecycle implements ServletContextListener {
+
+    static final String HUB_ATTRIBUTE = ChatHub.class.getName();
+    static final String JNDI_NAME = "java:comp/env/jdbc/chat";
+    private static final Logger LOG = Logger.getLogger(ChatLifecycle.class.getName());
+
+    private ChatHub hub;
+
+    @Override
+    public void contextInitialized(ServletContextEvent event) {
+        ServletContext context = event.getServletContext();
+        ChatConfig config = ChatConfig.load(context::getInitParameter);
+        SqliteMessageStore store = openStore(config);
+        hub = new ChatHub(config, store);
+        ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
+        if (container == null) {
+            throw new IllegalStateException("No WebSocket container in this servlet container; Tomcat 10.1 or 11 needed");
+        }
+        ChatHub endpointHub = hub;
+        int maxFrameBytes = config.maxFrameBytes();
+        try {
+            container.addEndpoint(ServerEndpointConfig.Builder.create(ChatEndpoint.class, ChatEndpoint.PATH)
+                    .configurator(new ServerEndpointConfig.Configurator() {
+                        @Override
+                        public <T> T getEndpointInstance(Class<T> endpointClass) {
+                            return endpointClass.cast(new ChatEndpoint(endpointHub, maxFrameBytes));
+                        }
+                    })
+                    .build());
+        } catch (DeploymentException e) {
+            throw new IllegalStateException("Cannot register the WebSocket endpoint " + ChatEndpoint.PATH, e);
+        }
+        context.setAttribute(HUB_ATTRIBUTE, hub);
+    }
+
+    private static SqliteMessageStore openStore(ChatConfig config) {
+        try {
+            DataSource container = lookupContainerDataSource();
+            if (container != null) {
+                LOG.info("Storing messages in the container's DataSource " + JNDI_NAME);
+                return SqliteMessageStore.open(container, config.durability(), null);
+            }
+            LOG.info("Storing messages in " + config.databasePath() + " (no " + JNDI_NAME + " defined)");
+            HikariDataSource pool = SqlitePool.open(config);
+            try {
+                return SqliteMessageStore.open(pool, config.durability(), pool);
+            } catch (StoreException e) {
+                pool.close();
+                throw e;
+            }
+        } catch (StoreException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** @return the container's data source, or null when it defines none */
+    private static DataSource lookupContainerDataSource() {
+        try {
+            return (DataSource) new InitialContext().lookup(JNDI_NAME);
+        } catch (NameNotFoundException | NoInitialContextException absent) {
+            return null;
+        } catch (NamingException e) {
+            throw new IllegalStateException("The container defines " + JNDI_NAME + " but it cannot be created: " + e, e);
+        }
+    }
+
+    @Override
+    public void contextDestroyed(ServletContextEvent event) {
+        event.getServletContext().removeAttribute(HUB_ATTRIBUTE);
+        try {
+            if (hub != null) {
+                hub.close();
+            }
+        } finally {
+            deregisterOwnDrivers();
+        }
+    }
+
+    /** sqlite-jdbc registers itself with DriverManager; a driver loaded by this webapp must leave with it. */
+    private static void deregisterOwnDrivers() {
+        ClassLoader webapp = ChatLifecycle.class.getClassLoader();
+        for (Driver driver : Collections.list(DriverManager.getDrivers())) {
+            if (driver.getClass().getClassLoader() == webapp) {
+                try {
+                    DriverManager.deregisterDriver(driver);
+                } catch (SQLException e) {
+                    LOG.log(Level.WARNING, "Cannot deregister JDBC driver " + driver.getClass().getName(), e);
+                }
+            }
+        }
+    }
+}
