@@ -46,14 +46,18 @@ public final class ChatConfig {
     public static ChatConfig load(Function<String, String> contextParameters) {
         return new ChatConfig(new Reader(name -> {
             String value = contextParameters.apply(name);
-            if (value == null) {
+            if (isBlank(value)) {
                 value = System.getProperty(name);
             }
-            if (value == null) {
+            if (isBlank(value)) {
                 value = System.getenv(environmentName(name));
             }
             return value;
         }));
+    }
+
+    private static boolean isBlank(String value) {
+        return value == null || value.isBlank();
     }
 
     /** Only the given values, defaults for the rest. */
@@ -104,7 +108,7 @@ public final class ChatConfig {
 
         private String raw(String name) {
             String value = source.apply(name);
-            return value == null || value.isBlank() ? null : value.trim();
+            return isBlank(value) ? null : value.trim();
         }
 
         Path path(String name, Path fallback) {

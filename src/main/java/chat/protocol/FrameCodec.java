@@ -57,8 +57,11 @@ public final class FrameCodec {
                         clientOffsetIsString = value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NULL;
                         clientOffset = value == JsonToken.VALUE_STRING ? parser.getText() : null;
                     }
-                    default -> parser.skipChildren();
+                    default -> {
+                        // ignored: unknown fields leave room for later protocol versions
+                    }
                 }
+                parser.skipChildren();
             }
             if (parser.nextToken() != null) {
                 return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "A frame must hold exactly one JSON object.");

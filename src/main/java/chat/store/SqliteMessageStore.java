@@ -92,8 +92,15 @@ public final class SqliteMessageStore implements MessageStore {
         return results;
     }
 
+    /** Looks before inserting: a conflicting INSERT would still use up an AUTOINCREMENT id and leave a hole. */
     private static Appended insertOne(PreparedStatement insert, PreparedStatement find, Draft draft, long now)
             throws SQLException {
+        if (draft.clientOffset() != null) {
+            long stored = find(find, draft.clientOffset());
+            if (stored > 0) {
+                return new Appended(stored, false);
+            }
+        }
         insert.setString(1, draft.clientOffset());
         insert.setString(2, draft.text());
         insert.setLong(3, now);
@@ -102,13 +109,19 @@ public final class SqliteMessageStore implements MessageStore {
                 return new Appended(inserted.getLong(1), true);
             }
         }
-        find.setString(1, draft.clientOffset());
+        long stored = find(find, draft.clientOffset());
+        if (stored <= 0) {
+            throw new SQLException("Insert of clientOffset '" + draft.clientOffset()
+                    + "' was ignored, but no stored row has it");
+        }
+        return new Appended(stored, false);
+    }
+
+    /** @return the offset stored with this clientOffset, or 0 */
+    private static long find(PreparedStatement find, String clientOffset) throws SQLException {
+        find.setString(1, clientOffset);
         try (ResultSet existing = find.executeQuery()) {
-            if (!existing.next()) {
-                throw new SQLException("Insert of clientOffset '" + draft.clientOffset()
-                        + "' was ignored, but no stored row has it");
-            }
-            return new Appended(existing.getLong(1), false);
+            return existing.next() ? existing.getLong(1) : 0;
         }
     }
 

@@ -11,13 +11,14 @@ import jakarta.websocket.MessageHandler;
 import jakarta.websocket.Session;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code /chat}: adapts a WebSocket session to the {@link ChatHub}. Text frames only; Tomcat itself closes with
- * 1003 on a binary frame (no binary handler) and with 1009 on a text frame over the configured maximum.
+ * {@code /chat}: adapts a WebSocket session to the {@link ChatHub}. Text frames only: a binary frame closes the
+ * session with 1003, and Tomcat closes it with 1009 when a text frame is over the configured maximum.
  */
 public final class ChatEndpoint extends Endpoint {
 
@@ -46,6 +47,15 @@ public final class ChatEndpoint extends Endpoint {
         Subscription subscribed = hub.connect(new SessionSink(session), serverOffset);
         subscription = subscribed;
         session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frame -> hub.receive(subscribed, frame));
+        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (part, last) -> refuseBinary(session));
+    }
+
+    private static void refuseBinary(Session session) {
+        try {
+            session.close(new CloseReason(CloseReason.CloseCodes.CANNOT_ACCEPT, "Binary frames are not accepted"));
+        } catch (IOException e) {
+            LOG.log(Level.FINE, "Closing session " + session.getId() + " failed; the peer is gone", e);
+        }
     }
 
     private static void refuse(Session session, String raw) {

@@ -1,0 +1,224 @@
+package chat.config;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.config.ChatConfig.Durability;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class ChatConfigTest {
+
+    private static void assertRejected(String setting, String environment, String value) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ChatConfig.of(Map.of(setting, value)));
+        assertTrue(e.getMessage().contains(setting), e.getMessage());
+        assertTrue(e.getMessage().contains(environment), e.getMessage());
+    }
+
+    @Test
+    void defaults() {
+        ChatConfig config = ChatConfig.of(Map.of());
+        assertEquals(Durability.FULL, config.durability());
+        assertEquals(4, config.readerPoolSize());
+        assertEquals(5_000, config.busyTimeoutMillis());
+        assertEquals(65_536, config.maxFrameBytes());
+        assertEquals(10_000, config.maxTextLength());
+        assertEquals(500, config.replayPageSize());
+        assertEquals(16_384, config.writeQueueCapacity());
+        assertEquals(1_024, config.writeBatchMax());
+        assertEquals(10_000, config.outboxMaxFrames());
+        assertEquals(8L << 20, config.outboxMaxChars());
+    }
+
+    @Test
+    void defaultDatabasePathIsDataChatDbUnderAnAbsoluteBase() {
+        Path path = ChatConfig.of(Map.of()).databasePath();
+        assertTrue(path.isAbsolute(), path::toString);
+        assertTrue(path.endsWith(Path.of("data", "chat.db")), path::toString);
+    }
+
+    @Test
+    void blankValuesMeanTheDefault() {
+        ChatConfig config = ChatConfig.of(Map.of("chat.db.poolSize", "  ", "chat.db.synchronous", ""));
+        assertEquals(4, config.readerPoolSize());
+        assertEquals(Durability.FULL, config.durability());
+    }
+
+    @Test
+    void valuesAreParsed() {
+        ChatConfig config = ChatConfig.of(Map.ofEntries(
+                Map.entry("chat.db.synchronous", "NORMAL"),
+                Map.entry("chat.db.poolSize", "8"),
+                Map.entry("chat.db.busyTimeoutMs", "250"),
+                Map.entry("chat.maxFrameBytes", "2048"),
+                Map.entry("chat.maxTextLength", "300"),
+                Map.entry("chat.replayPageSize", "50"),
+                Map.entry("chat.writeQueueCapacity", "100"),
+                Map.entry("chat.writeBatchMax", "16"),
+                Map.entry("chat.outboxMaxFrames", "32"),
+                Map.entry("chat.outboxMaxChars", "100000")));
+        assertEquals(Durability.NORMAL, config.durability());
+        assertEquals(8, config.readerPoolSize());
+        assertEquals(250, config.busyTimeoutMillis());
+        assertEquals(2048, config.maxFrameBytes());
+        assertEquals(300, config.maxTextLength());
+        assertEquals(50, config.replayPageSize());
+        assertEquals(100, config.writeQueueCapacity());
+        assertEquals(16, config.writeBatchMax());
+        assertEquals(32, config.outboxMaxFrames());
+        assertEquals(100_000L, config.outboxMaxChars());
+    }
+
+    @Test
+    void valuesAreTrimmed() {
+        assertEquals(12, ChatConfig.of(Map.of("chat.db.poolSize", " 12 ")).readerPoolSize());
+    }
+
+    @Test
+    void databasePathIsMadeAbsolute(@TempDir Path dir) {
+        Path file = dir.resolve("sub").resolve("chat.db");
+        assertEquals(file, ChatConfig.of(Map.of("chat.db.path", file.toString())).databasePath());
+        Path relative = ChatConfig.of(Map.of("chat.db.path", "rel/chat.db")).databasePath();
+        assertEquals(Path.of("rel/chat.db").toAbsolutePath(), relative);
+    }
+
+    static Stream<Arguments> bounds() {
+        return Stream.of(
+                Arguments.of("chat.db.poolSize", 1, 64),
+                Arguments.of("chat.db.busyTimeoutMs", 0, 600_000),
+                Arguments.of("chat.maxFrameBytes", 1_024, 16 << 20),
+                Arguments.of("chat.maxTextLength", 1, 1 << 20),
+                Arguments.of("chat.replayPageSize", 1, 100_000),
+                Arguments.of("chat.writeQueueCapacity", 1, 1 << 24),
+                Arguments.of("chat.writeBatchMax", 1, 1 << 16),
+                Arguments.of("chat.outboxMaxFrames", 16, 1 << 24),
+                Arguments.of("chat.outboxMaxChars", 64 << 10, Integer.MAX_VALUE));
+    }
+
+    @ParameterizedTest
+    @MethodSource("bounds")
+    void boundsAreAccepted(String setting, int min, int max) {
+        assertDoesNotThrow(() -> ChatConfig.of(Map.of(setting, String.valueOf(min))));
+        assertDoesNotThrow(() -> ChatConfig.of(Map.of(setting, String.valueOf(max))));
+    }
+
+    @Test
+    void boundsAreStoredAsGiven() {
+        assertEquals(1, ChatConfig.of(Map.of("chat.db.poolSize", "1")).readerPoolSize());
+        assertEquals(64, ChatConfig.of(Map.of("chat.db.poolSize", "64")).readerPoolSize());
+        assertEquals(0, ChatConfig.of(Map.of("chat.db.busyTimeoutMs", "0")).busyTimeoutMillis());
+        assertEquals(Integer.MAX_VALUE,
+                ChatConfig.of(Map.of("chat.outboxMaxChars", String.valueOf(Integer.MAX_VALUE))).outboxMaxChars());
+    }
+
+    @ParameterizedTest
+    @MethodSource("bounds")
+    void belowMinimumIsRejectedNamingSettingAndEnvironment(String setting, int min, int max) {
+        assertRejected(setting, ChatConfig.environmentName(setting), String.valueOf((long) min - 1));
+    }
+
+    @ParameterizedTest
+    @MethodSource("bounds")
+    void aboveMaximumIsRejectedNamingSettingAndEnvironment(String setting, int min, int max) {
+        assertRejected(setting, ChatConfig.environmentName(setting), String.valueOf((long) max + 1));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"abc", "1.5", "4x", "0x10", "1e3", "99999999999"})
+    void nonIntegerIsRejectedNamingSettingAndEnvironment(String value) {
+        assertRejected("chat.db.poolSize", "CHAT_DB_POOL_SIZE", value);
+    }
+
+    @Test
+    void rejectionMessageNamesTheOffendingValue() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ChatConfig.of(Map.of("chat.maxFrameBytes", "12")));
+        assertTrue(e.getMessage().contains("chat.maxFrameBytes"), e.getMessage());
+        assertTrue(e.getMessage().contains("CHAT_MAX_FRAME_BYTES"), e.getMessage());
+        assertTrue(e.getMessage().contains("'12'"), e.getMessage());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"FULL", "full", "Full", " fUlL "})
+    void durabilityFullIsCaseInsensitive(String value) {
+        assertEquals(Durability.FULL, ChatConfig.of(Map.of("chat.db.synchronous", value)).durability());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"NORMAL", "normal", "Normal"})
+    void durabilityNormalIsCaseInsensitive(String value) {
+        assertEquals(Durability.NORMAL, ChatConfig.of(Map.of("chat.db.synchronous", value)).durability());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"OFF", "EXTRA", "1", "fullest"})
+    void otherDurabilitiesAreRejected(String value) {
+        assertRejected("chat.db.synchronous", "CHAT_DB_SYNCHRONOUS", value);
+    }
+
+    @Test
+    void environmentNameOfPoolSize() {
+        assertEquals("CHAT_DB_POOL_SIZE", ChatConfig.environmentName("chat.db.poolSize"));
+    }
+
+    @Test
+    void environmentNameOfMaxFrameBytes() {
+        assertEquals("CHAT_MAX_FRAME_BYTES", ChatConfig.environmentName("chat.maxFrameBytes"));
+    }
+
+    @Test
+    void environmentNameOfDottedLowerCase() {
+        assertEquals("CHAT_DB_PATH", ChatConfig.environmentName("chat.db.path"));
+    }
+
+    @Test
+    void loadPrefersTheContextParameterOverASystemProperty() {
+        String previous = System.getProperty("chat.db.poolSize");
+        System.setProperty("chat.db.poolSize", "7");
+        try {
+            ChatConfig config = ChatConfig.load(name -> "chat.db.poolSize".equals(name) ? "3" : null);
+            assertEquals(3, config.readerPoolSize());
+        } finally {
+            restore("chat.db.poolSize", previous);
+        }
+    }
+
+    @Test
+    void loadFallsBackToTheSystemProperty() {
+        String previous = System.getProperty("chat.replayPageSize");
+        System.setProperty("chat.replayPageSize", "77");
+        try {
+            assertEquals(77, ChatConfig.load(name -> null).replayPageSize());
+        } finally {
+            restore("chat.replayPageSize", previous);
+        }
+    }
+
+    @Test
+    void loadValidatesTheContextParameter() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ChatConfig.load(name -> "chat.writeBatchMax".equals(name) ? "0" : null));
+        assertTrue(e.getMessage().contains("chat.writeBatchMax"), e.getMessage());
+        assertTrue(e.getMessage().contains("CHAT_WRITE_BATCH_MAX"), e.getMessage());
+    }
+
+    private static void restore(String name, String previous) {
+        if (previous == null) {
+            System.clearProperty(name);
+        } else {
+            System.setProperty(name, previous);
+        }
+    }
+}

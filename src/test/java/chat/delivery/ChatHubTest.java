@@ -1,0 +1,249 @@
+package chat.delivery;
+
+import chat.config.ChatConfig;
+import chat.store.Draft;
+import chat.store.SqliteMessageStore;
+import chat.store.SqlitePool;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.zaxxer.hikari.HikariDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Replay, live hand-off and ordering, on a real SQLite file, with recording transports. */
+class ChatHubTest {
+
+    @TempDir
+    Path directory;
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private ChatConfig config(Map<String, String> overrides) {
+        Map<String, String> values = new HashMap<>(overrides);
+        values.put("chat.db.path", directory.resolve("chat.db").toString());
+        return ChatConfig.of(values);
+    }
+
+    private PausableStore store(ChatConfig config) throws Exception {
+        HikariDataSource pool = SqlitePool.open(config);
+        return new PausableStore(SqliteMessageStore.open(pool, config.durability(), pool));
+    }
+
+    private ChatHub hub(ChatConfig config, PausableStore store) {
+        ChatHub hub = new ChatHub(config, store);
+        toClose.add(hub);
+        return hub;
+    }
+
+    private RecordingSink sink() {
+        RecordingSink sink = new RecordingSink();
+        toClose.add(sink);
+        return sink;
+    }
+
+    private static void fill(PausableStore store, int count) throws Exception {
+        List<Draft> drafts = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            drafts.add(new Draft("stored " + i, null));
+            if (drafts.size() == 10_000 || i == count) {
+                store.append(drafts);
+                drafts.clear();
+            }
+        }
+    }
+
+    private static String chat(String text, String clientOffset) {
+        return "{\"type\":\"chat message\",\"text\":\"" + text + "\",\"clientOffset\":\"" + clientOffset + "\"}";
+    }
+
+    private static boolean isAck(JsonNode frame, String clientOffset) {
+        return frame.path("type").asText().equals("ack") && frame.path("clientOffset").asText().equals(clientOffset);
+    }
+
+    private static List<Long> range(long firstInclusive, long lastInclusive) {
+        return LongStream.rangeClosed(firstInclusive, lastInclusive).boxed().toList();
+    }
+
+    @Test
+    void aMessageCommittedWhileAPageIsInFlightArrivesOnceAfterTheReplayAndBeforeSynced() throws Exception {
+        ChatConfig config = config(Map.of());
+        PausableStore store = store(config);
+        fill(store, 10);
+        ChatHub hub = hub(config, store);
+        RecordingSink senderSink = sink();
+        Subscription sender = hub.connect(senderSink, 10);
+        senderSink.awaitSynced();
+
+        store.pauseAfterNextRead();
+        RecordingSink replaying = sink();
+        hub.connect(replaying, 0);
+        store.awaitPaused();
+        hub.receive(sender, chat("during the replay", "c-1"));
+        senderSink.awaitFrame(frame -> isAck(frame, "c-1"));
+        store.release();
+
+        List<JsonNode> frames = replaying.awaitSynced();
+        assertEquals(range(1, 11), RecordingSink.chatOffsets(frames));
+        JsonNode synced = frames.get(frames.size() - 1);
+        assertEquals("synced", synced.path("type").asText());
+        assertEquals(11, synced.path("offset").asLong());
+    }
+
+    @Test
+    void aMessageBothReadByTheReplayAndHeldLiveArrivesOnce() throws Exception {
+        ChatConfig config = config(Map.of("chat.replayPageSize", "5"));
+        PausableStore store = store(config);
+        fill(store, 5);
+        ChatHub hub = hub(config, store);
+        RecordingSink senderSink = sink();
+        Subscription sender = hub.connect(senderSink, 5);
+        senderSink.awaitSynced();
+
+        store.pauseAfterNextRead();
+        RecordingSink replaying = sink();
+        hub.connect(replaying, 0);
+        store.awaitPaused();
+        hub.receive(sender, chat("read by the next page and held", "c-2"));
+        senderSink.awaitFrame(frame -> isAck(frame, "c-2"));
+        store.release();
+
+        List<JsonNode> frames = replaying.awaitSynced();
+        assertEquals(range(1, 6), RecordingSink.chatOffsets(frames));
+    }
+
+    @Test
+    void moreLiveMessagesThanCanBeHeldDuringAReplayAreReadBackFromTheStore() throws Exception {
+        ChatConfig config = config(Map.of("chat.outboxMaxFrames", "16", "chat.replayPageSize", "4"));
+        PausableStore store = store(config);
+        fill(store, 3);
+        ChatHub hub = hub(config, store);
+        RecordingSink senderSink = sink();
+        Subscription sender = hub.connect(senderSink, 3);
+        senderSink.awaitSynced();
+
+        store.pauseAfterNextRead();
+        RecordingSink replaying = sink();
+        hub.connect(replaying, 0);
+        store.awaitPaused();
+        for (int i = 0; i < 40; i++) {
+            String clientOffset = "f-" + i;
+            hub.receive(sender, chat("flood " + i, clientOffset));
+            senderSink.awaitFrame(frame -> isAck(frame, clientOffset));
+        }
+        store.release();
+
+        assertEquals(range(1, 43), RecordingSink.chatOffsets(replaying.awaitSynced()));
+        hub.receive(sender, chat("live", "after"));
+        senderSink.awaitFrame(frame -> isAck(frame, "after"));
+        assertEquals(range(1, 44), RecordingSink.chatOffsets(
+                replaying.awaitFrame(frame -> frame.path("offset").asLong() == 44 && frame.has("text"))));
+    }
+
+    @Test
+    void aLongReplayHoldsOnePageAtATime() throws Exception {
+        ChatConfig config = config(Map.of("chat.replayPageSize", "200"));
+        PausableStore store = store(config);
+        fill(store, 100_000);
+        ChatHub hub = hub(config, store);
+        RecordingSink replaying = sink();
+        Subscription subscription = hub.connect(replaying, 0);
+        replaying.observe(subscription.outbox());
+
+        List<JsonNode> frames = replaying.awaitSynced();
+        assertEquals(range(1, 100_000), RecordingSink.chatOffsets(frames));
+        assertTrue(replaying.deepestQueue() <= 201, "queued at most one page, saw " + replaying.deepestQueue());
+    }
+
+    @Test
+    void concurrentSendersAreDeliveredToEveryoneInOffsetOrderWithoutGaps() throws Exception {
+        ChatConfig config = config(Map.of());
+        PausableStore store = store(config);
+        ChatHub hub = hub(config, store);
+        List<RecordingSink> watchers = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            RecordingSink watcher = sink();
+            hub.connect(watcher, 0);
+            watcher.awaitSynced();
+            watchers.add(watcher);
+        }
+        int senders = 4;
+        int perSender = 300;
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
+        try {
+            List<Future<?>> sending = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                int senderNumber = s;
+                sending.add(pool.submit(() -> {
+                    RecordingSink own = sink();
+                    Subscription subscription = hub.connect(own, 0);
+                    for (int m = 0; m < perSender; m++) {
+                        hub.receive(subscription, chat("m" + m, senderNumber + "-" + m));
+                    }
+                    own.awaitFrame(frame -> isAck(frame, senderNumber + "-" + (perSender - 1)));
+                    return null;
+                }));
+            }
+            for (Future<?> future : sending) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long total = (long) senders * perSender;
+        for (RecordingSink watcher : watchers) {
+            List<JsonNode> frames = watcher.awaitFrame(frame -> frame.path("offset").asLong() == total && frame.has("text"));
+            assertEquals(range(1, total), RecordingSink.chatOffsets(frames));
+        }
+    }
+
+    @Test
+    void aSenderGetsAnAckWithTheStoredOffsetForARepeatedClientOffset() throws Exception {
+        ChatConfig config = config(Map.of());
+        PausableStore store = store(config);
+        ChatHub hub = hub(config, store);
+        RecordingSink sink = sink();
+        Subscription subscription = hub.connect(sink, 0);
+        sink.awaitSynced();
+        hub.receive(subscription, chat("once", "same"));
+        hub.receive(subscription, chat("once", "same"));
+        hub.receive(subscription, chat("next", "other"));
+        List<JsonNode> frames = sink.awaitFrame(frame -> isAck(frame, "other"));
+        assertEquals(List.of(1L, 2L), RecordingSink.chatOffsets(frames));
+        List<Long> acks = frames.stream().filter(f -> f.path("type").asText().equals("ack"))
+                .map(f -> f.path("offset").asLong()).toList();
+        assertEquals(List.of(1L, 1L, 2L), acks);
+    }
+
+    @Test
+    void aFrameThatBreaksTheProtocolIsAnsweredWithAnErrorFrame() throws Exception {
+        ChatConfig config = config(Map.of());
+        ChatHub hub = hub(config, store(config));
+        RecordingSink sink = sink();
+        Subscription subscription = hub.connect(sink, 0);
+        hub.receive(subscription, "not json");
+        List<JsonNode> frames = sink.awaitFrame(frame -> frame.path("type").asText().equals("error"));
+        JsonNode error = frames.stream().filter(f -> f.path("type").asText().equals("error")).findFirst().orElseThrow();
+        assertEquals("bad-json", error.path("code").asText());
+    }
+}

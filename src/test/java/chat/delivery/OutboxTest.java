@@ -1,0 +1,185 @@
+package chat.delivery;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class OutboxTest {
+
+    /** Completes every send inside the call, as Tomcat does when the socket takes the frame at once. */
+    private static final class InlineSink implements FrameSink {
+        final List<String> sent = new ArrayList<>();
+        final AtomicInteger depth = new AtomicInteger();
+        int deepest;
+        Integer closeCode;
+        boolean failNext;
+
+        @Override
+        public void send(String frame, SendCallback done) {
+            deepest = Math.max(deepest, depth.incrementAndGet());
+            sent.add(frame);
+            boolean fail = failNext;
+            failNext = false;
+            done.sent(fail ? new java.io.IOException("connection reset") : null);
+            depth.decrementAndGet();
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            closeCode = code;
+        }
+    }
+
+    @Test
+    void framesCompletedInsideTheSendCallAreSentInOrderWithoutRecursion() {
+        InlineSink sink = new InlineSink();
+        Outbox outbox = new Outbox(sink, Runnable::run, 1_000_000, Long.MAX_VALUE);
+        for (int i = 0; i < 50_000; i++) {
+            outbox.enqueue("f" + i, true);
+        }
+        outbox.flush();
+        assertEquals(50_000, sink.sent.size());
+        assertEquals("f0", sink.sent.get(0));
+        assertEquals("f49999", sink.sent.get(49_999));
+        assertEquals(1, sink.deepest, "each send returned before the next one started");
+        assertEquals(0, outbox.queuedFrames());
+    }
+
+    @Test
+    void framesFromManyThreadsAreSentOneAtATimeAndNoneIsLost() throws Exception {
+        try (RecordingSink sink = new RecordingSink()) {
+            Outbox outbox = new Outbox(sink, Runnable::run, 1_000_000, Long.MAX_VALUE);
+            int threads = 4;
+            int perThread = 2_000;
+            CountDownLatch start = new CountDownLatch(1);
+            List<Thread> producers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int producer = t;
+                Thread thread = new Thread(() -> {
+                    try {
+                        start.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int i = 0; i < perThread; i++) {
+                        outbox.offer("{\"type\":\"chat message\",\"text\":\"" + producer + "\",\"offset\":" + i + "}");
+                    }
+                });
+                thread.start();
+                producers.add(thread);
+            }
+            start.countDown();
+            for (Thread thread : producers) {
+                thread.join(TimeUnit.SECONDS.toMillis(20));
+            }
+            outbox.offer("{\"type\":\"synced\",\"offset\":0}");
+            var frames = sink.awaitSynced();
+            assertEquals(threads * perThread + 1, frames.size());
+            for (int t = 0; t < threads; t++) {
+                String producer = String.valueOf(t);
+                List<Long> order = frames.stream().filter(f -> f.path("text").asText().equals(producer))
+                        .map(f -> f.path("offset").asLong()).toList();
+                assertEquals(perThread, order.size());
+                for (int i = 0; i < perThread; i++) {
+                    assertEquals(i, order.get(i), "each producer's frames keep their order");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aQueueOverItsFrameCapClosesTheConnectionWith1008() {
+        List<FrameSink.SendCallback> stalled = new ArrayList<>();
+        List<Integer> closes = new ArrayList<>();
+        FrameSink neverDrains = new FrameSink() {
+            @Override
+            public void send(String frame, SendCallback done) {
+                stalled.add(done);
+            }
+
+            @Override
+            public void close(int code, String reason) {
+                closes.add(code);
+            }
+        };
+        Outbox outbox = new Outbox(neverDrains, Runnable::run, 16, Long.MAX_VALUE);
+        for (int i = 0; i < 17; i++) {
+            assertTrue(outbox.offer("frame " + i), "frame " + i + " fits: one in flight, the rest queued");
+        }
+        assertFalse(outbox.offer("one too many"));
+        assertTrue(outbox.isClosed());
+        assertEquals(List.of(Outbox.CLOSE_POLICY_VIOLATION), closes);
+        assertFalse(outbox.offer("after closing"));
+        assertEquals(1, stalled.size());
+    }
+
+    @Test
+    void aQueueOverItsCharacterCapClosesTheConnection() {
+        InlineSink sink = new InlineSink();
+        Outbox outbox = new Outbox(sink, Runnable::run, 1_000, 100);
+        assertTrue(outbox.enqueue("x".repeat(60), true));
+        assertFalse(outbox.enqueue("y".repeat(60), true));
+        assertEquals(Outbox.CLOSE_POLICY_VIOLATION, sink.closeCode);
+    }
+
+    @Test
+    void replayFramesAreNotCountedAgainstTheCap() {
+        InlineSink sink = new InlineSink();
+        Outbox outbox = new Outbox(sink, Runnable::run, 16, Long.MAX_VALUE);
+        for (int i = 0; i < 100; i++) {
+            assertTrue(outbox.enqueue("page frame " + i, false));
+        }
+        outbox.flush();
+        assertEquals(100, sink.sent.size());
+        assertFalse(outbox.isClosed());
+    }
+
+    @Test
+    void aFailedSendClosesTheConnectionWith1011AndDropsTheRest() {
+        InlineSink sink = new InlineSink();
+        Outbox outbox = new Outbox(sink, Runnable::run, 1_000, Long.MAX_VALUE);
+        sink.failNext = true;
+        outbox.enqueue("a", true);
+        outbox.enqueue("b", true);
+        outbox.flush();
+        assertEquals(List.of("a"), sink.sent);
+        assertEquals(Outbox.CLOSE_UNEXPECTED_CONDITION, sink.closeCode);
+        assertTrue(outbox.isClosed());
+    }
+
+    @Test
+    void theDrainedActionRunsOnceEverythingQueuedWasSent() {
+        List<FrameSink.SendCallback> pending = new ArrayList<>();
+        FrameSink manual = new FrameSink() {
+            @Override
+            public void send(String frame, SendCallback done) {
+                pending.add(done);
+            }
+
+            @Override
+            public void close(int code, String reason) {
+            }
+        };
+        Outbox outbox = new Outbox(manual, Runnable::run, 100, Long.MAX_VALUE);
+        AtomicInteger drained = new AtomicInteger();
+        outbox.offer("a");
+        outbox.offer("b");
+        outbox.whenDrained(drained::incrementAndGet);
+        assertEquals(0, drained.get());
+        pending.remove(0).sent(null);
+        assertEquals(0, drained.get(), "b is still in flight");
+        pending.remove(0).sent(null);
+        assertEquals(1, drained.get());
+
+        outbox.whenDrained(drained::incrementAndGet);
+        assertEquals(2, drained.get(), "runs at once when nothing is queued");
+    }
+}

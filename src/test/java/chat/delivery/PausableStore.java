@@ -1,0 +1,74 @@
+package chat.delivery;
+
+import chat.store.Appended;
+import chat.store.Draft;
+import chat.store.MessageStore;
+import chat.store.StoreException;
+import chat.store.StoredMessage;
+
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real store, with a way to stop a replay right after it read a page: the window in which a message can be
+ * committed that the page does not hold.
+ */
+final class PausableStore implements MessageStore {
+
+    private final MessageStore store;
+    private volatile CountDownLatch paused = new CountDownLatch(0);
+    private volatile CountDownLatch release = new CountDownLatch(0);
+
+    PausableStore(MessageStore store) {
+        this.store = store;
+    }
+
+    /** The next page read will wait after reading until {@link #release()}. */
+    void pauseAfterNextRead() {
+        paused = new CountDownLatch(1);
+        release = new CountDownLatch(1);
+    }
+
+    void awaitPaused() throws InterruptedException {
+        if (!paused.await(20, TimeUnit.SECONDS)) {
+            throw new AssertionError("no replay read the store");
+        }
+    }
+
+    void release() {
+        release.countDown();
+    }
+
+    @Override
+    public List<StoredMessage> readAfter(long offset, int limit) throws StoreException {
+        List<StoredMessage> page = store.readAfter(offset, limit);
+        CountDownLatch waitFor = release;
+        if (paused.getCount() > 0) {
+            paused.countDown();
+            try {
+                if (!waitFor.await(20, TimeUnit.SECONDS)) {
+                    throw new AssertionError("the test never released the replay");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return page;
+    }
+
+    @Override
+    public List<Appended> append(List<Draft> drafts) throws StoreException {
+        return store.append(drafts);
+    }
+
+    @Override
+    public long latestOffset() throws StoreException {
+        return store.latestOffset();
+    }
+
+    @Override
+    public void close() {
+        store.close();
+    }
+}

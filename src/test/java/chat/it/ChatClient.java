@@ -1,0 +1,146 @@
+package chat.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import jakarta.websocket.ClientEndpointConfig;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.ContainerProvider;
+import jakarta.websocket.Endpoint;
+import jakarta.websocket.EndpointConfig;
+import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Session;
+import jakarta.websocket.WebSocketContainer;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/** A WebSocket client of {@code /chat} over a real socket (Tomcat's client), recording every frame it receives. */
+public final class ChatClient implements AutoCloseable {
+
+    public static final Duration TIMEOUT = Duration.ofSeconds(20);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final WebSocketContainer CONTAINER = ContainerProvider.getWebSocketContainer();
+
+    private final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+    private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
+    private final Session session;
+
+    private ChatClient(URI uri) throws Exception {
+        Endpoint endpoint = new Endpoint() {
+            @Override
+            public void onOpen(Session session, EndpointConfig config) {
+                session.setMaxTextMessageBufferSize(4 << 20);
+                session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
+                    try {
+                        frames.add(JSON.readTree(text));
+                    } catch (IOException e) {
+                        frames.add(JSON.createObjectNode().put("type", "unparseable").put("raw", text));
+                    }
+                });
+            }
+
+            @Override
+            public void onClose(Session session, CloseReason reason) {
+                closed.complete(reason);
+            }
+        };
+        session = CONTAINER.connectToServer(endpoint, ClientEndpointConfig.Builder.create().build(), uri);
+    }
+
+    /** {@code base} is the webapp's URL ending in '/'; {@code serverOffset} null leaves the parameter out. */
+    public static ChatClient connect(URI base, Long serverOffset) throws Exception {
+        return connectRaw(base, serverOffset == null ? "" : "?serverOffset=" + serverOffset);
+    }
+
+    public static ChatClient connectRaw(URI base, String query) throws Exception {
+        String http = base.resolve("chat" + query).toString();
+        return new ChatClient(URI.create(http.replaceFirst("^http", "ws")));
+    }
+
+    public synchronized void sendRaw(String frame) throws IOException {
+        session.getBasicRemote().sendText(frame);
+    }
+
+    public synchronized void sendBinary(byte[] data) throws IOException {
+        session.getBasicRemote().sendBinary(ByteBuffer.wrap(data));
+    }
+
+    public void sendChat(String text, String clientOffset) throws IOException {
+        ObjectNode frame = JSON.createObjectNode().put("type", "chat message").put("text", text);
+        if (clientOffset != null) {
+            frame.put("clientOffset", clientOffset);
+        }
+        sendRaw(frame.toString());
+    }
+
+    /** The next frame, failing the test after {@link #TIMEOUT}. */
+    public JsonNode next() throws InterruptedException {
+        JsonNode frame = frames.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        if (frame == null) {
+            fail("No frame within " + TIMEOUT);
+        }
+        return frame;
+    }
+
+    /** The next frame if one arrives within {@code wait}, else null. */
+    public JsonNode poll(Duration wait) throws InterruptedException {
+        return frames.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public JsonNode next(String type) throws InterruptedException {
+        JsonNode frame = next();
+        assertEquals(type, frame.path("type").asText(), () -> "expected a '" + type + "' frame, got " + frame);
+        return frame;
+    }
+
+    /** Reads up to and including {@code synced}; returns the chat messages before it, checking their order. */
+    public Replay awaitSynced() throws InterruptedException {
+        List<JsonNode> messages = new ArrayList<>();
+        while (true) {
+            JsonNode frame = next();
+            String type = frame.path("type").asText();
+            if (type.equals("synced")) {
+                return new Replay(messages, frame.path("offset").asLong());
+            }
+            assertEquals("chat message", type, () -> "unexpected frame before synced: " + frame);
+            if (!messages.isEmpty()) {
+                long previous = messages.get(messages.size() - 1).path("offset").asLong();
+                assertTrue(frame.path("offset").asLong() > previous, () -> "offsets out of order: " + previous + " then " + frame);
+            }
+            messages.add(frame);
+        }
+    }
+
+    public CloseReason awaitClose() throws InterruptedException, ExecutionException, TimeoutException {
+        return closed.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    public boolean isOpen() {
+        return session.isOpen();
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (session.isOpen()) {
+            session.close();
+        }
+    }
+
+    public record Replay(List<JsonNode> messages, long syncedOffset) {
+    }
+}

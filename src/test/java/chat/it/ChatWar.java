@@ -1,0 +1,61 @@
+package chat.it;
+
+import org.jboss.shrinkwrap.api.ShrinkWrap;
+import org.jboss.shrinkwrap.api.importer.ZipImporter;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.sqlite.SQLiteDataSource;
+
+/** The WAR that {@code mvn package} built, deployed under a sub-path, and ways to look at it from outside. */
+final class ChatWar {
+
+    static final String CONTEXT = "chat-app";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private ChatWar() {
+    }
+
+    static WebArchive packaged() {
+        File war = new File(System.getProperty("it.war", "target/chat.war"));
+        if (!war.isFile()) {
+            throw new IllegalStateException(war + " is missing; the integration tests run after 'mvn package'");
+        }
+        return ShrinkWrap.create(ZipImporter.class, CONTEXT + ".war").importFrom(war).as(WebArchive.class);
+    }
+
+    static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The newest stored offset, as /health reports it. */
+    static long latestOffset(URI base) throws IOException, InterruptedException {
+        HttpResponse<String> health = get(base.resolve("health"));
+        if (health.statusCode() != 200) {
+            throw new IllegalStateException("/health answered " + health.statusCode() + ": " + health.body());
+        }
+        return new ObjectMapper().readTree(health.body()).path("offset").asLong();
+    }
+
+    /**
+     * A plain JDBC connection to the database file the deployed app writes, for checking what it committed. The
+     * server runs in its own JVM, so SQLite's file locks work between it and this connection.
+     */
+    static Connection database() throws SQLException {
+        SQLiteDataSource file = new SQLiteDataSource();
+        file.setUrl("jdbc:sqlite:" + Path.of(System.getProperty("chat.db.path")));
+        return file.getConnection();
+    }
+}

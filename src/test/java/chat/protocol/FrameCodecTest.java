@@ -1,0 +1,369 @@
+package chat.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class FrameCodecTest {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private final FrameCodec codec = new FrameCodec(10);
+
+    private static String repeat(char c, int times) {
+        return String.valueOf(c).repeat(times);
+    }
+
+    private ClientFrame.ChatMessage accepted(String frame) {
+        return assertInstanceOf(ClientFrame.ChatMessage.class, codec.parse(frame), frame);
+    }
+
+    private void assertRejected(ErrorCode expected, String frame) {
+        ClientFrame.Rejected rejected = assertInstanceOf(ClientFrame.Rejected.class, codec.parse(frame), frame);
+        assertEquals(expected, rejected.code(), () -> frame + " -> " + rejected.message());
+        assertFalse(rejected.message().isBlank(), "a rejection explains itself");
+    }
+
+    private static JsonNode json(String frame) throws Exception {
+        return MAPPER.readTree(frame);
+    }
+
+    private static Set<String> fieldNames(JsonNode node) {
+        Set<String> names = new HashSet<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
+    void parseAcceptsMessageWithClientOffset() {
+        ClientFrame.ChatMessage message = accepted(
+                "{\"type\":\"chat message\",\"text\":\"hello\",\"clientOffset\":\"c-1\"}");
+        assertEquals(new ClientFrame.ChatMessage("hello", "c-1"), message);
+    }
+
+    @Test
+    void parseAcceptsMessageWithoutClientOffset() {
+        assertEquals(new ClientFrame.ChatMessage("hello", null),
+                accepted("{\"type\":\"chat message\",\"text\":\"hello\"}"));
+    }
+
+    @Test
+    void parseTreatsNullClientOffsetAsAbsent() {
+        assertEquals(new ClientFrame.ChatMessage("hello", null),
+                accepted("{\"type\":\"chat message\",\"text\":\"hello\",\"clientOffset\":null}"));
+    }
+
+    @Test
+    void parseAcceptsFieldsInAnyOrder() {
+        assertEquals(new ClientFrame.ChatMessage("hello", "c-1"),
+                accepted("{\"clientOffset\":\"c-1\",\"text\":\"hello\",\"type\":\"chat message\"}"));
+    }
+
+    @Test
+    void parseIgnoresUnknownFields() {
+        assertEquals(new ClientFrame.ChatMessage("hello", "c-1"), accepted("{\"extra\":{\"type\":\"x\",\"a\":[1,2]},"
+                + "\"type\":\"chat message\",\"n\":5,\"text\":\"hello\",\"list\":[{\"text\":1}],"
+                + "\"clientOffset\":\"c-1\",\"flag\":true,\"nothing\":null}"));
+    }
+
+    @Test
+    void parseAcceptsSurroundingWhitespace() {
+        assertEquals(new ClientFrame.ChatMessage("hi", null),
+                accepted("  \n{\"type\":\"chat message\",\"text\":\"hi\"}\n  "));
+    }
+
+    @Test
+    void parseAcceptsTextAtMaximumLength() {
+        String text = repeat('x', 10);
+        assertEquals(text, accepted("{\"type\":\"chat message\",\"text\":\"" + text + "\"}").text());
+    }
+
+    @Test
+    void parseCountsTextLengthInCodePointsSoAnEmojiCountsOne() {
+        String emojis = "\uD83D\uDE00".repeat(10);
+        assertEquals(20, emojis.length());
+        assertEquals(emojis, accepted("{\"type\":\"chat message\",\"text\":\"" + emojis + "\"}").text());
+    }
+
+    @Test
+    void parseAcceptsEscapedSurrogatePair() {
+        assertEquals("\uD83D\uDE00", accepted("{\"type\":\"chat message\",\"text\":\"\\ud83d\\ude00\"}").text());
+    }
+
+    @Test
+    void parseAcceptsSingleCharacterText() {
+        assertEquals("a", accepted("{\"type\":\"chat message\",\"text\":\"a\"}").text());
+    }
+
+    @Test
+    void parseAcceptsClientOffsetOf128Characters() {
+        String offset = repeat('o', FrameCodec.MAX_CLIENT_OFFSET_LENGTH);
+        assertEquals(offset,
+                accepted("{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":\"" + offset + "\"}")
+                        .clientOffset());
+    }
+
+    @Test
+    void parseRejectsNotJson() {
+        assertRejected(ErrorCode.BAD_JSON, "hello");
+    }
+
+    @Test
+    void parseRejectsMalformedJson() {
+        assertRejected(ErrorCode.BAD_JSON, "{\"type\":\"chat message\",\"text\":\"hi\"");
+    }
+
+    @Test
+    void parseRejectsEmptyString() {
+        assertRejected(ErrorCode.BAD_JSON, "");
+    }
+
+    @Test
+    void parseRejectsJsonArray() {
+        assertRejected(ErrorCode.BAD_JSON, "[{\"type\":\"chat message\",\"text\":\"hi\"}]");
+    }
+
+    @Test
+    void parseRejectsJsonScalar() {
+        assertRejected(ErrorCode.BAD_JSON, "\"chat message\"");
+    }
+
+    @Test
+    void parseRejectsTwoObjects() {
+        assertRejected(ErrorCode.BAD_JSON,
+                "{\"type\":\"chat message\",\"text\":\"a\"} {\"type\":\"chat message\",\"text\":\"b\"}");
+    }
+
+    @Test
+    void parseRejectsTrailingData() {
+        assertRejected(ErrorCode.BAD_JSON, "{\"type\":\"chat message\",\"text\":\"hi\"} x");
+    }
+
+    @Test
+    void parseRejectsDuplicateKeys() {
+        assertRejected(ErrorCode.BAD_JSON, "{\"type\":\"chat message\",\"text\":\"a\",\"text\":\"b\"}");
+    }
+
+    @Test
+    void parseRejectsMissingType() {
+        assertRejected(ErrorCode.BAD_TYPE, "{\"text\":\"hi\"}");
+    }
+
+    @Test
+    void parseRejectsWrongType() {
+        assertRejected(ErrorCode.BAD_TYPE, "{\"type\":\"chat\",\"text\":\"hi\"}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"5", "true", "null"})
+    void parseRejectsTypeNotAString(String type) {
+        assertRejected(ErrorCode.BAD_TYPE, "{\"type\":" + type + ",\"text\":\"hi\"}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"type\":\"chat message\"}", "[\"chat message\"]"})
+    void parseRejectsTypeThatIsAnObjectOrArray(String type) {
+        assertRejected(ErrorCode.BAD_TYPE, "{\"type\":" + type + ",\"text\":\"hi\"}");
+    }
+
+    @Test
+    void parseRejectsMissingText() {
+        assertRejected(ErrorCode.BAD_TEXT, "{\"type\":\"chat message\"}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"5", "false", "null"})
+    void parseRejectsTextNotAString(String text) {
+        assertRejected(ErrorCode.BAD_TEXT, "{\"type\":\"chat message\",\"text\":" + text + "}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"a\":\"hi\"}", "[\"hi\"]"})
+    void parseRejectsTextThatIsAnObjectOrArray(String text) {
+        assertRejected(ErrorCode.BAD_TEXT, "{\"type\":\"chat message\",\"text\":" + text + "}");
+    }
+
+    @Test
+    void parseRejectsEmptyText() {
+        assertRejected(ErrorCode.BAD_TEXT, "{\"type\":\"chat message\",\"text\":\"\"}");
+    }
+
+    @Test
+    void parseRejectsTextTooLong() {
+        assertRejected(ErrorCode.BAD_TEXT, "{\"type\":\"chat message\",\"text\":\"" + repeat('x', 11) + "\"}");
+    }
+
+    @Test
+    void parseRejectsTextOfElevenEmojis() {
+        assertRejected(ErrorCode.BAD_TEXT,
+                "{\"type\":\"chat message\",\"text\":\"" + "\uD83D\uDE00".repeat(11) + "\"}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\\ud800", "a\\ud800b", "\\udc00", "\\ude00\\ud83d"})
+    void parseRejectsTextWithUnpairedSurrogate(String escaped) {
+        assertRejected(ErrorCode.BAD_TEXT, "{\"type\":\"chat message\",\"text\":\"" + escaped + "\"}");
+    }
+
+    @Test
+    void parseRejectsEmptyClientOffset() {
+        assertRejected(ErrorCode.BAD_CLIENT_OFFSET,
+                "{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":\"\"}");
+    }
+
+    @Test
+    void parseRejectsClientOffsetOf129Characters() {
+        assertRejected(ErrorCode.BAD_CLIENT_OFFSET, "{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":\""
+                + repeat('o', FrameCodec.MAX_CLIENT_OFFSET_LENGTH + 1) + "\"}");
+    }
+
+    @Test
+    void parseRejectsClientOffsetWithUnpairedSurrogate() {
+        assertRejected(ErrorCode.BAD_CLIENT_OFFSET,
+                "{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":\"\\ud800\"}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"7", "true"})
+    void parseRejectsClientOffsetNotAString(String clientOffset) {
+        assertRejected(ErrorCode.BAD_CLIENT_OFFSET,
+                "{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":" + clientOffset + "}");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"{\"id\":\"c-1\"}", "[\"c-1\"]"})
+    void parseRejectsClientOffsetThatIsAnObjectOrArray(String clientOffset) {
+        assertRejected(ErrorCode.BAD_CLIENT_OFFSET,
+                "{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":" + clientOffset + "}");
+    }
+
+    @Test
+    void parseServerOffsetAbsentMeansZero() {
+        assertEquals(0, FrameCodec.parseServerOffset(null));
+    }
+
+    @Test
+    void parseServerOffsetAcceptsZero() {
+        assertEquals(0, FrameCodec.parseServerOffset("0"));
+    }
+
+    @Test
+    void parseServerOffsetAcceptsPlainDecimal() {
+        assertEquals(42, FrameCodec.parseServerOffset("42"));
+    }
+
+    @Test
+    void parseServerOffsetAcceptsLargestLong() {
+        assertEquals(Long.MAX_VALUE, FrameCodec.parseServerOffset(String.valueOf(Long.MAX_VALUE)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "", "abc", "1.5", " 1", "1 ", "+1", "0x10", "9223372036854775808",
+            "12345678901234567890"})
+    void parseServerOffsetGivesMinusOneForUnacceptableValues(String value) {
+        assertEquals(-1, FrameCodec.parseServerOffset(value));
+    }
+
+    @Test
+    void formatChatMessageFields() throws Exception {
+        JsonNode frame = json(FrameCodec.chatMessage(42, "hello"));
+        assertEquals(Set.of("type", "text", "offset"), fieldNames(frame));
+        assertEquals("chat message", frame.get("type").textValue());
+        assertEquals("hello", frame.get("text").textValue());
+        assertTrue(frame.get("offset").isIntegralNumber());
+        assertEquals(42, frame.get("offset").longValue());
+    }
+
+    @Test
+    void formatChatMessageWithLargestOffset() throws Exception {
+        assertEquals(Long.MAX_VALUE, json(FrameCodec.chatMessage(Long.MAX_VALUE, "x")).get("offset").longValue());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "say \"hi\"",
+            "back\\slash \\u0041 \\n",
+            "line one\nline two\r\n\ttabbed",
+            "<script>alert('x')</script> & </p>",
+            "emoji \uD83D\uDE00 and \uD834\uDD1E clef",
+            "control \u0000 \u001f \u007f \u2028 \u2029",
+            "\"}],{\"type\":\"ack\""
+    })
+    void formatChatMessageTextRoundTrips(String text) throws Exception {
+        String frame = FrameCodec.chatMessage(7, text);
+        JsonNode node = json(frame);
+        assertEquals(text, node.get("text").textValue());
+        assertEquals("chat message", node.get("type").textValue());
+        assertEquals(7, node.get("offset").longValue());
+    }
+
+    @Test
+    void formatChatMessageOutputParsesBackThroughTheCodec() {
+        String text = "quote \" slash \\ newline \n emoji \uD83D\uDE00";
+        String frame = FrameCodec.chatMessage(3, text);
+        ClientFrame parsed = new FrameCodec(100).parse(frame);
+        assertEquals(new ClientFrame.ChatMessage(text, null), parsed);
+    }
+
+    @Test
+    void formatAckFields() throws Exception {
+        JsonNode frame = json(FrameCodec.ack("c-\"1\"\\\n\uD83D\uDE00", 9));
+        assertEquals(Set.of("type", "clientOffset", "offset"), fieldNames(frame));
+        assertEquals("ack", frame.get("type").textValue());
+        assertEquals("c-\"1\"\\\n\uD83D\uDE00", frame.get("clientOffset").textValue());
+        assertTrue(frame.get("offset").isIntegralNumber());
+        assertEquals(9, frame.get("offset").longValue());
+    }
+
+    @Test
+    void formatSyncedFields() throws Exception {
+        JsonNode frame = json(FrameCodec.synced(123));
+        assertEquals(Set.of("type", "offset"), fieldNames(frame));
+        assertEquals("synced", frame.get("type").textValue());
+        assertTrue(frame.get("offset").isIntegralNumber());
+        assertEquals(123, frame.get("offset").longValue());
+    }
+
+    @Test
+    void formatSyncedWithZeroAndLargestOffset() throws Exception {
+        assertEquals(0, json(FrameCodec.synced(0)).get("offset").longValue());
+        assertEquals(Long.MAX_VALUE, json(FrameCodec.synced(Long.MAX_VALUE)).get("offset").longValue());
+    }
+
+    @Test
+    void formatErrorWithoutClientOffset() throws Exception {
+        JsonNode frame = json(FrameCodec.error(ErrorCode.BAD_JSON, "Not \"valid\" <JSON>\n", null));
+        assertEquals(Set.of("type", "code", "message"), fieldNames(frame));
+        assertEquals("error", frame.get("type").textValue());
+        assertEquals("bad-json", frame.get("code").textValue());
+        assertEquals("Not \"valid\" <JSON>\n", frame.get("message").textValue());
+    }
+
+    @Test
+    void formatErrorWithClientOffset() throws Exception {
+        JsonNode frame = json(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE, "try later", "c-\\7"));
+        assertEquals(Set.of("type", "code", "message", "clientOffset"), fieldNames(frame));
+        assertEquals("error", frame.get("type").textValue());
+        assertEquals("store-unavailable", frame.get("code").textValue());
+        assertEquals("try later", frame.get("message").textValue());
+        assertEquals("c-\\7", frame.get("clientOffset").textValue());
+    }
+
+    @Test
+    void formatErrorUsesTheWireNameOfEveryCode() throws Exception {
+        for (ErrorCode code : ErrorCode.values()) {
+            assertEquals(code.wireName(), json(FrameCodec.error(code, "m", null)).get("code").textValue());
+        }
+    }
+}

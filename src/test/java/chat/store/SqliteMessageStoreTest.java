@@ -1,0 +1,305 @@
+package chat.store;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import chat.config.ChatConfig;
+import chat.config.ChatConfig.Durability;
+import com.zaxxer.hikari.HikariDataSource;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteMessageStoreTest {
+
+    @TempDir
+    Path dir;
+
+    private Path file;
+    private SqliteMessageStore store;
+
+    @BeforeEach
+    void openStore() throws StoreException {
+        file = dir.resolve("chat.db");
+        store = open(Map.of());
+    }
+
+    @AfterEach
+    void closeStore() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    private SqliteMessageStore open(Map<String, String> settings) throws StoreException {
+        Map<String, String> values = new HashMap<>(settings);
+        values.put("chat.db.path", file.toString());
+        HikariDataSource pool = SqlitePool.open(ChatConfig.of(values));
+        try {
+            return SqliteMessageStore.open(pool, Durability.FULL, pool);
+        } catch (StoreException | RuntimeException e) {
+            pool.close();
+            throw e;
+        }
+    }
+
+    private void reopen(Map<String, String> settings) throws StoreException {
+        store.close();
+        store = null;
+        store = open(settings);
+    }
+
+    private Connection plainConnection() throws SQLException {
+        return DriverManager.getConnection("jdbc:sqlite:" + file);
+    }
+
+    private long queryLong(String sql) throws SQLException {
+        try (Connection connection = plainConnection();
+             Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery(sql)) {
+            assertTrue(result.next());
+            return result.getLong(1);
+        }
+    }
+
+    private long rowCount() throws SQLException {
+        return queryLong("SELECT COUNT(*) FROM messages");
+    }
+
+    private static List<Draft> drafts(String... textsAndOffsets) {
+        List<Draft> drafts = new ArrayList<>();
+        for (int i = 0; i < textsAndOffsets.length; i += 2) {
+            drafts.add(new Draft(textsAndOffsets[i], textsAndOffsets[i + 1]));
+        }
+        return drafts;
+    }
+
+    private List<Long> appendTexts(int count) throws StoreException {
+        List<Draft> batch = new ArrayList<>();
+        for (int i = 1; i <= count; i++) {
+            batch.add(new Draft("m" + i, null));
+        }
+        return store.append(batch).stream().map(Appended::offset).toList();
+    }
+
+    @Test
+    void openCreatesTheMessagesTable() throws SQLException {
+        assertEquals(1, queryLong("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'messages'"));
+        List<String> columns = new ArrayList<>();
+        try (Connection connection = plainConnection();
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("PRAGMA table_info(messages)")) {
+            while (rows.next()) {
+                columns.add(rows.getString("name"));
+            }
+        }
+        assertEquals(List.of("id", "client_offset", "content", "created_at"), columns);
+    }
+
+    @Test
+    void openSwitchesTheDatabaseToWal() throws SQLException {
+        try (Connection connection = plainConnection();
+             Statement statement = connection.createStatement();
+             ResultSet mode = statement.executeQuery("PRAGMA journal_mode")) {
+            assertTrue(mode.next());
+            assertEquals("wal", mode.getString(1).toLowerCase(Locale.ROOT));
+        }
+    }
+
+    @Test
+    void openIsIdempotentOnAnExistingDatabase() throws Exception {
+        store.append(drafts("kept", "k-1"));
+        reopen(Map.of());
+        assertEquals(1, rowCount());
+        assertEquals(1, store.latestOffset());
+    }
+
+    @Test
+    void appendReturnsIncreasingOffsetsInListOrder() throws Exception {
+        List<Appended> results = store.append(drafts("a", "c-a", "b", "c-b", "c", null));
+        assertEquals(List.of(new Appended(1, true), new Appended(2, true), new Appended(3, true)), results);
+
+        List<Appended> next = store.append(drafts("d", "c-d"));
+        assertEquals(List.of(new Appended(4, true)), next);
+
+        assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b"), new StoredMessage(3, "c"),
+                new StoredMessage(4, "d")), store.readAfter(0, 10));
+    }
+
+    @Test
+    void appendOfEmptyListStoresNothing() throws Exception {
+        assertEquals(List.of(), store.append(List.of()));
+        assertEquals(0, rowCount());
+    }
+
+    @Test
+    void duplicateClientOffsetInALaterBatchReturnsTheStoredOffset() throws Exception {
+        store.append(drafts("first", "dup", "other", "o-1"));
+        assertEquals(2, rowCount());
+
+        List<Appended> results = store.append(drafts("again", "dup", "new", "n-1"));
+
+        assertEquals(new Appended(1, false), results.get(0));
+        assertTrue(results.get(1).inserted());
+        assertTrue(results.get(1).offset() > 2, results::toString);
+        assertEquals(3, rowCount());
+        assertEquals(List.of(new StoredMessage(1, "first"), new StoredMessage(2, "other"),
+                new StoredMessage(results.get(1).offset(), "new")), store.readAfter(0, 10));
+    }
+
+    @Test
+    void duplicateClientOffsetWithinOneBatchReturnsTheFirstOffset() throws Exception {
+        List<Appended> results = store.append(drafts("one", "same", "two", null, "three", "same"));
+
+        assertEquals(List.of(new Appended(1, true), new Appended(2, true), new Appended(1, false)), results);
+        assertEquals(2, rowCount());
+        assertEquals(List.of(new StoredMessage(1, "one"), new StoredMessage(2, "two")), store.readAfter(0, 10));
+    }
+
+    @Test
+    void offsetsKeepIncreasingAfterADuplicate() throws Exception {
+        List<Appended> results = store.append(drafts("a", "same", "b", "same", "c", null, "d", "d-1"));
+
+        assertEquals(new Appended(1, true), results.get(0));
+        assertEquals(new Appended(1, false), results.get(1));
+        assertTrue(results.get(2).inserted() && results.get(3).inserted(), results::toString);
+        assertTrue(results.get(0).offset() < results.get(2).offset(), results::toString);
+        assertTrue(results.get(2).offset() < results.get(3).offset(), results::toString);
+        assertEquals(results.get(3).offset(), store.latestOffset());
+        assertEquals(3, rowCount());
+    }
+
+    @Test
+    void nullClientOffsetsNeverConflict() throws Exception {
+        List<Appended> first = store.append(drafts("a", null, "a", null));
+        List<Appended> second = store.append(drafts("a", null));
+
+        assertEquals(List.of(new Appended(1, true), new Appended(2, true)), first);
+        assertEquals(List.of(new Appended(3, true)), second);
+        assertEquals(3, rowCount());
+    }
+
+    @Test
+    void textIsStoredVerbatim() throws Exception {
+        String text = "quote \" slash \\ newline \n <b>html</b> emoji \uD83D\uDE00 nul \u0000 end";
+        store.append(drafts(text, "t-1"));
+        assertEquals(List.of(new StoredMessage(1, text)), store.readAfter(0, 1));
+    }
+
+    @Test
+    void readAfterPagesInOrderWithLimit() throws Exception {
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L), appendTexts(5));
+
+        assertEquals(List.of(new StoredMessage(1, "m1"), new StoredMessage(2, "m2")), store.readAfter(0, 2));
+        assertEquals(List.of(new StoredMessage(3, "m3"), new StoredMessage(4, "m4")), store.readAfter(2, 2));
+        assertEquals(List.of(new StoredMessage(5, "m5")), store.readAfter(4, 2));
+    }
+
+    @Test
+    void readAfterReturnsEmptyPastTheEnd() throws Exception {
+        appendTexts(3);
+        assertEquals(List.of(), store.readAfter(3, 10));
+        assertEquals(List.of(), store.readAfter(1_000, 10));
+    }
+
+    @Test
+    void readAfterOnEmptyStoreIsEmpty() throws Exception {
+        assertEquals(List.of(), store.readAfter(0, 10));
+    }
+
+    @Test
+    void latestOffsetIsZeroOnEmptyStore() throws Exception {
+        assertEquals(0, store.latestOffset());
+    }
+
+    @Test
+    void latestOffsetIsTheHighestStoredOffset() throws Exception {
+        appendTexts(4);
+        assertEquals(4, store.latestOffset());
+        store.append(drafts("x", "x-1"));
+        assertEquals(5, store.latestOffset());
+    }
+
+    @Test
+    void dataSurvivesCloseAndReopen() throws Exception {
+        store.append(drafts("a", "c-a", "b", null));
+        reopen(Map.of());
+
+        assertEquals(2, store.latestOffset());
+        assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b")), store.readAfter(0, 10));
+
+        List<Appended> after = store.append(drafts("a2", "c-a", "c", null));
+        assertEquals(new Appended(1, false), after.get(0));
+        assertTrue(after.get(1).inserted());
+        assertTrue(after.get(1).offset() > 2, after::toString);
+    }
+
+    @Test
+    void failedDraftInABatchRollsBackTheWholeBatch() throws Exception {
+        store.append(drafts("before", "b-1"));
+
+        assertThrows(StoreException.class, () -> store.append(drafts("ok", "ok-1", null, "broken-1")));
+
+        assertEquals(1, rowCount());
+        assertEquals(List.of(new Appended(2, true)), store.append(drafts("ok", "ok-1")));
+    }
+
+    @Test
+    void appendWhileAnotherConnectionHoldsTheWriteLockFailsAndStoresNothing() throws Exception {
+        reopen(Map.of("chat.db.busyTimeoutMs", "100"));
+        store.append(drafts("before", "b-1"));
+
+        try (Connection locker = plainConnection(); Statement lock = locker.createStatement()) {
+            lock.execute("BEGIN IMMEDIATE");
+            try {
+                StoreException e = assertThrows(StoreException.class,
+                        () -> store.append(drafts("x", "x-1", "y", null)));
+                assertInstanceOf(SQLException.class, e.getCause());
+                assertTrue(e.getMessage().contains("SQLITE_BUSY"), e.getMessage());
+            } finally {
+                lock.execute("ROLLBACK");
+            }
+        }
+
+        assertEquals(1, rowCount());
+        assertEquals(1, store.latestOffset());
+        assertEquals(List.of(new Appended(2, true), new Appended(3, true)),
+                store.append(drafts("x", "x-1", "y", null)));
+        assertEquals(3, rowCount());
+    }
+
+    @Test
+    void latestOffsetAfterCloseThrows() {
+        store.close();
+        assertThrows(StoreException.class, store::latestOffset);
+    }
+
+    @Test
+    void readAfterAfterCloseThrows() {
+        store.close();
+        assertThrows(StoreException.class, () -> store.readAfter(0, 10));
+    }
+
+    @Test
+    void appendAfterCloseThrows() throws SQLException {
+        store.close();
+        assertThrows(StoreException.class, () -> store.append(drafts("late", "l-1")));
+        assertEquals(0, rowCount());
+    }
+}
