@@ -2,6 +2,8 @@ package chat.dev;
 
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
+import org.apache.catalina.Wrapper;
+import org.apache.catalina.servlets.DefaultServlet;
 import org.apache.catalina.startup.Tomcat;
 
 import java.nio.file.Files;
@@ -33,9 +35,15 @@ public final class EmbeddedTomcat implements AutoCloseable {
         tomcat.setBaseDir(baseDir.toAbsolutePath().toString());
         tomcat.setPort(port);
         tomcat.getConnector().setProperty("address", address);
-        tomcat.getHost().setAppBase(baseDir.toAbsolutePath().toString());
+        tomcat.setAddDefaultWebXmlToWebapp(false);
         Context context = tomcat.addWebapp(contextPath, webapp.toAbsolutePath().toString());
+        // exec:java runs this class in its own class loader; the webapp must see Tomcat's classes through it.
         context.setParentClassLoader(EmbeddedTomcat.class.getClassLoader());
+        // What conf/web.xml gives a stock Tomcat, less JSP: static files and their content types.
+        Wrapper files = Tomcat.addServlet(context, "default", DefaultServlet.class.getName());
+        files.setLoadOnStartup(1);
+        context.addServletMappingDecoded("/", "default");
+        Tomcat.addDefaultMimeTypeMappings(context);
         tomcat.start();
         if (!context.getState().isAvailable()) {
             tomcat.stop();
