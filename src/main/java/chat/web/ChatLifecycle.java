@@ -66,7 +66,12 @@ public final class ChatLifecycle implements ServletContextListener {
             DataSource container = lookupContainerDataSource();
             if (container != null) {
                 LOG.info("Storing messages in the container's DataSource " + JNDI_NAME);
-                return SqliteMessageStore.open(container, config.durability(), null);
+                try {
+                    return SqliteMessageStore.open(container, config.durability(), null);
+                } catch (StoreException e) {
+                    throw new StoreException(e.getMessage() + " (through " + JNDI_NAME + "; check the jdbcUrl of its"
+                            + " Resource and that the database's directory exists and is writable)", e);
+                }
             }
             LOG.info("Storing messages in " + config.databasePath() + " (no " + JNDI_NAME + " defined)");
             HikariDataSource pool = SqlitePool.open(config);

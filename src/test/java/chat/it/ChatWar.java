@@ -6,10 +6,12 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -32,7 +34,22 @@ final class ChatWar {
         if (!war.isFile()) {
             throw new IllegalStateException(war + " is missing; the integration tests run after 'mvn package'");
         }
-        return ShrinkWrap.create(ZipImporter.class, CONTEXT + ".war").importFrom(war).as(WebArchive.class);
+        WebArchive archive = ShrinkWrap.create(ZipImporter.class, CONTEXT + ".war").importFrom(war).as(WebArchive.class);
+        String contextXml = System.getProperty("it.context.xml");
+        if (contextXml != null) {
+            // The operator's context descriptor from tomcat-conf/, carried in the WAR so that the manager uses it.
+            archive.addAsManifestResource(new File(contextXml), "context.xml");
+            createDatabaseDirectory();
+        }
+        return archive;
+    }
+
+    private static void createDatabaseDirectory() {
+        try {
+            Files.createDirectories(Path.of(System.getProperty("chat.db.path")).getParent());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
