@@ -19,6 +19,7 @@
   let serverOffset = 0;
   let socket = null;
   let live = false;
+  let replayed = []; // chat messages of this connection before its synced, in case it says reset
   let failedAttempts = 0;
   const pending = new Map(); // clientOffset -> { text, element }
 
@@ -37,6 +38,7 @@
 
   function connect() {
     live = false;
+    replayed = [];
     setState(failedAttempts === 0 ? 'connecting' : 'reconnecting');
     const ws = new WebSocket(chatUrl());
     socket = ws;
@@ -67,12 +69,24 @@
   function handle(frame) {
     switch (frame.type) {
       case 'chat message':
+        if (!live) {
+          replayed.push(frame);
+        }
         if (Number.isSafeInteger(frame.offset) && frame.offset > serverOffset) {
           serverOffset = frame.offset;
           render(frame.text, frame.offset);
         }
         break;
       case 'synced':
+        if (frame.reset) {
+          // The server's history is not the one our offset came from: show its history instead of ours.
+          list.querySelectorAll('li:not(.pending)').forEach((item) => item.remove());
+          for (const message of replayed) {
+            render(message.text, message.offset);
+          }
+          serverOffset = frame.offset;
+        }
+        replayed = [];
         live = true;
         failedAttempts = 0;
         setState('live');

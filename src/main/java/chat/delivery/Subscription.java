@@ -39,6 +39,8 @@ public final class Subscription {
     private volatile boolean live;
     private final List<HeldFrame> held = new ArrayList<>();
     private boolean heldOverflowed;
+    /** The client's offset was above anything stored: it comes from another database, so replay everything. */
+    private boolean reset;
 
     Subscription(Outbox outbox, MessageStore store, Executor replayExecutor, long serverOffset, int pageSize,
                  int maxHeld) {
@@ -56,7 +58,28 @@ public final class Subscription {
 
     /** Starts the replay on the replay executor. */
     void startReplay() {
-        replayExecutor.execute(this::replayNextPage);
+        replayExecutor.execute(this::checkAheadThenReplay);
+    }
+
+    /**
+     * Offsets only grow, so a serverOffset above the newest stored offset, read after registering, was not handed
+     * out by this database (it was replaced or reset): the client gets the whole history, flagged {@code reset}.
+     */
+    private void checkAheadThenReplay() {
+        long latest;
+        try {
+            latest = store.latestOffset();
+        } catch (StoreException e) {
+            storeFailed(e);
+            return;
+        }
+        synchronized (this) {
+            if (lastQueued > latest) {
+                lastQueued = 0;
+                reset = true;
+            }
+        }
+        replayNextPage();
     }
 
     /**
@@ -101,11 +124,7 @@ public final class Subscription {
         try {
             page = store.readAfter(after, pageSize);
         } catch (StoreException e) {
-            LOG.log(Level.WARNING, "Replay failed; closing the connection so that the client retries", e);
-            outbox.offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE,
-                    "Cannot read the history; reconnect with your last offset", null));
-            outbox.whenDrained(() -> outbox.closeConnection(Outbox.CLOSE_UNEXPECTED_CONDITION,
-                    "Store unavailable; reconnect"));
+            storeFailed(e);
             return;
         }
         boolean done;
@@ -121,6 +140,14 @@ public final class Subscription {
         }
     }
 
+    private void storeFailed(StoreException e) {
+        LOG.log(Level.WARNING, "Replay failed; closing the connection so that the client retries", e);
+        outbox.offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE,
+                "Cannot read the history; reconnect with your last offset", null));
+        outbox.whenDrained(() -> outbox.closeConnection(Outbox.CLOSE_UNEXPECTED_CONDITION,
+                "Store unavailable; reconnect"));
+    }
+
     /** Caller holds the lock. @return true if the replay is complete and the subscription is live now */
     private boolean finishIfHeldComplete() {
         if (heldOverflowed) {
@@ -132,7 +159,7 @@ public final class Subscription {
             queue(message.offset(), message.frame());
         }
         held.clear();
-        outbox.enqueue(FrameCodec.synced(lastQueued), false);
+        outbox.enqueue(FrameCodec.synced(lastQueued, reset), false);
         live = true;
         return true;
     }

@@ -139,8 +139,29 @@ public final class FrameCodec {
         });
     }
 
-    public static String synced(long offset) {
-        return "{\"type\":\"synced\",\"offset\":" + offset + '}';
+    /** @param reset true when the client's serverOffset was unknown to the store and everything was replayed */
+    public static String synced(long offset, boolean reset) {
+        return "{\"type\":\"synced\",\"offset\":" + offset + (reset ? ",\"reset\":true}" : "}");
+    }
+
+    /** The size of {@code text} encoded as UTF-8, as it travelled in a WebSocket text frame. */
+    public static long utf8Length(CharSequence text) {
+        long bytes = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c < 0x80) {
+                bytes++;
+            } else if (c < 0x800) {
+                bytes += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1))) {
+                bytes += 4;
+                i++;
+            } else {
+                bytes += 3;
+            }
+        }
+        return bytes;
     }
 
     /** An error frame; {@code clientOffset} names the message it is about, or is null. */

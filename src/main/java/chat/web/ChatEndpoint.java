@@ -36,6 +36,7 @@ public final class ChatEndpoint extends Endpoint {
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
+        // Tomcat's limit counts characters; a frame within it can still be over maxFrameBytes in UTF-8 bytes.
         session.setMaxTextMessageBufferSize(maxFrameBytes);
         List<String> values = session.getRequestParameterMap().get("serverOffset");
         String raw = values == null || values.isEmpty() ? null : values.get(0);
@@ -46,13 +47,20 @@ public final class ChatEndpoint extends Endpoint {
         }
         Subscription subscribed = hub.connect(new SessionSink(session), serverOffset);
         subscription = subscribed;
-        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frame -> hub.receive(subscribed, frame));
-        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (part, last) -> refuseBinary(session));
+        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frame -> {
+            if (FrameCodec.utf8Length(frame) > maxFrameBytes) {
+                close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes");
+            } else {
+                hub.receive(subscribed, frame);
+            }
+        });
+        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (part, last) ->
+                close(session, CloseReason.CloseCodes.CANNOT_ACCEPT, "Binary frames are not accepted"));
     }
 
-    private static void refuseBinary(Session session) {
+    private static void close(Session session, CloseReason.CloseCode code, String reason) {
         try {
-            session.close(new CloseReason(CloseReason.CloseCodes.CANNOT_ACCEPT, "Binary frames are not accepted"));
+            session.close(new CloseReason(code, reason));
         } catch (IOException e) {
             LOG.log(Level.FINE, "Closing session " + session.getId() + " failed; the peer is gone", e);
         }

@@ -218,6 +218,37 @@ class ChatHubTest {
     }
 
     @Test
+    void aClientAheadOfTheStoreIsReplayedEverythingFlaggedResetThenGetsLiveMessages() throws Exception {
+        ChatConfig config = config(Map.of());
+        PausableStore store = store(config);
+        fill(store, 3);
+        ChatHub hub = hub(config, store);
+        RecordingSink ahead = sink();
+        Subscription subscription = hub.connect(ahead, 1_000);
+        List<JsonNode> frames = ahead.awaitSynced();
+        assertEquals(range(1, 3), RecordingSink.chatOffsets(frames));
+        JsonNode synced = frames.get(frames.size() - 1);
+        assertEquals(3, synced.path("offset").asLong());
+        assertTrue(synced.path("reset").asBoolean());
+
+        hub.receive(subscription, chat("after the reset", "r-1"));
+        frames = ahead.awaitFrame(frame -> isAck(frame, "r-1"));
+        assertEquals(range(1, 4), RecordingSink.chatOffsets(frames));
+    }
+
+    @Test
+    void aClientAtTheNewestOffsetIsNotFlaggedReset() throws Exception {
+        ChatConfig config = config(Map.of());
+        PausableStore store = store(config);
+        fill(store, 3);
+        RecordingSink current = sink();
+        hub(config, store).connect(current, 3);
+        JsonNode synced = current.awaitSynced().get(0);
+        assertEquals(3, synced.path("offset").asLong());
+        assertTrue(synced.path("reset").isMissingNode());
+    }
+
+    @Test
     void aSenderGetsAnAckWithTheStoredOffsetForARepeatedClientOffset() throws Exception {
         ChatConfig config = config(Map.of());
         PausableStore store = store(config);

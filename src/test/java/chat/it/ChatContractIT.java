@@ -169,12 +169,21 @@ class ChatContractIT {
     }
 
     @Test
-    void aClientAheadOfTheStoreIsSyncedAtItsOwnOffset() throws Exception {
-        long ahead = ChatWar.latestOffset(base()) + 1_000;
-        try (ChatClient client = ChatClient.connect(base(), ahead)) {
-            ChatClient.Replay replay = client.awaitSynced();
-            assertTrue(replay.messages().isEmpty());
-            assertEquals(ahead, replay.syncedOffset());
+    void aClientAheadOfTheStoreIsReplayedEverythingFlaggedResetAndThenGetsLiveMessages() throws Exception {
+        long latest = ChatWar.latestOffset(base());
+        try (ChatClient client = ChatClient.connect(base(), latest + 1_000); ChatClient sender = connectLive()) {
+            List<JsonNode> frames = new ArrayList<>();
+            JsonNode frame;
+            while (!(frame = client.next()).path("type").asText().equals("synced")) {
+                frames.add(frame);
+            }
+            assertTrue(frame.path("reset").asBoolean(), () -> "synced says reset");
+            assertEquals(latest, frame.path("offset").asLong());
+            assertEquals(latest, frames.size(), "every stored message, from the first");
+
+            sender.sendChat("after the reset", newClientOffset());
+            long offset = nextAck(sender).path("offset").asLong();
+            assertEquals(offset, client.next("chat message").path("offset").asLong());
         }
     }
 
@@ -228,6 +237,18 @@ class ChatContractIT {
         try (ChatClient client = connectLive()) {
             client.sendChat("x".repeat(70_000), newClientOffset());
             assertEquals(CloseReason.CloseCodes.TOO_BIG.getCode(), client.awaitClose().getCloseCode().getCode());
+        }
+    }
+
+    @Test
+    void aFrameOverTheMaximumInUtf8BytesCloses1009EvenWithFewerCharacters() throws Exception {
+        try (ChatClient client = connectLive(); Connection db = ChatWar.database()) {
+            String clientOffset = newClientOffset();
+            String euros = "\u20ac".repeat(25_000);
+            client.sendRaw("{\"type\":\"chat message\",\"text\":\"padded\",\"clientOffset\":\"" + clientOffset
+                    + "\",\"pad\":\"" + euros + "\"}");
+            assertEquals(CloseReason.CloseCodes.TOO_BIG.getCode(), client.awaitClose().getCloseCode().getCode());
+            assertEquals(0, count(db, "SELECT COUNT(*) FROM messages WHERE client_offset = '" + clientOffset + "'"));
         }
     }
 

@@ -328,7 +328,7 @@ class FrameCodecTest {
 
     @Test
     void formatSyncedFields() throws Exception {
-        JsonNode frame = json(FrameCodec.synced(123));
+        JsonNode frame = json(FrameCodec.synced(123, false));
         assertEquals(Set.of("type", "offset"), fieldNames(frame));
         assertEquals("synced", frame.get("type").textValue());
         assertTrue(frame.get("offset").isIntegralNumber());
@@ -337,8 +337,28 @@ class FrameCodecTest {
 
     @Test
     void formatSyncedWithZeroAndLargestOffset() throws Exception {
-        assertEquals(0, json(FrameCodec.synced(0)).get("offset").longValue());
-        assertEquals(Long.MAX_VALUE, json(FrameCodec.synced(Long.MAX_VALUE)).get("offset").longValue());
+        assertEquals(0, json(FrameCodec.synced(0, false)).get("offset").longValue());
+        assertEquals(Long.MAX_VALUE, json(FrameCodec.synced(Long.MAX_VALUE, false)).get("offset").longValue());
+    }
+
+    @Test
+    void formatSyncedAfterAResetSaysSo() throws Exception {
+        JsonNode frame = json(FrameCodec.synced(7, true));
+        assertEquals(Set.of("type", "offset", "reset"), fieldNames(frame));
+        assertTrue(frame.get("reset").booleanValue());
+        assertEquals(7, frame.get("offset").longValue());
+    }
+
+    @Test
+    void utf8LengthCountsEncodedBytes() {
+        assertEquals(0, FrameCodec.utf8Length(""));
+        assertEquals(3, FrameCodec.utf8Length("abc"));
+        assertEquals(2, FrameCodec.utf8Length("\u00e9"));
+        assertEquals(3, FrameCodec.utf8Length("\u20ac"));
+        assertEquals(4, FrameCodec.utf8Length("\uD83D\uDE00"));
+        assertEquals(3, FrameCodec.utf8Length("\uD800"), "a lone surrogate is written as a replacement character");
+        String mixed = "a\u00e9\u20ac\uD83D\uDE00";
+        assertEquals(mixed.getBytes(java.nio.charset.StandardCharsets.UTF_8).length, FrameCodec.utf8Length(mixed));
     }
 
     @Test
