@@ -3,10 +3,13 @@ package chat.delivery;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The frames waiting to go to one client, sent one at a time in the order they were queued.
@@ -19,6 +22,8 @@ public final class Outbox implements FrameSink.SendCallback {
 
     public static final int CLOSE_POLICY_VIOLATION = 1008;
     public static final int CLOSE_UNEXPECTED_CONDITION = 1011;
+
+    private static final Logger LOG = Logger.getLogger(Outbox.class.getName());
 
     private static final int IDLE = 0;
     private static final int IN_CALL = 1;
@@ -164,6 +169,11 @@ public final class Outbox implements FrameSink.SendCallback {
             return;
         }
         close();
-        closer.execute(() -> sink.close(closeCode, reason));
+        try {
+            closer.execute(() -> sink.close(closeCode, reason));
+        } catch (RejectedExecutionException stopping) {
+            // The chat is stopping and Tomcat closes every session itself (1001); this one is not sent to anymore.
+            LOG.log(Level.FINE, "Not closing a connection with " + closeCode + ": the chat is stopping", stopping);
+        }
     }
 }

@@ -40,25 +40,33 @@ public final class ChatLifecycle implements ServletContextListener {
         ChatConfig config = ChatConfig.load(context::getInitParameter);
         SqliteMessageStore store = openStore(config);
         hub = new ChatHub(config, store);
+        try {
+            registerEndpoint(context, hub, config.maxFrameBytes());
+        } catch (RuntimeException e) {
+            hub.close();
+            hub = null;
+            throw e;
+        }
+        context.setAttribute(HUB_ATTRIBUTE, hub);
+    }
+
+    private static void registerEndpoint(ServletContext context, ChatHub hub, int maxFrameBytes) {
         ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
         if (container == null) {
             throw new IllegalStateException("No WebSocket container in this servlet container; Tomcat 10.1 or 11 needed");
         }
-        ChatHub endpointHub = hub;
-        int maxFrameBytes = config.maxFrameBytes();
         try {
             container.addEndpoint(ServerEndpointConfig.Builder.create(ChatEndpoint.class, ChatEndpoint.PATH)
                     .configurator(new ServerEndpointConfig.Configurator() {
                         @Override
                         public <T> T getEndpointInstance(Class<T> endpointClass) {
-                            return endpointClass.cast(new ChatEndpoint(endpointHub, maxFrameBytes));
+                            return endpointClass.cast(new ChatEndpoint(hub, maxFrameBytes));
                         }
                     })
                     .build());
         } catch (DeploymentException e) {
             throw new IllegalStateException("Cannot register the WebSocket endpoint " + ChatEndpoint.PATH, e);
         }
-        context.setAttribute(HUB_ATTRIBUTE, hub);
     }
 
     private static SqliteMessageStore openStore(ChatConfig config) {
