@@ -27,6 +27,7 @@ public final class ChatConfig {
     private final int writeBatchMax;
     private final int outboxMaxFrames;
     private final long outboxMaxChars;
+    private final int pingIntervalSeconds;
 
     private ChatConfig(Reader reader) {
         this.databasePath = reader.path("chat.db.path", defaultDatabasePath());
@@ -40,6 +41,7 @@ public final class ChatConfig {
         this.writeBatchMax = reader.integer("chat.writeBatchMax", 1_024, 1, 1 << 16);
         this.outboxMaxFrames = reader.integer("chat.outboxMaxFrames", 10_000, 16, 1 << 24);
         this.outboxMaxChars = reader.integer("chat.outboxMaxChars", 8 << 20, 64 << 10, Integer.MAX_VALUE);
+        this.pingIntervalSeconds = reader.integer("chat.pingIntervalSeconds", 25, 0, 3_600);
     }
 
     /** Context parameters first, then system properties, then the environment. */
@@ -98,6 +100,8 @@ public final class ChatConfig {
     public int writeBatchMax() { return writeBatchMax; }
     public int outboxMaxFrames() { return outboxMaxFrames; }
     public long outboxMaxChars() { return outboxMaxChars; }
+    /** 0: no pings. */
+    public int pingIntervalSeconds() { return pingIntervalSeconds; }
 
     private static final class Reader {
         private final Function<String, String> source;

@@ -26,11 +26,13 @@ public final class ChatEndpoint extends Endpoint {
     private static final Logger LOG = Logger.getLogger(ChatEndpoint.class.getName());
 
     private final ChatHub hub;
+    private final Heartbeat heartbeat;
     private final int maxFrameBytes;
     private Subscription subscription;
 
-    ChatEndpoint(ChatHub hub, int maxFrameBytes) {
+    ChatEndpoint(ChatHub hub, Heartbeat heartbeat, int maxFrameBytes) {
         this.hub = hub;
+        this.heartbeat = heartbeat;
         this.maxFrameBytes = maxFrameBytes;
     }
 
@@ -47,6 +49,7 @@ public final class ChatEndpoint extends Endpoint {
         }
         Subscription subscribed = hub.connect(new SessionSink(session), serverOffset);
         subscription = subscribed;
+        heartbeat.watch(session);
         session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frame -> {
             if (FrameCodec.utf8Length(frame) > maxFrameBytes) {
                 close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes");
@@ -79,6 +82,7 @@ public final class ChatEndpoint extends Endpoint {
 
     @Override
     public void onClose(Session session, CloseReason closeReason) {
+        heartbeat.forget(session);
         if (subscription != null) {
             hub.disconnect(subscription);
         }

@@ -33,6 +33,7 @@ public final class ChatLifecycle implements ServletContextListener {
     private static final Logger LOG = Logger.getLogger(ChatLifecycle.class.getName());
 
     private ChatHub hub;
+    private Heartbeat heartbeat;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
@@ -40,9 +41,11 @@ public final class ChatLifecycle implements ServletContextListener {
         ChatConfig config = ChatConfig.load(context::getInitParameter);
         SqliteMessageStore store = openStore(config);
         hub = new ChatHub(config, store);
+        heartbeat = new Heartbeat(config.pingIntervalSeconds());
         try {
-            registerEndpoint(context, hub, config.maxFrameBytes());
+            registerEndpoint(context, hub, heartbeat, config.maxFrameBytes());
         } catch (RuntimeException e) {
+            heartbeat.close();
             hub.close();
             hub = null;
             throw e;
@@ -50,7 +53,7 @@ public final class ChatLifecycle implements ServletContextListener {
         context.setAttribute(HUB_ATTRIBUTE, hub);
     }
 
-    private static void registerEndpoint(ServletContext context, ChatHub hub, int maxFrameBytes) {
+    private static void registerEndpoint(ServletContext context, ChatHub hub, Heartbeat heartbeat, int maxFrameBytes) {
         ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
         if (container == null) {
             throw new IllegalStateException("No WebSocket container in this servlet container; Tomcat 10.1 or 11 needed");
@@ -60,7 +63,7 @@ public final class ChatLifecycle implements ServletContextListener {
                     .configurator(new ServerEndpointConfig.Configurator() {
                         @Override
                         public <T> T getEndpointInstance(Class<T> endpointClass) {
-                            return endpointClass.cast(new ChatEndpoint(hub, maxFrameBytes));
+                            return endpointClass.cast(new ChatEndpoint(hub, heartbeat, maxFrameBytes));
                         }
                     })
                     .build());
@@ -109,6 +112,9 @@ public final class ChatLifecycle implements ServletContextListener {
     public void contextDestroyed(ServletContextEvent event) {
         event.getServletContext().removeAttribute(HUB_ATTRIBUTE);
         try {
+            if (heartbeat != null) {
+                heartbeat.close();
+            }
             if (hub != null) {
                 hub.close();
             }

@@ -1,0 +1,114 @@
+package chat.it;
+
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The server pings every {@code chat.pingIntervalSeconds} (1 s in these tests): a client that answers stays
+ * connected while idle, a peer that never answers is closed with 1001.
+ */
+@ExtendWith(ArquillianExtension.class)
+class HeartbeatIT {
+
+    private static final int OPCODE_CLOSE = 0x8;
+    private static final int OPCODE_PING = 0x9;
+
+    @Deployment(testable = false)
+    static WebArchive war() {
+        return ChatWar.packaged();
+    }
+
+    @ArquillianResource
+    private URL deployed;
+
+    @Test
+    void anIdleClientThatAnswersPingsStaysConnected() throws Exception {
+        URI base = deployed.toURI();
+        try (ChatClient idle = ChatClient.connect(base, ChatWar.latestOffset(base))) {
+            idle.awaitSynced();
+            assertNull(idle.poll(Duration.ofSeconds(5)), "nothing but pings for five intervals");
+            assertTrue(idle.isOpen());
+            idle.sendChat("still here", "heartbeat-" + System.nanoTime());
+            assertEquals("chat message", idle.next().path("type").asText());
+        }
+    }
+
+    @Test
+    void aPeerThatNeverAnswersIsPingedThenClosedWith1001() throws Exception {
+        URI base = deployed.toURI();
+        long latest = ChatWar.latestOffset(base);
+        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET " + base.getPath() + "chat?serverOffset=" + latest + " HTTP/1.1\r\n"
+                    + "Host: " + base.getHost() + ':' + base.getPort() + "\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            DataInputStream in = new DataInputStream(socket.getInputStream());
+            String status = readHeaders(in);
+            assertTrue(status.startsWith("HTTP/1.1 101"), status);
+
+            List<Integer> opcodes = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
+            while (System.nanoTime() < deadline) {
+                int first;
+                try {
+                    first = in.readUnsignedByte();
+                } catch (SocketTimeoutException e) {
+                    fail("no frame for 10 s; seen opcodes " + opcodes);
+                    return;
+                }
+                int opcode = first & 0x0F;
+                byte[] payload = readPayload(in);
+                opcodes.add(opcode);
+                if (opcode == OPCODE_CLOSE) {
+                    int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
+                    assertEquals(1001, code, "close code; opcodes seen " + opcodes);
+                    assertTrue(opcodes.contains(OPCODE_PING), "pinged before being closed: " + opcodes);
+                    return;
+                }
+            }
+            fail("not closed within 15 s; opcodes seen " + opcodes);
+        }
+    }
+
+    private static String readHeaders(DataInputStream in) throws IOException {
+        StringBuilder headers = new StringBuilder();
+        while (!headers.toString().endsWith("\r\n\r\n")) {
+            headers.append((char) in.readUnsignedByte());
+        }
+        return headers.toString();
+    }
+
+    /** Server frames are not masked. */
+    private static byte[] readPayload(DataInputStream in) throws IOException {
+        int length = in.readUnsignedByte() & 0x7F;
+        long size = length == 126 ? in.readUnsignedShort() : length == 127 ? in.readLong() : length;
+        byte[] payload = new byte[(int) size];
+        in.readFully(payload);
+        return payload;
+    }
+}
