@@ -8,7 +8,10 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
 
-/** A strict Content-Security-Policy and friends on every response: the page loads only its own files. */
+/**
+ * A strict Content-Security-Policy and friends on every response: the page loads only its own files. Behind
+ * https (as Tomcat sees it, through RemoteIpValve behind a proxy) browsers are also told to stay on https.
+ */
 public final class SecurityHeadersFilter extends HttpFilter {
 
     private static final long serialVersionUID = 1L;
@@ -21,6 +24,9 @@ public final class SecurityHeadersFilter extends HttpFilter {
         response.setHeader("Content-Security-Policy", CONTENT_SECURITY_POLICY);
         response.setHeader("X-Content-Type-Options", "nosniff");
         response.setHeader("Referrer-Policy", "no-referrer");
+        if (request.isSecure()) {
+            response.setHeader("Strict-Transport-Security", "max-age=31536000");
+        }
         chain.doFilter(request, response);
     }
 }
