@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -17,8 +18,13 @@ public final class FrameCodec {
     public static final String TYPE_CHAT_MESSAGE = "chat message";
     public static final int MAX_CLIENT_OFFSET_LENGTH = 128;
 
+    /**
+     * Buffers are recycled through a bounded pool of this class's own, not Jackson's default thread-locals: those
+     * would stay in Tomcat's pooled threads after an undeploy and keep the webapp's class loader alive.
+     */
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .recyclerPool(JsonRecyclerPools.newBoundedPool(64))
             .build();
 
     private final int maxTextLength;

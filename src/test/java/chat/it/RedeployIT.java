@@ -1,0 +1,128 @@
+package chat.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.jboss.arquillian.container.test.api.Deployer;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Undeploy and deploy the WAR again in the running Tomcat: the chat comes back with its data, and leaves nothing
+ * behind — no thread, no JDBC driver, no class loader that Tomcat's leak detection can find.
+ */
+@ExtendWith(ArquillianExtension.class)
+class RedeployIT {
+
+    private static final String DEPLOYMENT = "chat";
+    private static final Pattern LEAK_WARNING = Pattern.compile(
+            "failed to stop it|failed to unregister|memory leak|ThreadLocal with key|clearReferences|"
+                    + "de-registration failed|\\[" + ChatWar.CONTEXT + "\\].*(SEVERE|leak)");
+
+    @Deployment(name = DEPLOYMENT, managed = false, testable = false)
+    static WebArchive war() {
+        return ChatWar.packaged();
+    }
+
+    @ArquillianResource
+    private Deployer deployer;
+
+    private static URI tomcat() {
+        return URI.create("http://127.0.0.1:" + System.getProperty("it.http.port") + "/");
+    }
+
+    private static URI base() {
+        return tomcat().resolve(ChatWar.CONTEXT + "/");
+    }
+
+    @Test
+    void afterUndeployAndDeployTheChatHasItsDataAndTomcatFindsNoLeak() throws Exception {
+        Path catalinaLog = catalinaLog();
+        long logStart = Files.exists(catalinaLog) ? Files.size(catalinaLog) : 0;
+
+        deployer.deploy(DEPLOYMENT);
+        String clientOffset = "redeploy-" + UUID.randomUUID();
+        long offset;
+        try (ChatClient client = ChatClient.connect(base(), ChatWar.latestOffset(base()))) {
+            client.awaitSynced();
+            client.sendChat("survives a redeploy", clientOffset);
+            offset = nextAck(client).path("offset").asLong();
+        }
+        deployer.undeploy(DEPLOYMENT);
+        assertEquals(404, ChatWar.get(base().resolve("health")).statusCode(), "the chat is gone");
+
+        deployer.deploy(DEPLOYMENT);
+        try (ChatClient client = ChatClient.connect(base(), offset - 1)) {
+            ChatClient.Replay replay = client.awaitSynced();
+            JsonNode first = replay.messages().get(0);
+            assertEquals(offset, first.path("offset").asLong());
+            assertEquals("survives a redeploy", first.path("text").asText());
+            client.sendChat("survives a redeploy", clientOffset);
+            assertEquals(offset, nextAck(client).path("offset").asLong(), "the clientOffset is still known");
+        }
+        deployer.undeploy(DEPLOYMENT);
+
+        String leaks = manager("findleaks?statusLine=true");
+        assertTrue(leaks.startsWith("OK"), leaks);
+        assertTrue(!leaks.contains("/" + ChatWar.CONTEXT), "Tomcat found a leaked class loader: " + leaks);
+
+        List<String> warnings = linesSince(catalinaLog, logStart).stream()
+                .filter(line -> LEAK_WARNING.matcher(line).find()).toList();
+        assertEquals(List.of(), warnings, "Tomcat's log has leak warnings");
+    }
+
+    private static JsonNode nextAck(ChatClient client) throws InterruptedException {
+        while (true) {
+            JsonNode frame = client.next();
+            if (frame.path("type").asText().equals("ack")) {
+                return frame;
+            }
+        }
+    }
+
+    /** The manager's text interface, as the Arquillian user of src/test/tomcat/conf/tomcat-users.xml. */
+    private static String manager(String command) throws IOException, InterruptedException {
+        String credentials = Base64.getEncoder().encodeToString("arquillian:arquillian".getBytes(StandardCharsets.UTF_8));
+        HttpRequest request = HttpRequest.newBuilder(tomcat().resolve("manager/text/" + command))
+                .header("Authorization", "Basic " + credentials)
+                .timeout(Duration.ofSeconds(60))
+                .build();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        return response.body();
+    }
+
+    private static Path catalinaLog() throws IOException {
+        Path logs = Path.of(System.getProperty("it.tomcat.home"), "logs");
+        try (Stream<Path> files = Files.list(logs)) {
+            return files.filter(file -> file.getFileName().toString().startsWith("catalina."))
+                    .max(Path::compareTo)
+                    .orElse(logs.resolve("catalina.log"));
+        }
+    }
+
+    private static List<String> linesSince(Path log, long start) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        return new String(all, (int) start, all.length - (int) start, StandardCharsets.UTF_8).lines().toList();
+    }
+}
