@@ -1,0 +1,128 @@
+package chat.it;
+
+import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Predicate;
+
+/** One headless Chromium (Debian's, through its chromedriver) with its own profile, looking at the chat page. */
+final class Browser implements AutoCloseable {
+
+    static final Duration TIMEOUT = Duration.ofSeconds(20);
+    private static final String CHROMIUM = System.getProperty("chat.chromium", "/usr/bin/chromium");
+    private static final String CHROMEDRIVER = System.getProperty("chat.chromedriver", "/usr/bin/chromedriver");
+
+    private final ChromeDriver driver;
+    private final String name;
+
+    /** A delivered message as the page shows it. */
+    record Shown(long offset, String text) {
+    }
+
+    private Browser(ChromeDriver driver, String name) {
+        this.driver = driver;
+        this.name = name;
+    }
+
+    static Browser open(String name, Path profile) throws IOException {
+        for (String program : List.of(CHROMIUM, CHROMEDRIVER)) {
+            if (!new File(program).canExecute()) {
+                throw new IllegalStateException(program + " is missing: install chromium and chromium-driver"
+                        + " (bash .ci/run does)");
+            }
+        }
+        Files.createDirectories(profile);
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM);
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=420,760", "--user-data-dir=" + profile.toAbsolutePath());
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(new File(CHROMEDRIVER))
+                .usingAnyFreePort()
+                .build();
+        return new Browser(new ChromeDriver(service, options), name);
+    }
+
+    /** Opens the page and waits until it is live. */
+    void load(String url) {
+        navigate(url);
+        awaitState("live");
+    }
+
+    void navigate(String url) {
+        driver.get(url);
+    }
+
+    void refresh() {
+        driver.navigate().refresh();
+    }
+
+    void type(String text) {
+        var input = driver.findElement(By.id("input"));
+        input.sendKeys(text);
+        input.sendKeys(Keys.ENTER);
+    }
+
+    String state() {
+        return driver.findElement(By.id("state")).getText();
+    }
+
+    void awaitState(String state) {
+        await(browser -> state.equals(browser.state()), "state " + state);
+    }
+
+    @SuppressWarnings("unchecked")
+    List<Shown> shown() {
+        List<List<Object>> rows = (List<List<Object>>) driver.executeScript(
+                "return Array.from(document.querySelectorAll('#messages li[data-offset]'),"
+                        + " li => [Number(li.dataset.offset), li.textContent]);");
+        return rows.stream().map(row -> new Shown(((Number) row.get(0)).longValue(), (String) row.get(1))).toList();
+    }
+
+    List<String> pending() {
+        return driver.findElements(By.cssSelector("#messages li.pending")).stream().map(e -> e.getText()).toList();
+    }
+
+    /** How many elements inside the message list match a CSS selector (e.g. markup that should have stayed text). */
+    long countInList(String selector) {
+        return driver.findElements(By.cssSelector("#messages " + selector)).size();
+    }
+
+    void await(Predicate<Browser> condition, String what) {
+        try {
+            new WebDriverWait(driver, TIMEOUT, Duration.ofMillis(50)).until(d -> condition.test(this));
+        } catch (org.openqa.selenium.TimeoutException e) {
+            throw new AssertionError(name + ": no " + what + " within " + TIMEOUT + "; state " + state()
+                    + ", shown " + shown() + ", pending " + pending(), e);
+        }
+    }
+
+    Object script(String javascript) {
+        return ((JavascriptExecutor) driver).executeScript(javascript);
+    }
+
+    void screenshot(Path directory, String state) throws IOException {
+        Files.createDirectories(directory);
+        File shot = driver.getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), directory.resolve(name + "-" + state + ".png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}

@@ -1,0 +1,202 @@
+package chat.it;
+
+import chat.dev.EmbeddedTomcat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The chat page in headless Chromium against the exploded WAR, served as ROOT by a Tomcat that the tests stop and
+ * start on the same port and database. Screenshots of each state go to target/browser/screenshots/.
+ */
+class PageBrowserIT {
+
+    private static final Path WORK = Path.of(System.getProperty("it.browser.work", "target/browser"));
+    private static final Path SCREENSHOTS = WORK.resolve("screenshots");
+    private static final Path WEBAPP = Path.of(System.getProperty("it.webapp", "target/chat"));
+
+    private static int port;
+    private static EmbeddedTomcat tomcat;
+    private final List<Browser> browsers = new ArrayList<>();
+
+    @BeforeAll
+    static void startTomcat() throws Exception {
+        System.setProperty("chat.db.path", WORK.resolve("chat-" + UUID.randomUUID() + ".db").toAbsolutePath().toString());
+        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+            port = free.getLocalPort();
+        }
+        tomcat = startOnPort();
+    }
+
+    private static EmbeddedTomcat startOnPort() throws Exception {
+        return EmbeddedTomcat.start(WEBAPP, "127.0.0.1", port, "", WORK.resolve("tomcat"));
+    }
+
+    @AfterAll
+    static void stopTomcat() throws Exception {
+        if (tomcat != null) {
+            tomcat.close();
+        }
+        System.clearProperty("chat.db.path");
+    }
+
+    @AfterEach
+    void closeBrowsers() {
+        browsers.forEach(Browser::close);
+        browsers.clear();
+    }
+
+    private Browser browser(String name) throws Exception {
+        Browser browser = Browser.open(name, WORK.resolve("profiles").resolve(name + "-" + UUID.randomUUID()));
+        browsers.add(browser);
+        return browser;
+    }
+
+    private static String page() {
+        return "http://127.0.0.1:" + port + "/";
+    }
+
+    private static String unique(String text) {
+        return text + " " + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private static long timesShown(Browser browser, String text) {
+        return browser.shown().stream().filter(shown -> shown.text().equals(text)).count();
+    }
+
+    private static void assertInOffsetOrderWithoutDuplicates(Browser browser) {
+        List<Browser.Shown> shown = browser.shown();
+        for (int i = 1; i < shown.size(); i++) {
+            assertTrue(shown.get(i).offset() > shown.get(i - 1).offset(), "in offset order, once each: " + shown);
+        }
+    }
+
+    /** How often the server stored the text, as a client replaying from offset 0 sees it. */
+    private static long timesStored(String text) throws Exception {
+        try (ChatClient client = ChatClient.connect(URI.create(page()), 0L)) {
+            return client.awaitSynced().messages().stream()
+                    .filter(message -> message.path("text").asText().equals(text)).count();
+        }
+    }
+
+    @Test
+    void aMessageTypedInOnePageAppearsInBothOnceInOffsetOrder() throws Exception {
+        Browser alice = browser("two-pages-alice");
+        Browser bob = browser("two-pages-bob");
+        alice.load(page());
+        bob.load(page());
+        alice.screenshot(SCREENSHOTS, "live");
+
+        String first = unique("hello from alice");
+        String second = unique("hello from bob");
+        alice.type(first);
+        bob.type(second);
+        for (Browser browser : List.of(alice, bob)) {
+            browser.await(b -> timesShown(b, first) == 1 && timesShown(b, second) == 1 && b.pending().isEmpty(),
+                    "both messages delivered");
+            assertInOffsetOrderWithoutDuplicates(browser);
+        }
+        assertEquals(alice.shown(), bob.shown(), "both pages show the same messages at the same offsets");
+        bob.screenshot(SCREENSHOTS, "delivered");
+    }
+
+    @Test
+    void aMessageTypedWhileTheServerIsGoneIsPendingThenDeliveredOnceWhenItIsBack() throws Exception {
+        Browser alice = browser("server-gone-alice");
+        Browser bob = browser("server-gone-bob");
+        alice.load(page());
+        bob.load(page());
+
+        tomcat.close();
+        tomcat = null;
+        alice.awaitState("reconnecting");
+        String text = unique("typed while the server was away");
+        alice.type(text);
+        alice.await(b -> b.pending().contains(text), "the message shown as pending");
+        assertEquals(0, timesShown(alice, text));
+        alice.screenshot(SCREENSHOTS, "pending-while-server-gone");
+
+        tomcat = startOnPort();
+        for (Browser browser : List.of(alice, bob)) {
+            browser.await(b -> "live".equals(b.state()) && timesShown(b, text) == 1 && b.pending().isEmpty(),
+                    "the message delivered after the server came back");
+            assertInOffsetOrderWithoutDuplicates(browser);
+        }
+        alice.screenshot(SCREENSHOTS, "delivered-after-server-back");
+        assertEquals(1, timesStored(text));
+    }
+
+    @Test
+    void aMessageStillPendingWhenThePageIsRefreshedIsDeliveredOnceAfterTheReload() throws Exception {
+        try (GatedProxy proxy = new GatedProxy(port)) {
+            String viaProxy = "http://127.0.0.1:" + proxy.port() + "/";
+            Browser alice = browser("refresh-pending");
+            alice.load(viaProxy);
+            proxy.refuseChat(true);
+            alice.awaitState("reconnecting");
+            String text = unique("pending across a refresh");
+            alice.type(text);
+            alice.await(b -> b.pending().contains(text), "the message shown as pending");
+
+            alice.refresh();
+            alice.await(b -> b.pending().contains(text) && !"live".equals(b.state()),
+                    "the pending message restored after the reload");
+            assertEquals(0, timesStored(text), "nothing reached the server yet");
+            alice.screenshot(SCREENSHOTS, "pending-after-refresh");
+
+            proxy.refuseChat(false);
+            alice.await(b -> "live".equals(b.state()) && timesShown(b, text) == 1 && b.pending().isEmpty(),
+                    "the message delivered after the reload");
+            assertEquals(1, timesStored(text));
+        }
+    }
+
+    @Test
+    void aRefreshShowsTheSameMessagesWithoutDuplicates() throws Exception {
+        Browser alice = browser("refresh-no-duplicates");
+        alice.load(page());
+        List<String> texts = List.of(unique("one"), unique("two"), unique("three"));
+        for (String text : texts) {
+            alice.type(text);
+        }
+        alice.await(b -> texts.stream().allMatch(t -> timesShown(b, t) == 1) && b.pending().isEmpty(),
+                "three messages delivered");
+        List<Browser.Shown> before = alice.shown();
+
+        alice.refresh();
+        alice.awaitState("live");
+        assertEquals(before, alice.shown(), "the same messages, once each, after the refresh");
+
+        String after = unique("after the refresh");
+        alice.type(after);
+        alice.await(b -> timesShown(b, after) == 1 && b.pending().isEmpty(), "a new message after the refresh");
+        assertInOffsetOrderWithoutDuplicates(alice);
+        assertEquals(before.size() + 1, alice.shown().size());
+    }
+
+    @Test
+    void textWithMarkupIsShownAsText() throws Exception {
+        Browser alice = browser("markup-as-text");
+        alice.load(page());
+        String markup = "<b>bold</b> <img src=x onerror=\"document.title='injected'\"> "
+                + UUID.randomUUID().toString().substring(0, 8);
+        alice.type(markup);
+        alice.await(b -> timesShown(b, markup) == 1, "the message shown");
+        assertEquals(0, alice.countInList("b"));
+        assertEquals(0, alice.countInList("img"));
+        assertNotEquals("injected", alice.script("return document.title;"));
+        alice.screenshot(SCREENSHOTS, "markup-as-text");
+    }
+}
