@@ -120,6 +120,22 @@ public final class ChatLifecycle implements ServletContextListener {
             }
         } finally {
             deregisterOwnDrivers();
+            releaseProcessReapers();
+        }
+    }
+
+    /**
+     * sqlite-jdbc runs {@code uname -o} when it loads its native library. On JDK 17 the JDK's "process reaper"
+     * thread, which the first child process starts and which then idles 60 s for the next one, keeps the context
+     * class loader of the thread that started it (JDK-8279488): this webapp's, which it would keep alive after
+     * undeploy. Tomcat skips threads of the JVM's "system" group when it looks for leaks, so hand them back here.
+     */
+    private static void releaseProcessReapers() {
+        ClassLoader webapp = ChatLifecycle.class.getClassLoader();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread.getContextClassLoader() == webapp && "process reaper".equals(thread.getName())) {
+                thread.setContextClassLoader(null);
+            }
         }
     }
 
