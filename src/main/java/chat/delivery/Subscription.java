@@ -9,6 +9,7 @@ import chat.store.StoredMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,7 +59,16 @@ public final class Subscription {
 
     /** Starts the replay on the replay executor. */
     void startReplay() {
-        replayExecutor.execute(this::checkAheadThenReplay);
+        runOnReplayExecutor(this::checkAheadThenReplay);
+    }
+
+    private void runOnReplayExecutor(Runnable step) {
+        try {
+            replayExecutor.execute(step);
+        } catch (RejectedExecutionException stopping) {
+            // The chat is stopping; Tomcat closes every session (1001) and the client replays after reconnecting.
+            outbox.close();
+        }
     }
 
     /**
@@ -136,7 +146,7 @@ public final class Subscription {
         }
         outbox.flush();
         if (!done) {
-            outbox.whenDrained(() -> replayExecutor.execute(this::replayNextPage));
+            outbox.whenDrained(() -> runOnReplayExecutor(this::replayNextPage));
         }
     }
 
