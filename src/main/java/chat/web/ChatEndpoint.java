@@ -73,11 +73,18 @@ public final class ChatEndpoint extends Endpoint {
         try {
             session.getBasicRemote().sendText(FrameCodec.error(ErrorCode.BAD_OFFSET,
                     "serverOffset must be one non-negative integer that fits a signed 64-bit long, but is '"
-                            + (raw == null ? "" : raw) + "'", null));
+                            + shortened(raw) + "'", null));
             session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "Bad serverOffset"));
         } catch (IOException e) {
             LOG.log(Level.FINE, "Refusing session " + session.getId() + " failed; the peer is gone", e);
         }
+    }
+
+    private static String shortened(String raw) {
+        if (raw == null) {
+            return "";
+        }
+        return raw.length() <= 40 ? raw : raw.substring(0, 40) + "...";
     }
 
     @Override
