@@ -44,6 +44,18 @@ final class ChatWar {
         return archive;
     }
 
+    /**
+     * The same WAR as ROOT.war, with a database of its own (a context parameter in META-INF/context.xml), so that
+     * it never shares a file with the sub-path deployment.
+     */
+    static WebArchive packagedAsRoot() {
+        File war = new File(System.getProperty("it.war", "target/chat.war"));
+        Path database = Path.of(System.getProperty("chat.db.path")).resolveSibling("root-chat.db");
+        String context = "<Context><Parameter name=\"chat.db.path\" value=\"" + database + "\" override=\"false\"/></Context>";
+        return ShrinkWrap.create(ZipImporter.class, "ROOT.war").importFrom(war).as(WebArchive.class)
+                .addAsManifestResource(new org.jboss.shrinkwrap.api.asset.StringAsset(context), "context.xml");
+    }
+
     private static void createDatabaseDirectory() {
         try {
             Files.createDirectories(Path.of(System.getProperty("chat.db.path")).getParent());
