@@ -187,6 +187,34 @@ class PageBrowserIT {
     }
 
     @Test
+    void aLongHistoryIsRenderedAsItsNewestThousandMessages() throws Exception {
+        URI base = URI.create(page());
+        long latest;
+        try (ChatClient seeder = ChatClient.connect(base, ChatWar.latestOffset(base))) {
+            seeder.awaitSynced();
+            String run = UUID.randomUUID().toString().substring(0, 8);
+            for (int i = 0; i < 3_000; i++) {
+                seeder.sendChat("history " + run + " #" + i, null);
+            }
+            String last = unique("the newest");
+            seeder.sendChat(last, "history-" + run);
+            while (!seeder.next().path("clientOffset").asText().equals("history-" + run)) {
+                // the seeder's own broadcasts, up to the ack of the last message
+            }
+            latest = ChatWar.latestOffset(base);
+        }
+        Browser alice = browser("long-history");
+        alice.load(page());
+        alice.await(b -> !b.shown().isEmpty() && b.shown().get(b.shown().size() - 1).offset() == latest,
+                "the newest message rendered");
+        List<Browser.Shown> shown = alice.shown();
+        assertEquals(1_000, shown.size(), "only the newest thousand stay in the page");
+        assertEquals(latest - 999, shown.get(0).offset());
+        assertInOffsetOrderWithoutDuplicates(alice);
+        alice.screenshot(SCREENSHOTS, "long-history");
+    }
+
+    @Test
     void textWithMarkupIsShownAsText() throws Exception {
         Browser alice = browser("markup-as-text");
         alice.load(page());
