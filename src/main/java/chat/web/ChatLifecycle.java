@@ -13,11 +13,6 @@ import jakarta.websocket.DeploymentException;
 import jakarta.websocket.server.ServerContainer;
 import jakarta.websocket.server.ServerEndpointConfig;
 
-import java.sql.Driver;
-import java.sql.DriverManager;
-import java.sql.SQLException;
-import java.util.Collections;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.naming.InitialContext;
 import javax.naming.NameNotFoundException;
@@ -119,37 +114,7 @@ public final class ChatLifecycle implements ServletContextListener {
                 hub.close();
             }
         } finally {
-            deregisterOwnDrivers();
-            releaseProcessReapers();
-        }
-    }
-
-    /**
-     * sqlite-jdbc runs {@code uname -o} when it loads its native library. On JDK 17 the JDK's "process reaper"
-     * thread, which the first child process starts and which then idles 60 s for the next one, keeps the context
-     * class loader of the thread that started it (JDK-8279488): this webapp's, which it would keep alive after
-     * undeploy. Tomcat skips threads of the JVM's "system" group when it looks for leaks, so hand them back here.
-     */
-    private static void releaseProcessReapers() {
-        ClassLoader webapp = ChatLifecycle.class.getClassLoader();
-        for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            if (thread.getContextClassLoader() == webapp && "process reaper".equals(thread.getName())) {
-                thread.setContextClassLoader(null);
-            }
-        }
-    }
-
-    /** sqlite-jdbc registers itself with DriverManager; a driver loaded by this webapp must leave with it. */
-    private static void deregisterOwnDrivers() {
-        ClassLoader webapp = ChatLifecycle.class.getClassLoader();
-        for (Driver driver : Collections.list(DriverManager.getDrivers())) {
-            if (driver.getClass().getClassLoader() == webapp) {
-                try {
-                    DriverManager.deregisterDriver(driver);
-                } catch (SQLException e) {
-                    LOG.log(Level.WARNING, "Cannot deregister JDBC driver " + driver.getClass().getName(), e);
-                }
-            }
+            WebappReferences.release(ChatLifecycle.class.getClassLoader());
         }
     }
 }
