@@ -73,7 +73,7 @@ public final class ChatLifecycle implements ServletContextListener {
             if (container != null) {
                 LOG.info("Storing messages in the container's DataSource " + JNDI_NAME);
                 try {
-                    return SqliteMessageStore.open(container, config.durability(), null);
+                    return SqliteMessageStore.open(container, config.durability(), closedWithTheWebapp(container));
                 } catch (StoreException e) {
                     throw new StoreException(e.getMessage() + " (through " + JNDI_NAME + "; check the jdbcUrl of its"
                             + " Resource and that the database's directory exists and is writable)", e);
@@ -90,6 +90,20 @@ public final class ChatLifecycle implements ServletContextListener {
         } catch (StoreException e) {
             throw new IllegalStateException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * A pool defined in the webapp's own context descriptor is built from the WAR's classes (HikariJNDIFactory in
+     * WEB-INF/lib) and cannot outlive the webapp. Tomcat closes it (closeMethod) just before it looks for threads
+     * the webapp left running, and the pool's last closer thread can still be ending then; closed with the store,
+     * earlier in the stop, it is gone by that check. A pool of the server's (its classes in $CATALINA_BASE/lib,
+     * shared through a ResourceLink) belongs to Tomcat and is left alone.
+     *
+     * @return the data source as something to close with the store, or null to leave it to the container
+     */
+    private static AutoCloseable closedWithTheWebapp(DataSource container) {
+        boolean fromThisWebapp = container.getClass().getClassLoader() == ChatLifecycle.class.getClassLoader();
+        return fromThisWebapp && container instanceof AutoCloseable closeable ? closeable : null;
     }
 
     /** @return the container's data source, or null when it defines none */

@@ -85,25 +85,40 @@ class ChatHubTest {
         return LongStream.rangeClosed(firstInclusive, lastInclusive).boxed().toList();
     }
 
+    /** A hub on {@code stored} messages, a live sender, and a client from offset 0 whose replay is paused after its first read. */
+    private final class PausedReplay {
+        final PausableStore store;
+        final ChatHub hub;
+        final RecordingSink senderSink = sink();
+        final Subscription sender;
+        final RecordingSink replaying = sink();
+
+        PausedReplay(Map<String, String> settings, int stored) throws Exception {
+            ChatConfig config = config(settings);
+            store = store(config);
+            fill(store, stored);
+            hub = hub(config, store);
+            sender = hub.connect(senderSink, stored);
+            senderSink.awaitSynced();
+            store.pauseAfterNextRead();
+            hub.connect(replaying, 0);
+            store.awaitPaused();
+        }
+
+        /** Sends and waits until the message is committed (acked), while the replay is still paused. */
+        void commit(String text, String clientOffset) throws InterruptedException {
+            hub.receive(sender, chat(text, clientOffset));
+            senderSink.awaitFrame(frame -> isAck(frame, clientOffset));
+        }
+    }
+
     @Test
     void aMessageCommittedWhileAPageIsInFlightArrivesOnceAfterTheReplayAndBeforeSynced() throws Exception {
-        ChatConfig config = config(Map.of());
-        PausableStore store = store(config);
-        fill(store, 10);
-        ChatHub hub = hub(config, store);
-        RecordingSink senderSink = sink();
-        Subscription sender = hub.connect(senderSink, 10);
-        senderSink.awaitSynced();
+        PausedReplay replay = new PausedReplay(Map.of(), 10);
+        replay.commit("during the replay", "c-1");
+        replay.store.release();
 
-        store.pauseAfterNextRead();
-        RecordingSink replaying = sink();
-        hub.connect(replaying, 0);
-        store.awaitPaused();
-        hub.receive(sender, chat("during the replay", "c-1"));
-        senderSink.awaitFrame(frame -> isAck(frame, "c-1"));
-        store.release();
-
-        List<JsonNode> frames = replaying.awaitSynced();
+        List<JsonNode> frames = replay.replaying.awaitSynced();
         assertEquals(range(1, 11), RecordingSink.chatOffsets(frames));
         JsonNode synced = frames.get(frames.size() - 1);
         assertEquals("synced", synced.path("type").asText());
@@ -112,52 +127,25 @@ class ChatHubTest {
 
     @Test
     void aMessageBothReadByTheReplayAndHeldLiveArrivesOnce() throws Exception {
-        ChatConfig config = config(Map.of("chat.replayPageSize", "5"));
-        PausableStore store = store(config);
-        fill(store, 5);
-        ChatHub hub = hub(config, store);
-        RecordingSink senderSink = sink();
-        Subscription sender = hub.connect(senderSink, 5);
-        senderSink.awaitSynced();
+        PausedReplay replay = new PausedReplay(Map.of("chat.replayPageSize", "5"), 5);
+        replay.commit("read by the next page and held", "c-2");
+        replay.store.release();
 
-        store.pauseAfterNextRead();
-        RecordingSink replaying = sink();
-        hub.connect(replaying, 0);
-        store.awaitPaused();
-        hub.receive(sender, chat("read by the next page and held", "c-2"));
-        senderSink.awaitFrame(frame -> isAck(frame, "c-2"));
-        store.release();
-
-        List<JsonNode> frames = replaying.awaitSynced();
-        assertEquals(range(1, 6), RecordingSink.chatOffsets(frames));
+        assertEquals(range(1, 6), RecordingSink.chatOffsets(replay.replaying.awaitSynced()));
     }
 
     @Test
     void moreLiveMessagesThanCanBeHeldDuringAReplayAreReadBackFromTheStore() throws Exception {
-        ChatConfig config = config(Map.of("chat.outboxMaxFrames", "16", "chat.replayPageSize", "4"));
-        PausableStore store = store(config);
-        fill(store, 3);
-        ChatHub hub = hub(config, store);
-        RecordingSink senderSink = sink();
-        Subscription sender = hub.connect(senderSink, 3);
-        senderSink.awaitSynced();
-
-        store.pauseAfterNextRead();
-        RecordingSink replaying = sink();
-        hub.connect(replaying, 0);
-        store.awaitPaused();
+        PausedReplay replay = new PausedReplay(Map.of("chat.outboxMaxFrames", "16", "chat.replayPageSize", "4"), 3);
         for (int i = 0; i < 40; i++) {
-            String clientOffset = "f-" + i;
-            hub.receive(sender, chat("flood " + i, clientOffset));
-            senderSink.awaitFrame(frame -> isAck(frame, clientOffset));
+            replay.commit("flood " + i, "f-" + i);
         }
-        store.release();
+        replay.store.release();
 
-        assertEquals(range(1, 43), RecordingSink.chatOffsets(replaying.awaitSynced()));
-        hub.receive(sender, chat("live", "after"));
-        senderSink.awaitFrame(frame -> isAck(frame, "after"));
+        assertEquals(range(1, 43), RecordingSink.chatOffsets(replay.replaying.awaitSynced()));
+        replay.commit("live", "after");
         assertEquals(range(1, 44), RecordingSink.chatOffsets(
-                replaying.awaitFrame(frame -> frame.path("offset").asLong() == 44 && frame.has("text"))));
+                replay.replaying.awaitFrame(frame -> frame.path("offset").asLong() == 44 && frame.has("text"))));
     }
 
     @Test

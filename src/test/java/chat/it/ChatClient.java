@@ -108,6 +108,18 @@ public final class ChatClient implements AutoCloseable {
         return frame;
     }
 
+    /** The next ack, skipping the chat messages (the sender's own broadcast among them) that come before it. */
+    public JsonNode nextAck() throws InterruptedException {
+        while (true) {
+            JsonNode frame = next();
+            String type = frame.path("type").asText();
+            if (type.equals("ack")) {
+                return frame;
+            }
+            assertEquals("chat message", type, () -> "expected an ack, got " + frame);
+        }
+    }
+
     /** Reads up to and including {@code synced}; returns the chat messages before it, checking their order. */
     public Replay awaitSynced() throws InterruptedException {
         List<JsonNode> messages = new ArrayList<>();

@@ -81,7 +81,7 @@ class ChatContractIT {
             for (int i = 0; i < 20; i++) {
                 String clientOffset = newClientOffset();
                 sender.sendChat("durable " + i, clientOffset);
-                JsonNode ack = nextAck(sender);
+                JsonNode ack = sender.nextAck();
                 try (PreparedStatement find = db.prepareStatement(
                         "SELECT id, content FROM messages WHERE client_offset = ?")) {
                     find.setString(1, clientOffset);
@@ -100,15 +100,15 @@ class ChatContractIT {
         try (ChatClient sender = connectLive(); ChatClient watcher = connectLive(); Connection db = ChatWar.database()) {
             String clientOffset = newClientOffset();
             sender.sendChat("only once", clientOffset);
-            long first = nextAck(sender).path("offset").asLong();
+            long first = sender.nextAck().path("offset").asLong();
             sender.sendChat("only once", clientOffset);
-            assertEquals(first, nextAck(sender).path("offset").asLong());
+            assertEquals(first, sender.nextAck().path("offset").asLong());
             sender.sendChat("only once, but edited", clientOffset);
-            assertEquals(first, nextAck(sender).path("offset").asLong());
+            assertEquals(first, sender.nextAck().path("offset").asLong());
 
             String marker = newClientOffset();
             sender.sendChat("marker", marker);
-            long markerOffset = nextAck(sender).path("offset").asLong();
+            long markerOffset = sender.nextAck().path("offset").asLong();
 
             assertEquals(first, watcher.next("chat message").path("offset").asLong());
             JsonNode afterIt = watcher.next("chat message");
@@ -122,14 +122,14 @@ class ChatContractIT {
         try (ChatClient sender = connectLive()) {
             ChatClient reader = connectLive();
             sender.sendChat("seen live", newClientOffset());
-            long seen = nextAck(sender).path("offset").asLong();
+            long seen = sender.nextAck().path("offset").asLong();
             assertEquals(seen, reader.next("chat message").path("offset").asLong());
             reader.close();
 
             List<Long> missed = new ArrayList<>();
             for (int i = 0; i < 5; i++) {
                 sender.sendChat("missed " + i, newClientOffset());
-                missed.add(nextAck(sender).path("offset").asLong());
+                missed.add(sender.nextAck().path("offset").asLong());
             }
 
             try (ChatClient back = ChatClient.connect(base(), seen)) {
@@ -139,7 +139,7 @@ class ChatContractIT {
                 assertEquals(missed.get(missed.size() - 1), replay.syncedOffset());
 
                 sender.sendChat("live again", newClientOffset());
-                long live = nextAck(sender).path("offset").asLong();
+                long live = sender.nextAck().path("offset").asLong();
                 assertEquals(live, back.next("chat message").path("offset").asLong());
             }
         }
@@ -149,7 +149,7 @@ class ChatContractIT {
     void aClientFromOffsetZeroOrWithoutAnOffsetIsReplayedTheWholeHistory() throws Exception {
         try (ChatClient sender = connectLive()) {
             sender.sendChat("history exists", newClientOffset());
-            nextAck(sender);
+            sender.nextAck();
         }
         List<Long> stored = new ArrayList<>();
         try (Connection db = ChatWar.database(); Statement statement = db.createStatement();
@@ -182,7 +182,7 @@ class ChatContractIT {
             assertEquals(latest, frames.size(), "every stored message, from the first");
 
             sender.sendChat("after the reset", newClientOffset());
-            long offset = nextAck(sender).path("offset").asLong();
+            long offset = sender.nextAck().path("offset").asLong();
             assertEquals(offset, client.next("chat message").path("offset").asLong());
         }
     }
@@ -212,7 +212,7 @@ class ChatContractIT {
             }
             String clientOffset = newClientOffset();
             client.sendChat("still here", clientOffset);
-            assertEquals(clientOffset, nextAck(client).path("clientOffset").asText());
+            assertEquals(clientOffset, client.nextAck().path("clientOffset").asText());
         }
     }
 
@@ -276,7 +276,7 @@ class ChatContractIT {
             assertEquals(0, count(lock, "SELECT COUNT(*) FROM messages WHERE client_offset = '" + clientOffset + "'"));
 
             sender.sendChat("while locked", clientOffset);
-            long offset = nextAck(sender).path("offset").asLong();
+            long offset = sender.nextAck().path("offset").asLong();
             assertEquals(offset, watcher.next("chat message").path("offset").asLong());
             assertEquals(1, count(lock, "SELECT COUNT(*) FROM messages WHERE client_offset = '" + clientOffset + "'"));
         }
@@ -308,17 +308,6 @@ class ChatContractIT {
         }
     }
 
-    /** The next ack, skipping the chat messages (the sender's own broadcast) that come before it. */
-    private static JsonNode nextAck(ChatClient client) throws InterruptedException {
-        while (true) {
-            JsonNode frame = client.next();
-            String type = frame.path("type").asText();
-            if (type.equals("ack")) {
-                return frame;
-            }
-            assertEquals("chat message", type, () -> "expected an ack, got " + frame);
-        }
-    }
 
     private static long count(Connection db, String sql) throws Exception {
         try (Statement statement = db.createStatement(); ResultSet result = statement.executeQuery(sql)) {

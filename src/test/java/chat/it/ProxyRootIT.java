@@ -50,13 +50,14 @@ class ProxyRootIT {
         try (ChatClient sender = ChatClient.connect(root, latest); ChatClient reader = ChatClient.connect(root, latest)) {
             sender.awaitSynced();
             reader.awaitSynced();
-            String clientOffset = "root-" + UUID.randomUUID();
-            sender.sendChat("at the root", clientOffset);
+            sender.sendChat("at the root", "root-" + UUID.randomUUID());
+            sender.nextAck();
             JsonNode received = reader.next("chat message");
             assertEquals("at the root", received.path("text").asText());
             reader.close();
 
             sender.sendChat("while the reader is away", "root-" + UUID.randomUUID());
+            sender.nextAck();
             try (ChatClient back = ChatClient.connect(root, received.path("offset").asLong())) {
                 ChatClient.Replay replay = back.awaitSynced();
                 assertEquals(1, replay.messages().size(), () -> "exactly the missed message: " + replay);

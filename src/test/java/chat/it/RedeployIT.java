@@ -66,7 +66,7 @@ class RedeployIT {
         try (ChatClient client = ChatClient.connect(base(), ChatWar.latestOffset(base()))) {
             client.awaitSynced();
             client.sendChat("survives a redeploy", clientOffset);
-            offset = nextAck(client).path("offset").asLong();
+            offset = client.nextAck().path("offset").asLong();
         }
         deployer.undeploy(DEPLOYMENT);
         assertEquals(404, ChatWar.get(base().resolve("health")).statusCode(), "the chat is gone");
@@ -78,7 +78,7 @@ class RedeployIT {
             assertEquals(offset, first.path("offset").asLong());
             assertEquals("survives a redeploy", first.path("text").asText());
             client.sendChat("survives a redeploy", clientOffset);
-            assertEquals(offset, nextAck(client).path("offset").asLong(), "the clientOffset is still known");
+            assertEquals(offset, client.nextAck().path("offset").asLong(), "the clientOffset is still known");
         }
         deployer.undeploy(DEPLOYMENT);
 
@@ -91,14 +91,6 @@ class RedeployIT {
         assertEquals(List.of(), warnings, "Tomcat's log has leak warnings");
     }
 
-    private static JsonNode nextAck(ChatClient client) throws InterruptedException {
-        while (true) {
-            JsonNode frame = client.next();
-            if (frame.path("type").asText().equals("ack")) {
-                return frame;
-            }
-        }
-    }
 
     /** The manager's text interface, as the Arquillian user of src/test/tomcat/conf/tomcat-users.xml. */
     private static String manager(String command) throws IOException, InterruptedException {
