@@ -86,11 +86,33 @@ class RedeployIT {
         assertTrue(leaks.startsWith("OK"), leaks);
         assertTrue(!leaks.contains("/" + ChatWar.CONTEXT), "Tomcat found a leaked class loader: " + leaks);
 
-        List<String> warnings = linesSince(catalinaLog, logStart).stream()
-                .filter(line -> LEAK_WARNING.matcher(line).find()).toList();
+        List<String> warnings = leakWarnings(linesSince(catalinaLog, logStart));
         assertEquals(List.of(), warnings, "Tomcat's log has leak warnings");
     }
 
+
+    /**
+     * The leak warnings in these log lines, less one false alarm of Tomcat's own: its background processor thread
+     * (Catalina-utility-N) runs each context's background work with the context's class loader bound, and when
+     * an undeploy checks for leftover threads at that moment, it reports that thread. Its stack trace, printed on
+     * the following lines, shows ContainerBackgroundProcessor.
+     */
+    private static List<String> leakWarnings(List<String> lines) {
+        List<String> warnings = new java.util.ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
+            if (!LEAK_WARNING.matcher(line).find()) {
+                continue;
+            }
+            boolean tomcatsBackgroundProcessor = line.contains("named [Catalina-utility-")
+                    && lines.subList(i + 1, Math.min(lines.size(), i + 8)).stream()
+                            .anyMatch(frame -> frame.contains("ContainerBase$ContainerBackgroundProcessor"));
+            if (!tomcatsBackgroundProcessor) {
+                warnings.add(line);
+            }
+        }
+        return warnings;
+    }
 
     /** The manager's text interface, as the Arquillian user of src/test/tomcat/conf/tomcat-users.xml. */
     private static String manager(String command) throws IOException, InterruptedException {
