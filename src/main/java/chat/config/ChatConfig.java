@@ -1,6 +1,8 @@
 package chat.config;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
@@ -28,6 +30,12 @@ public final class ChatConfig {
     private final int outboxMaxFrames;
     private final long outboxMaxChars;
     private final int pingIntervalSeconds;
+    private final int messagesPerSecond;
+    private final int messageBurst;
+    private final int maxConnections;
+    private final int maxConnectionsPerAddress;
+    private final List<String> allowedOrigins;
+    private final boolean allowMissingOrigin;
 
     private ChatConfig(Reader reader) {
         this.databasePath = reader.path("chat.db.path", defaultDatabasePath());
@@ -42,6 +50,12 @@ public final class ChatConfig {
         this.outboxMaxFrames = reader.integer("chat.outboxMaxFrames", 10_000, 16, 1 << 24);
         this.outboxMaxChars = reader.integer("chat.outboxMaxChars", 8 << 20, 64 << 10, Integer.MAX_VALUE);
         this.pingIntervalSeconds = reader.integer("chat.pingIntervalSeconds", 25, 0, 3_600);
+        this.messagesPerSecond = reader.integer("chat.messagesPerSecond", 20, 0, 1_000_000);
+        this.messageBurst = reader.integer("chat.messageBurst", 60, 1, 1_000_000);
+        this.maxConnections = reader.integer("chat.maxConnections", 20_000, 1, 10_000_000);
+        this.maxConnectionsPerAddress = reader.integer("chat.maxConnectionsPerAddress", 200, 1, 10_000_000);
+        this.allowedOrigins = reader.origins("chat.allowedOrigins");
+        this.allowMissingOrigin = reader.bool("chat.allowMissingOrigin", true);
     }
 
     /** Context parameters first, then system properties, then the environment. */
@@ -102,6 +116,16 @@ public final class ChatConfig {
     public long outboxMaxChars() { return outboxMaxChars; }
     /** 0: no pings. */
     public int pingIntervalSeconds() { return pingIntervalSeconds; }
+    /** Sustained chat messages a connection may send per second; 0: no limit. */
+    public int messagesPerSecond() { return messagesPerSecond; }
+    /** Messages a connection may send at once before {@link #messagesPerSecond()} applies. */
+    public int messageBurst() { return messageBurst; }
+    public int maxConnections() { return maxConnections; }
+    public int maxConnectionsPerAddress() { return maxConnectionsPerAddress; }
+    /** Origins allowed to open the chat besides the page's own; normalised (scheme://host[:port], lower case). */
+    public List<String> allowedOrigins() { return allowedOrigins; }
+    /** Whether a handshake without Origin (not from a browser) is accepted. */
+    public boolean allowMissingOrigin() { return allowMissingOrigin; }
 
     private static final class Reader {
         private final Function<String, String> source;
@@ -134,6 +158,35 @@ public final class ChatConfig {
                 // reported below with the accepted range
             }
             throw invalid(name, value, "an integer from " + min + " to " + max);
+        }
+
+        boolean bool(String name, boolean fallback) {
+            String value = raw(name);
+            if (value == null) {
+                return fallback;
+            }
+            return switch (value.toLowerCase(Locale.ROOT)) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw invalid(name, value, "true or false");
+            };
+        }
+
+        /** Comma-separated origins such as {@code https://chat.example.com}; each must be scheme://host[:port]. */
+        List<String> origins(String name) {
+            String value = raw(name);
+            if (value == null) {
+                return List.of();
+            }
+            List<String> origins = new ArrayList<>();
+            for (String origin : value.split(",")) {
+                String normalised = OriginPolicy.normalise(origin.trim());
+                if (normalised == null) {
+                    throw invalid(name, origin.trim(), "a comma-separated list of origins like https://chat.example.com");
+                }
+                origins.add(normalised);
+            }
+            return List.copyOf(origins);
         }
 
         Durability durability(String name, Durability fallback) {

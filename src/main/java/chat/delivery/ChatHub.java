@@ -2,6 +2,7 @@ package chat.delivery;
 
 import chat.config.ChatConfig;
 import chat.protocol.ClientFrame;
+import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
 import chat.store.Draft;
 import chat.store.MessageStore;
@@ -44,7 +45,8 @@ public final class ChatHub implements AutoCloseable {
      */
     public Subscription connect(FrameSink sink, long serverOffset) {
         Outbox outbox = new Outbox(sink, workers, config.outboxMaxFrames(), config.outboxMaxChars());
-        Subscription subscription = new Subscription(outbox, store, workers, serverOffset,
+        TokenBucket allowance = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
+        Subscription subscription = new Subscription(outbox, allowance, store, workers, serverOffset,
                 config.replayPageSize(), config.outboxMaxFrames());
         broadcaster.add(subscription);
         subscription.startReplay();
@@ -55,7 +57,12 @@ public final class ChatHub implements AutoCloseable {
     public void receive(Subscription from, String frame) {
         ClientFrame parsed = codec.parse(frame);
         if (parsed instanceof ClientFrame.ChatMessage message) {
-            writer.submit(new Draft(message.text(), message.clientOffset()), from.outbox());
+            if (from.mayChat()) {
+                writer.submit(new Draft(message.text(), message.clientOffset()), from.outbox());
+            } else {
+                from.outbox().offer(FrameCodec.error(ErrorCode.RATE_LIMITED, "More than " + config.messagesPerSecond()
+                        + " messages a second; not stored, send it again later", message.clientOffset()));
+            }
         } else if (parsed instanceof ClientFrame.Rejected rejected) {
             from.outbox().offer(FrameCodec.error(rejected.code(), rejected.message(), null));
         }

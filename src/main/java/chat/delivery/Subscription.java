@@ -29,6 +29,7 @@ public final class Subscription {
     private static final Logger LOG = Logger.getLogger(Subscription.class.getName());
 
     private final Outbox outbox;
+    private final TokenBucket sendAllowance;
     private final MessageStore store;
     private final Executor replayExecutor;
     private final int pageSize;
@@ -43,9 +44,10 @@ public final class Subscription {
     /** The client's offset was above anything stored: it comes from another database, so replay everything. */
     private boolean reset;
 
-    Subscription(Outbox outbox, MessageStore store, Executor replayExecutor, long serverOffset, int pageSize,
-                 int maxHeld) {
+    Subscription(Outbox outbox, TokenBucket sendAllowance, MessageStore store, Executor replayExecutor,
+                 long serverOffset, int pageSize, int maxHeld) {
         this.outbox = outbox;
+        this.sendAllowance = sendAllowance;
         this.store = store;
         this.replayExecutor = replayExecutor;
         this.lastQueued = serverOffset;
@@ -55,6 +57,11 @@ public final class Subscription {
 
     public Outbox outbox() {
         return outbox;
+    }
+
+    /** @return true if this client may send another message now (its rate limit) */
+    boolean mayChat() {
+        return sendAllowance.tryTake();
     }
 
     /** Starts the replay on the replay executor. */

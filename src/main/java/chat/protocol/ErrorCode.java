@@ -8,7 +8,8 @@ public enum ErrorCode {
     BAD_CLIENT_OFFSET("bad-client-offset"),
     BAD_OFFSET("bad-offset"),
     STORE_UNAVAILABLE("store-unavailable"),
-    OVERLOADED("overloaded");
+    OVERLOADED("overloaded"),
+    RATE_LIMITED("rate-limited");
 
     private final String wireName;
 

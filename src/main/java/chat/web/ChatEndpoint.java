@@ -17,7 +17,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * {@code /chat}: adapts a WebSocket session to the {@link ChatHub}. Text frames only: a binary frame closes the
+ * One client's WebSocket, opened by {@link ChatUpgradeServlet}: adapts the session to the {@link ChatHub}. Text frames only: a binary frame closes the
  * session with 1003, and Tomcat closes it with 1009 when a text frame is over the configured maximum.
  */
 public final class ChatEndpoint extends Endpoint {
@@ -27,17 +27,28 @@ public final class ChatEndpoint extends Endpoint {
 
     private final ChatHub hub;
     private final Heartbeat heartbeat;
+    private final ConnectionLimits limits;
+    private final String clientAddress;
     private final int maxFrameBytes;
+    private boolean admitted;
     private Subscription subscription;
 
-    ChatEndpoint(ChatHub hub, Heartbeat heartbeat, int maxFrameBytes) {
+    ChatEndpoint(ChatHub hub, Heartbeat heartbeat, ConnectionLimits limits, String clientAddress, int maxFrameBytes) {
         this.hub = hub;
         this.heartbeat = heartbeat;
+        this.limits = limits;
+        this.clientAddress = clientAddress;
         this.maxFrameBytes = maxFrameBytes;
     }
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
+        String full = limits.admit(clientAddress);
+        if (full != null) {
+            close(session, CloseReason.CloseCodes.VIOLATED_POLICY, full);
+            return;
+        }
+        admitted = true;
         // Tomcat's limit counts characters; a frame within it can still be over maxFrameBytes in UTF-8 bytes.
         session.setMaxTextMessageBufferSize(maxFrameBytes);
         List<String> values = session.getRequestParameterMap().get("serverOffset");
@@ -92,6 +103,10 @@ public final class ChatEndpoint extends Endpoint {
         heartbeat.forget(session);
         if (subscription != null) {
             hub.disconnect(subscription);
+        }
+        if (admitted) {
+            admitted = false;
+            limits.release(clientAddress);
         }
     }
 

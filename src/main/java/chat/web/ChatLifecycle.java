@@ -1,6 +1,7 @@
 package chat.web;
 
 import chat.config.ChatConfig;
+import chat.config.OriginPolicy;
 import chat.delivery.ChatHub;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
@@ -9,9 +10,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
-import jakarta.websocket.DeploymentException;
 import jakarta.websocket.server.ServerContainer;
-import jakarta.websocket.server.ServerEndpointConfig;
 
 import java.util.logging.Logger;
 import javax.naming.InitialContext;
@@ -20,7 +19,7 @@ import javax.naming.NamingException;
 import javax.naming.NoInitialContextException;
 import javax.sql.DataSource;
 
-/** Opens the store and the hub when the webapp starts, registers {@code /chat}, and closes all of it on stop. */
+/** Opens the store and the hub when the webapp starts, hands them to {@code /chat}, and closes all of it on stop. */
 public final class ChatLifecycle implements ServletContextListener {
 
     static final String HUB_ATTRIBUTE = ChatHub.class.getName();
@@ -37,34 +36,18 @@ public final class ChatLifecycle implements ServletContextListener {
         SqliteMessageStore store = openStore(config);
         hub = new ChatHub(config, store);
         heartbeat = new Heartbeat(config.pingIntervalSeconds());
-        try {
-            registerEndpoint(context, hub, heartbeat, config.maxFrameBytes());
-        } catch (RuntimeException e) {
-            heartbeat.close();
-            hub.close();
-            hub = null;
-            throw e;
-        }
-        context.setAttribute(HUB_ATTRIBUTE, hub);
-    }
-
-    private static void registerEndpoint(ServletContext context, ChatHub hub, Heartbeat heartbeat, int maxFrameBytes) {
         ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
         if (container == null) {
+            heartbeat.close();
+            hub.close();
+            heartbeat = null;
+            hub = null;
             throw new IllegalStateException("No WebSocket container in this servlet container; Tomcat 10.1 or 11 needed");
         }
-        try {
-            container.addEndpoint(ServerEndpointConfig.Builder.create(ChatEndpoint.class, ChatEndpoint.PATH)
-                    .configurator(new ServerEndpointConfig.Configurator() {
-                        @Override
-                        public <T> T getEndpointInstance(Class<T> endpointClass) {
-                            return endpointClass.cast(new ChatEndpoint(hub, heartbeat, maxFrameBytes));
-                        }
-                    })
-                    .build());
-        } catch (DeploymentException e) {
-            throw new IllegalStateException("Cannot register the WebSocket endpoint " + ChatEndpoint.PATH, e);
-        }
+        context.setAttribute(ChatUpgradeServlet.ChatSockets.ATTRIBUTE, new ChatUpgradeServlet.ChatSockets(container,
+                hub, heartbeat, new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress()),
+                new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin()), config.maxFrameBytes()));
+        context.setAttribute(HUB_ATTRIBUTE, hub);
     }
 
     private static SqliteMessageStore openStore(ChatConfig config) {
@@ -120,6 +103,7 @@ public final class ChatLifecycle implements ServletContextListener {
     @Override
     public void contextDestroyed(ServletContextEvent event) {
         event.getServletContext().removeAttribute(HUB_ATTRIBUTE);
+        event.getServletContext().removeAttribute(ChatUpgradeServlet.ChatSockets.ATTRIBUTE);
         try {
             if (heartbeat != null) {
                 heartbeat.close();

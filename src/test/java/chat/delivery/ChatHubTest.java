@@ -42,6 +42,7 @@ class ChatHubTest {
     private ChatConfig config(Map<String, String> overrides) {
         Map<String, String> values = new HashMap<>(overrides);
         values.put("chat.db.path", directory.resolve("chat.db").toString());
+        values.putIfAbsent("chat.messagesPerSecond", "0"); // these tests send as fast as they can
         return ChatConfig.of(values);
     }
 
@@ -252,6 +253,25 @@ class ChatHubTest {
         List<Long> acks = frames.stream().filter(f -> f.path("type").asText().equals("ack"))
                 .map(f -> f.path("offset").asLong()).toList();
         assertEquals(List.of(1L, 1L, 2L), acks);
+    }
+
+    @Test
+    void messagesOverTheRateLimitAreAnsweredRateLimitedAndNotStored() throws Exception {
+        ChatConfig config = config(Map.of("chat.messagesPerSecond", "1", "chat.messageBurst", "2"));
+        PausableStore store = store(config);
+        ChatHub hub = hub(config, store);
+        RecordingSink sink = sink();
+        Subscription subscription = hub.connect(sink, 0);
+        sink.awaitSynced();
+        for (int i = 0; i < 5; i++) {
+            hub.receive(subscription, chat("burst " + i, "b-" + i));
+        }
+        List<JsonNode> frames = sink.awaitFrame(frame -> frame.path("clientOffset").asText().equals("b-4"));
+        List<String> limited = frames.stream().filter(f -> f.path("code").asText().equals("rate-limited"))
+                .map(f -> f.path("clientOffset").asText()).toList();
+        assertEquals(List.of("b-2", "b-3", "b-4"), limited);
+        sink.awaitFrame(frame -> isAck(frame, "b-1"));
+        assertEquals(2, store.latestOffset(), "only the burst was stored");
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -40,7 +41,7 @@ public final class ChatClient implements AutoCloseable {
     private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
     private final Session session;
 
-    private ChatClient(URI uri) throws Exception {
+    private ChatClient(URI uri, String origin) throws Exception {
         Endpoint endpoint = new Endpoint() {
             @Override
             public void onOpen(Session session, EndpointConfig config) {
@@ -59,7 +60,16 @@ public final class ChatClient implements AutoCloseable {
                 closed.complete(reason);
             }
         };
-        session = CONTAINER.connectToServer(endpoint, ClientEndpointConfig.Builder.create().build(), uri);
+        ClientEndpointConfig.Builder config = ClientEndpointConfig.Builder.create();
+        if (origin != null) {
+            config.configurator(new ClientEndpointConfig.Configurator() {
+                @Override
+                public void beforeRequest(Map<String, List<String>> headers) {
+                    headers.put("Origin", List.of(origin));
+                }
+            });
+        }
+        session = CONTAINER.connectToServer(endpoint, config.build(), uri);
     }
 
     /** {@code base} is the webapp's URL ending in '/'; {@code serverOffset} null leaves the parameter out. */
@@ -68,8 +78,13 @@ public final class ChatClient implements AutoCloseable {
     }
 
     public static ChatClient connectRaw(URI base, String query) throws Exception {
+        return connectFrom(null, base, query);
+    }
+
+    /** A handshake with an Origin header, as a browser showing a page of {@code origin} sends it. */
+    public static ChatClient connectFrom(String origin, URI base, String query) throws Exception {
         String http = base.resolve("chat" + query).toString();
-        return new ChatClient(URI.create(http.replaceFirst("^http", "ws")));
+        return new ChatClient(URI.create(http.replaceFirst("^http", "ws")), origin);
     }
 
     public synchronized void sendRaw(String frame) throws IOException {

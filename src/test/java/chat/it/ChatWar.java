@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.sqlite.SQLiteDataSource;
@@ -49,11 +50,23 @@ final class ChatWar {
      * it never shares a file with the sub-path deployment.
      */
     static WebArchive packagedAsRoot() {
+        return packagedAs("ROOT.war", "root-chat.db", Map.of());
+    }
+
+    /**
+     * The same WAR under another name, with its own database file next to the tests' one and the given settings,
+     * all as context parameters in META-INF/context.xml (they take precedence over the JVM's system properties).
+     */
+    static WebArchive packagedAs(String archiveName, String databaseFileName, Map<String, String> settings) {
         File war = new File(System.getProperty("it.war", "target/chat.war"));
-        Path database = Path.of(System.getProperty("chat.db.path")).resolveSibling("root-chat.db");
-        String context = "<Context><Parameter name=\"chat.db.path\" value=\"" + database + "\" override=\"false\"/></Context>";
-        return ShrinkWrap.create(ZipImporter.class, "ROOT.war").importFrom(war).as(WebArchive.class)
-                .addAsManifestResource(new org.jboss.shrinkwrap.api.asset.StringAsset(context), "context.xml");
+        Map<String, String> parameters = new java.util.TreeMap<>(settings);
+        parameters.put("chat.db.path", Path.of(System.getProperty("chat.db.path")).resolveSibling(databaseFileName).toString());
+        StringBuilder context = new StringBuilder("<Context>");
+        parameters.forEach((name, value) -> context.append("<Parameter name=\"").append(name).append("\" value=\"")
+                .append(value).append("\" override=\"false\"/>"));
+        context.append("</Context>");
+        return ShrinkWrap.create(ZipImporter.class, archiveName).importFrom(war).as(WebArchive.class)
+                .addAsManifestResource(new org.jboss.shrinkwrap.api.asset.StringAsset(context.toString()), "context.xml");
     }
 
     private static void createDatabaseDirectory() {

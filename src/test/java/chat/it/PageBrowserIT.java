@@ -34,6 +34,7 @@ class PageBrowserIT {
     @BeforeAll
     static void startTomcat() throws Exception {
         System.setProperty("chat.db.path", WORK.resolve("chat-" + UUID.randomUUID() + ".db").toAbsolutePath().toString());
+        System.setProperty("chat.messagesPerSecond", "0"); // the long-history test seeds 3 000 messages at once
         try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
             port = free.getLocalPort();
         }
@@ -50,6 +51,7 @@ class PageBrowserIT {
             tomcat.close();
         }
         System.clearProperty("chat.db.path");
+        System.clearProperty("chat.messagesPerSecond");
     }
 
     @AfterEach

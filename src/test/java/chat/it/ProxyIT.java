@@ -195,7 +195,8 @@ class ProxyIT {
         List<String> found = lines;
         assertEquals(1, found.size(), () -> "access log lines with " + probe + " in " + logs + " within "
                 + ACCESS_LOG_WAIT + ": " + found);
-        assertTrue(found.get(0).startsWith(OTHER_CLIENT + " 80 "), () -> "the client's address and port: " + found);
+        assertTrue(found.get(0).startsWith(OTHER_CLIENT + " " + nginx.httpPort() + " "),
+                () -> "the client's address and the port it used: " + found);
     }
 
     @Test

@@ -1,0 +1,69 @@
+package chat.web;
+
+import chat.config.OriginPolicy;
+import chat.delivery.ChatHub;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.websocket.DeploymentException;
+import jakarta.websocket.server.ServerContainer;
+import jakarta.websocket.server.ServerEndpointConfig;
+
+import java.io.IOException;
+import java.util.Map;
+
+/**
+ * {@code /chat}: checks the handshake as an HTTP request, where Tomcat (through RemoteIpValve behind a proxy)
+ * knows the browser's address, scheme and host, then upgrades it to a {@link ChatEndpoint} for that client.
+ * A page of another origin gets 403 before any upgrade.
+ */
+public final class ChatUpgradeServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException, ServletException {
+        ChatSockets sockets = (ChatSockets) getServletContext().getAttribute(ChatSockets.ATTRIBUTE);
+        if (sockets == null) {
+            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "The chat is not running");
+            return;
+        }
+        if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
+            response.setHeader("Upgrade", "websocket");
+            response.sendError(426, "This is the chat's WebSocket endpoint: connect with a WebSocket client");
+            return;
+        }
+        String refusal = sockets.origins().refusal(request.getHeader("Origin"), request.getScheme(),
+                request.getServerName(), request.getServerPort());
+        if (refusal != null) {
+            response.sendError(HttpServletResponse.SC_FORBIDDEN, refusal);
+            return;
+        }
+        String clientAddress = request.getRemoteAddr();
+        ServerEndpointConfig endpoint = ServerEndpointConfig.Builder.create(ChatEndpoint.class, ChatEndpoint.PATH)
+                .configurator(new ServerEndpointConfig.Configurator() {
+                    @Override
+                    public <T> T getEndpointInstance(Class<T> endpointClass) {
+                        return endpointClass.cast(sockets.endpointFor(clientAddress));
+                    }
+                })
+                .build();
+        try {
+            sockets.container().upgradeHttpToWebSocket(request, response, endpoint, Map.of());
+        } catch (DeploymentException e) {
+            throw new ServletException("Cannot upgrade to a WebSocket", e);
+        }
+    }
+
+    /** What the servlet needs of the running chat; one per webapp, made by {@link ChatLifecycle}. */
+    record ChatSockets(ServerContainer container, ChatHub hub, Heartbeat heartbeat, ConnectionLimits limits,
+                       OriginPolicy origins, int maxFrameBytes) {
+
+        static final String ATTRIBUTE = ChatSockets.class.getName();
+
+        ChatEndpoint endpointFor(String clientAddress) {
+            return new ChatEndpoint(hub, heartbeat, limits, clientAddress, maxFrameBytes);
+        }
+    }
+}

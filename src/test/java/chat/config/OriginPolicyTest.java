@@ -1,0 +1,67 @@
+package chat.config;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+class OriginPolicyTest {
+
+    private final OriginPolicy sameOriginOnly = new OriginPolicy(List.of(), true);
+
+    @Test
+    void thePagesOwnOriginIsAllowedWithOrWithoutItsDefaultPort() {
+        assertNull(sameOriginOnly.refusal("https://chat.example.com", "https", "chat.example.com", 443));
+        assertNull(sameOriginOnly.refusal("https://chat.example.com:443", "https", "chat.example.com", 443));
+        assertNull(sameOriginOnly.refusal("http://127.0.0.1:8080", "http", "127.0.0.1", 8080));
+        assertNull(sameOriginOnly.refusal("HTTP://Chat.Example.COM", "http", "chat.example.com", 80));
+    }
+
+    @Test
+    void anotherHostSchemeOrPortIsRefusedWithTheOriginNamed() {
+        String refusal = sameOriginOnly.refusal("https://evil.example", "https", "chat.example.com", 443);
+        assertNotNull(refusal);
+        assertEquals("Origin https://evil.example may not open this chat", refusal);
+        assertNotNull(sameOriginOnly.refusal("http://chat.example.com", "https", "chat.example.com", 443));
+        assertNotNull(sameOriginOnly.refusal("https://chat.example.com:8443", "https", "chat.example.com", 443));
+        assertNotNull(sameOriginOnly.refusal("null", "https", "chat.example.com", 443));
+        assertNotNull(sameOriginOnly.refusal("https://chat.example.com.evil.example", "https", "chat.example.com", 443));
+    }
+
+    @Test
+    void configuredOriginsAreAllowedToo() {
+        OriginPolicy policy = new OriginPolicy(List.of(OriginPolicy.normalise("https://app.example.com")), true);
+        assertNull(policy.refusal("https://app.example.com", "https", "chat.example.com", 443));
+        assertNotNull(policy.refusal("https://other.example.com", "https", "chat.example.com", 443));
+    }
+
+    @Test
+    void aMissingOriginIsAllowedOnlyWhenConfiguredSo() {
+        assertNull(sameOriginOnly.refusal(null, "https", "chat.example.com", 443));
+        assertNotNull(new OriginPolicy(List.of(), false).refusal(null, "https", "chat.example.com", 443));
+    }
+
+    @Test
+    void normaliseKeepsOnlyRealOrigins() {
+        assertEquals("https://a.example", OriginPolicy.normalise("https://A.example:443"));
+        assertEquals("http://a.example:8080", OriginPolicy.normalise("http://a.example:8080"));
+        assertNull(OriginPolicy.normalise("https://a.example/path"));
+        assertNull(OriginPolicy.normalise("ftp://a.example"));
+        assertNull(OriginPolicy.normalise("a.example"));
+        assertNull(OriginPolicy.normalise("https://user@a.example"));
+        assertNull(OriginPolicy.normalise("not a url"));
+    }
+
+    @Test
+    void aBadAllowedOriginsSettingStopsTheStartWithItsName() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ChatConfig.of(java.util.Map.of("chat.allowedOrigins", "https://ok.example, chat.example.com")));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("chat.allowedOrigins"), e.getMessage());
+        assertEquals(List.of("https://ok.example", "http://b.example:81"),
+                ChatConfig.of(java.util.Map.of("chat.allowedOrigins", "https://OK.example, http://b.example:81"))
+                        .allowedOrigins());
+    }
+}

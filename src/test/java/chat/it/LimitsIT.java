@@ -1,0 +1,123 @@
+package chat.it;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.websocket.CloseReason;
+import jakarta.websocket.DeploymentException;
+import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.junit5.ArquillianExtension;
+import org.jboss.arquillian.test.api.ArquillianResource;
+import org.jboss.shrinkwrap.api.spec.WebArchive;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.net.URI;
+import java.net.URL;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The chat's limits, set low through context parameters: origins, connections per address, message rate. */
+@ExtendWith(ArquillianExtension.class)
+class LimitsIT {
+
+    private static final String ALLOWED_ORIGIN = "https://app.example.com";
+
+    @Deployment(testable = false)
+    static WebArchive war() {
+        return ChatWar.packagedAs("chat-limits.war", "limits-chat.db", Map.of(
+                "chat.messagesPerSecond", "2",
+                "chat.messageBurst", "3",
+                "chat.maxConnectionsPerAddress", "3",
+                "chat.allowedOrigins", ALLOWED_ORIGIN));
+    }
+
+    @ArquillianResource
+    private URL deployed;
+
+    private URI base() throws Exception {
+        return deployed.toURI();
+    }
+
+    private String ownOrigin() throws Exception {
+        return "http://" + base().getHost() + ":" + base().getPort();
+    }
+
+    @Test
+    void aPageOfAnotherOriginIsRefusedTheChatsOwnAndConfiguredOnesAndNonBrowsersAreNot() throws Exception {
+        DeploymentException refused = assertThrows(DeploymentException.class,
+                () -> ChatClient.connectFrom("https://evil.example", base(), "?serverOffset=0"));
+        assertTrue(String.valueOf(refused.getMessage()).contains("403"), refused::getMessage);
+        for (String origin : new String[] {ownOrigin(), ALLOWED_ORIGIN, null}) {
+            try (ChatClient client = ChatClient.connectFrom(origin, base(), "?serverOffset=" + ChatWar.latestOffset(base()))) {
+                client.awaitSynced();
+            }
+        }
+    }
+
+    @Test
+    void theFourthConnectionFromOneAddressIsClosedWithTheReasonAndAFreedPlaceCanBeTakenAgain() throws Exception {
+        List<ChatClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                ChatClient client = ChatClient.connect(base(), ChatWar.latestOffset(base()));
+                client.awaitSynced();
+                clients.add(client);
+            }
+            try (ChatClient fourth = ChatClient.connect(base(), 0L)) {
+                CloseReason reason = fourth.awaitClose();
+                assertEquals(CloseReason.CloseCodes.VIOLATED_POLICY.getCode(), reason.getCloseCode().getCode());
+                assertTrue(reason.getReasonPhrase().startsWith("Too many connections from 127.0.0.1"),
+                        reason::getReasonPhrase);
+            }
+            clients.remove(0).close();
+            try (ChatClient again = ChatClient.connect(base(), ChatWar.latestOffset(base()))) {
+                again.awaitSynced();
+                assertTrue(again.isOpen());
+            }
+        } finally {
+            for (ChatClient client : clients) {
+                client.close();
+            }
+        }
+    }
+
+    @Test
+    void messagesOverTheRateAreAnsweredRateLimitedAndNotStored() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        long start = ChatWar.latestOffset(base());
+        try (ChatClient sender = ChatClient.connect(base(), start)) {
+            sender.awaitSynced();
+            for (int i = 0; i < 6; i++) {
+                sender.sendChat(run + " #" + i, run + "-" + i);
+            }
+            List<String> acked = new ArrayList<>();
+            List<String> limited = new ArrayList<>();
+            while (acked.size() + limited.size() < 6) {
+                JsonNode frame = sender.next();
+                switch (frame.path("type").asText()) {
+                    case "ack" -> acked.add(frame.path("clientOffset").asText());
+                    case "error" -> {
+                        assertEquals("rate-limited", frame.path("code").asText(), frame::toString);
+                        limited.add(frame.path("clientOffset").asText());
+                    }
+                    default -> assertEquals("chat message", frame.path("type").asText(), frame::toString);
+                }
+            }
+            assertEquals(List.of(run + "-0", run + "-1", run + "-2"), acked, "the burst of three is stored");
+            assertEquals(List.of(run + "-3", run + "-4", run + "-5"), limited);
+        }
+        try (ChatClient reader = ChatClient.connect(base(), start)) {
+            assertEquals(3, reader.awaitSynced().messages().size(), "nothing over the rate was stored");
+        }
+    }
+
+    @Test
+    void aPlainGetOfTheEndpointIsToldToUpgrade() throws Exception {
+        assertEquals(426, ChatWar.get(base().resolve("chat")).statusCode());
+    }
+}
