@@ -82,6 +82,19 @@ public final class ChatHub implements AutoCloseable {
         return store.latestOffset();
     }
 
+    /**
+     * Whether messages can be stored: after a failed transaction, until one commits again or a probe finds the
+     * store writable, they cannot.
+     *
+     * @throws StoreException why not
+     */
+    public void checkWritable() throws StoreException {
+        if (writer.lastFailure() != null) {
+            store.checkWritable();
+            writer.storeRecovered();
+        }
+    }
+
     /** Commits what is queued, stops the threads and closes the store. */
     @Override
     public void close() {

@@ -32,6 +32,8 @@ public final class MessageWriter implements AutoCloseable {
     private final int batchMax;
     private final Thread thread;
     private volatile boolean running = true;
+    /** Why the last transaction failed, or null once one committed since. */
+    private volatile String lastFailure;
 
     public MessageWriter(MessageStore store, Broadcaster broadcaster, int queueCapacity, int batchMax) {
         this.store = store;
@@ -99,10 +101,12 @@ public final class MessageWriter implements AutoCloseable {
         try {
             results = store.append(drafts);
         } catch (StoreException e) {
+            lastFailure = e.getMessage();
             LOG.log(Level.WARNING, e.getMessage(), e);
             reject(batch, "The message was not stored: " + e.getMessage() + "; send it again");
             return;
         }
+        lastFailure = null;
         for (int i = 0; i < batch.size(); i++) {
             Appended appended = results.get(i);
             if (appended.inserted()) {
@@ -122,6 +126,16 @@ public final class MessageWriter implements AutoCloseable {
             submission.sender().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE, message,
                     submission.draft().clientOffset()));
         }
+    }
+
+    /** Why the last transaction failed, or null if the last one committed. */
+    String lastFailure() {
+        return lastFailure;
+    }
+
+    /** The store took writes again (a probe said so) before any message did. */
+    void storeRecovered() {
+        lastFailure = null;
     }
 
     /** Commits everything queued so far, then stops. */

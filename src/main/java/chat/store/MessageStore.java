@@ -21,6 +21,14 @@ public interface MessageStore extends AutoCloseable {
     /** At most {@code limit} messages with an offset above {@code offset}, in offset order. */
     List<StoredMessage> readAfter(long offset, int limit) throws StoreException;
 
+    /**
+     * Checks, without storing anything and without waiting for another writer, that the store would take a write
+     * now.
+     *
+     * @throws StoreException if it would not
+     */
+    void checkWritable() throws StoreException;
+
     /** The highest offset stored, or 0 when the store is empty. */
     long latestOffset() throws StoreException;
 

@@ -151,6 +151,26 @@ public final class SqliteMessageStore implements MessageStore {
         }
     }
 
+    /** Takes SQLite's write lock and gives it back at once; its busy timeout is 0 meanwhile, so nobody is waited for. */
+    @Override
+    public void checkWritable() throws StoreException {
+        try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
+            int busyTimeout;
+            try (ResultSet current = statement.executeQuery("PRAGMA busy_timeout")) {
+                busyTimeout = current.next() ? current.getInt(1) : 0;
+            }
+            statement.execute("PRAGMA busy_timeout = 0");
+            try {
+                statement.execute("BEGIN IMMEDIATE");
+                statement.execute("ROLLBACK");
+            } finally {
+                statement.execute("PRAGMA busy_timeout = " + busyTimeout);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("The message store does not take writes: " + e.getMessage(), e);
+        }
+    }
+
     @Override
     public long latestOffset() throws StoreException {
         if (closed) {

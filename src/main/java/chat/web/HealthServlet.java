@@ -8,7 +8,11 @@ import jakarta.servlet.http.HttpServletResponse;
 
 import java.io.IOException;
 
-/** {@code GET /health}: 200 while the store answers, 503 while it does not. */
+/**
+ * {@code GET /health}: 200 while messages can be stored, 503 while they cannot (the store does not answer, or
+ * the last transaction failed and the store still refuses writes). A load balancer takes the node out meanwhile;
+ * it comes back by itself once the store does.
+ */
 public final class HealthServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
@@ -26,11 +30,12 @@ public final class HealthServlet extends HttpServlet {
         } else {
             try {
                 long offset = hub.latestOffset();
+                hub.checkWritable();
                 body = "{\"status\":\"up\",\"offset\":" + offset + ",\"connections\":" + hub.connections() + "}";
             } catch (StoreException e) {
                 response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
-                body = "{\"status\":\"down\",\"reason\":\"the message store does not answer\"}";
-                log("Health check failed", e);
+                body = "{\"status\":\"down\",\"reason\":\"the message store does not take messages now\"}";
+                log("Health check failed: " + e.getMessage());
             }
         }
         response.getWriter().write(body);

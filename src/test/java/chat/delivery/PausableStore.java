@@ -63,6 +63,11 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
+    public void checkWritable() throws StoreException {
+        store.checkWritable();
+    }
+
+    @Override
     public long latestOffset() throws StoreException {
         return store.latestOffset();
     }

@@ -270,8 +270,10 @@ class ChatContractIT {
                 JsonNode error = sender.next("error");
                 assertEquals("store-unavailable", error.path("code").asText());
                 assertEquals(clientOffset, error.path("clientOffset").asText());
+                assertEquals(503, ChatWar.get(base().resolve("health")).statusCode(), "health while the lock is held");
                 statement.execute("ROLLBACK");
             }
+            assertEquals(200, ChatWar.get(base().resolve("health")).statusCode(), "health once the store takes writes");
             assertNull(watcher.poll(Duration.ofMillis(200)), "nothing was broadcast");
             assertEquals(0, count(lock, "SELECT COUNT(*) FROM messages WHERE client_offset = '" + clientOffset + "'"));
 

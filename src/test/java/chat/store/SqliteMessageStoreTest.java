@@ -285,6 +285,26 @@ class SqliteMessageStoreTest {
     }
 
     @Test
+    void checkWritableFailsAtOnceWhileAnotherConnectionHoldsTheWriteLockAndPassesAfterwards() throws Exception {
+        reopen(Map.of("chat.db.busyTimeoutMs", "5000"));
+        store.checkWritable();
+        try (Connection locker = plainConnection(); Statement lock = locker.createStatement()) {
+            lock.execute("BEGIN IMMEDIATE");
+            try {
+                long started = System.nanoTime();
+                StoreException e = assertThrows(StoreException.class, store::checkWritable);
+                assertTrue(e.getMessage().contains("does not take writes"), e.getMessage());
+                assertTrue(System.nanoTime() - started < 2_000_000_000L, "the probe does not wait out the busy timeout");
+            } finally {
+                lock.execute("ROLLBACK");
+            }
+        }
+        store.checkWritable();
+        assertEquals(List.of(new Appended(1, true)), store.append(drafts("after the probe", null)),
+                "the probe stored nothing and left the busy timeout usable");
+    }
+
+    @Test
     void latestOffsetAfterCloseThrows() {
         store.close();
         assertThrows(StoreException.class, store::latestOffset);
