@@ -22,10 +22,11 @@
   const MAX_BACKOFF_MS = 30000;
   const ACK_TIMEOUT_MS = 5000;
   const MAX_RENDERED = 1000; // older messages leave the page (they stay on the server)
-  const HISTORY_KEY = 'chat.history'; // sessionStorage: { offset, messages: [{offset, text}] }
+  const HISTORY_KEY = 'chat.history'; // sessionStorage: { epoch, offset, messages: [{offset, text}] }
   const OUTBOX_KEY = 'chat.outbox'; // localStorage, shared by the tabs: { clientOffset: text }
 
   let serverOffset = 0;
+  let epoch = null; // the server's database our offsets come from
   let socket = null;
   let live = false;
   let failedAttempts = 0;
@@ -126,7 +127,7 @@
   function saveHistory() {
     const messages = Array.from(list.querySelectorAll('li[data-offset]'),
       (item) => ({ offset: Number(item.dataset.offset), text: item.textContent }));
-    writeJson(window.sessionStorage, HISTORY_KEY, { offset: serverOffset, messages });
+    writeJson(window.sessionStorage, HISTORY_KEY, { epoch, offset: serverOffset, messages });
   }
 
   /** Read, change, write: other tabs of the chat keep their messages in the same outbox. */
@@ -153,6 +154,7 @@
     const history = readJson(window.sessionStorage, HISTORY_KEY, null);
     if (history && Number.isSafeInteger(history.offset) && Array.isArray(history.messages)) {
       serverOffset = history.offset;
+      epoch = typeof history.epoch === 'string' ? history.epoch : null;
       const fragment = document.createDocumentFragment();
       for (const message of history.messages) {
         fragment.appendChild(messageItem(String(message.text), message.offset));
@@ -177,7 +179,8 @@
     const url = new URL('chat', window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
-    url.search = '?serverOffset=' + encodeURIComponent(String(serverOffset));
+    url.search = '?serverOffset=' + encodeURIComponent(String(serverOffset))
+      + (epoch ? '&epoch=' + encodeURIComponent(epoch) : '');
     return url.toString();
   }
 
@@ -223,13 +226,17 @@
         break;
       case 'synced':
         if (frame.reset) {
-          // The server's history is not the one our offset came from: show its history instead of ours.
+          // The server's database is not the one our offset came from: show its history instead of ours.
           clearDelivered();
           for (const message of replayed) {
             render(String(message.text), message.offset);
           }
           serverOffset = frame.offset;
         }
+        if (typeof frame.epoch === 'string') {
+          epoch = frame.epoch;
+        }
+        saveHistory();
         replayed = [];
         live = true;
         failedAttempts = 0;

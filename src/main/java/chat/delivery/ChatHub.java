@@ -42,11 +42,13 @@ public final class ChatHub implements AutoCloseable {
     /**
      * Registers a client for live messages and starts replaying every stored message above {@code serverOffset};
      * {@code synced} follows the replay.
+     *
+     * @param epoch the store epoch the client's offset came from, or null if it does not know one
      */
-    public Subscription connect(FrameSink sink, long serverOffset) {
+    public Subscription connect(FrameSink sink, long serverOffset, String epoch) {
         Outbox outbox = new Outbox(sink, workers, config.outboxMaxFrames(), config.outboxMaxChars());
         TokenBucket allowance = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
-        Subscription subscription = new Subscription(outbox, allowance, store, workers, serverOffset,
+        Subscription subscription = new Subscription(outbox, allowance, store, workers, serverOffset, epoch,
                 config.replayPageSize(), config.outboxMaxFrames());
         broadcaster.add(subscription);
         subscription.startReplay();

@@ -41,11 +41,14 @@ public final class Subscription {
     private volatile boolean live;
     private final List<HeldFrame> held = new ArrayList<>();
     private boolean heldOverflowed;
-    /** The client's offset was above anything stored: it comes from another database, so replay everything. */
+    /** The epoch the client's offset came from, or null if it did not say. */
+    private final String clientEpoch;
+    /** The client's offset came from another database (another epoch, or above anything stored): replay everything. */
     private boolean reset;
 
     Subscription(Outbox outbox, TokenBucket sendAllowance, MessageStore store, Executor replayExecutor,
-                 long serverOffset, int pageSize, int maxHeld) {
+                 long serverOffset, String clientEpoch, int pageSize, int maxHeld) {
+        this.clientEpoch = clientEpoch;
         this.outbox = outbox;
         this.sendAllowance = sendAllowance;
         this.store = store;
@@ -79,8 +82,9 @@ public final class Subscription {
     }
 
     /**
-     * Offsets only grow, so a serverOffset above the newest stored offset, read after registering, was not handed
-     * out by this database (it was replaced or reset): the client gets the whole history, flagged {@code reset}.
+     * A serverOffset from another epoch was not handed out by this database (it was replaced or reset); nor was
+     * one above the newest stored offset, read after registering, since offsets only grow. Then the client gets
+     * the whole history, flagged {@code reset}.
      */
     private void checkAheadThenReplay() {
         long latest;
@@ -91,7 +95,7 @@ public final class Subscription {
             return;
         }
         synchronized (this) {
-            if (lastQueued > latest) {
+            if (lastQueued > latest || (clientEpoch != null && !clientEpoch.equals(store.epoch()))) {
                 lastQueued = 0;
                 reset = true;
             }
@@ -176,7 +180,7 @@ public final class Subscription {
             queue(message.offset(), message.frame());
         }
         held.clear();
-        outbox.enqueue(FrameCodec.synced(lastQueued, reset), false);
+        outbox.enqueue(FrameCodec.synced(lastQueued, store.epoch(), reset), false);
         live = true;
         return true;
     }

@@ -145,9 +145,19 @@ public final class FrameCodec {
         });
     }
 
-    /** @param reset true when the client's serverOffset was unknown to the store and everything was replayed */
-    public static String synced(long offset, boolean reset) {
-        return "{\"type\":\"synced\",\"offset\":" + offset + (reset ? ",\"reset\":true}" : "}");
+    /**
+     * @param epoch the store's identity, for the client to send back as {@code epoch} when it reconnects
+     * @param reset true when the client's offset was not from this store and everything was replayed
+     */
+    public static String synced(long offset, String epoch, boolean reset) {
+        return render(64, json -> {
+            json.writeStringField("type", "synced");
+            json.writeNumberField("offset", offset);
+            json.writeStringField("epoch", epoch);
+            if (reset) {
+                json.writeBooleanField("reset", true);
+            }
+        });
     }
 
     /** The size of {@code text} encoded as UTF-8, as it travelled in a WebSocket text frame. */

@@ -29,6 +29,12 @@ public interface MessageStore extends AutoCloseable {
      */
     void checkWritable() throws StoreException;
 
+    /**
+     * This store's identity, made when it was created: offsets from a store with another epoch (a database that
+     * was replaced or reset) mean nothing here.
+     */
+    String epoch();
+
     /** The highest offset stored, or 0 when the store is empty. */
     long latestOffset() throws StoreException;
 

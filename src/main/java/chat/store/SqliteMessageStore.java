@@ -10,6 +10,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.UUID;
 import javax.sql.DataSource;
 
 /**
@@ -27,6 +28,12 @@ public final class SqliteMessageStore implements MessageStore {
                 content       TEXT NOT NULL,
                 created_at    INTEGER NOT NULL
             )""";
+    /** One row, written when the database is created: which database a client's offsets came from. */
+    private static final String IDENTITY_SCHEMA = """
+            CREATE TABLE IF NOT EXISTS chat_identity (
+                id    INTEGER PRIMARY KEY CHECK (id = 1),
+                epoch TEXT NOT NULL
+            )""";
     private static final String INSERT = "INSERT INTO messages (client_offset, content, created_at) VALUES (?, ?, ?)"
             + " ON CONFLICT (client_offset) DO NOTHING RETURNING id";
     private static final String FIND_BY_CLIENT_OFFSET = "SELECT id FROM messages WHERE client_offset = ?";
@@ -36,12 +43,14 @@ public final class SqliteMessageStore implements MessageStore {
     private final DataSource dataSource;
     private final String synchronousPragma;
     private final AutoCloseable ownedPool;
+    private final String epoch;
     private volatile boolean closed;
 
-    private SqliteMessageStore(DataSource dataSource, Durability durability, AutoCloseable ownedPool) {
+    private SqliteMessageStore(DataSource dataSource, Durability durability, AutoCloseable ownedPool, String epoch) {
         this.dataSource = dataSource;
         this.synchronousPragma = "PRAGMA synchronous = " + durability.name();
         this.ownedPool = ownedPool;
+        this.epoch = epoch;
     }
 
     /**
@@ -51,7 +60,6 @@ public final class SqliteMessageStore implements MessageStore {
      */
     public static SqliteMessageStore open(DataSource dataSource, Durability durability, AutoCloseable ownedPool)
             throws StoreException {
-        SqliteMessageStore store = new SqliteMessageStore(dataSource, durability, ownedPool);
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
             try (ResultSet mode = statement.executeQuery("PRAGMA journal_mode = WAL")) {
                 String journalMode = mode.next() ? mode.getString(1) : "unknown";
@@ -61,10 +69,20 @@ public final class SqliteMessageStore implements MessageStore {
                 }
             }
             statement.executeUpdate(SCHEMA);
+            statement.executeUpdate(IDENTITY_SCHEMA);
+            statement.executeUpdate("INSERT OR IGNORE INTO chat_identity (id, epoch) VALUES (1, '" + UUID.randomUUID() + "')");
+            try (ResultSet identity = statement.executeQuery("SELECT epoch FROM chat_identity WHERE id = 1")) {
+                identity.next();
+                return new SqliteMessageStore(dataSource, durability, ownedPool, identity.getString(1));
+            }
         } catch (SQLException e) {
             throw new StoreException("Cannot open the message store: " + e.getMessage(), e);
         }
-        return store;
+    }
+
+    @Override
+    public String epoch() {
+        return epoch;
     }
 
     @Override

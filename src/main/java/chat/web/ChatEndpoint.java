@@ -58,7 +58,9 @@ public final class ChatEndpoint extends Endpoint {
             refuse(session, raw);
             return;
         }
-        Subscription subscribed = hub.connect(new SessionSink(session), serverOffset);
+        List<String> epochs = session.getRequestParameterMap().get("epoch");
+        String epoch = epochs == null || epochs.isEmpty() ? null : epochs.get(0);
+        Subscription subscribed = hub.connect(new SessionSink(session), serverOffset, epoch);
         subscription = subscribed;
         heartbeat.watch(session);
         session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frame -> {

@@ -99,10 +99,10 @@ class ChatHubTest {
             store = store(config);
             fill(store, stored);
             hub = hub(config, store);
-            sender = hub.connect(senderSink, stored);
+            sender = hub.connect(senderSink, stored, null);
             senderSink.awaitSynced();
             store.pauseAfterNextRead();
-            hub.connect(replaying, 0);
+            hub.connect(replaying, 0, null);
             store.awaitPaused();
         }
 
@@ -156,7 +156,7 @@ class ChatHubTest {
         fill(store, 100_000);
         ChatHub hub = hub(config, store);
         RecordingSink replaying = sink();
-        Subscription subscription = hub.connect(replaying, 0);
+        Subscription subscription = hub.connect(replaying, 0, null);
         replaying.observe(subscription.outbox());
 
         List<JsonNode> frames = replaying.awaitSynced();
@@ -172,7 +172,7 @@ class ChatHubTest {
         List<RecordingSink> watchers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             RecordingSink watcher = sink();
-            hub.connect(watcher, 0);
+            hub.connect(watcher, 0, null);
             watcher.awaitSynced();
             watchers.add(watcher);
         }
@@ -185,7 +185,7 @@ class ChatHubTest {
                 int senderNumber = s;
                 sending.add(pool.submit(() -> {
                     RecordingSink own = sink();
-                    Subscription subscription = hub.connect(own, 0);
+                    Subscription subscription = hub.connect(own, 0, null);
                     for (int m = 0; m < perSender; m++) {
                         hub.receive(subscription, chat("m" + m, senderNumber + "-" + m));
                     }
@@ -213,7 +213,7 @@ class ChatHubTest {
         fill(store, 3);
         ChatHub hub = hub(config, store);
         RecordingSink ahead = sink();
-        Subscription subscription = hub.connect(ahead, 1_000);
+        Subscription subscription = hub.connect(ahead, 1_000, null);
         List<JsonNode> frames = ahead.awaitSynced();
         assertEquals(range(1, 3), RecordingSink.chatOffsets(frames));
         JsonNode synced = frames.get(frames.size() - 1);
@@ -226,12 +226,34 @@ class ChatHubTest {
     }
 
     @Test
+    void aClientWithAnotherEpochIsReplayedEverythingFlaggedResetAndOneWithThisEpochIsNot() throws Exception {
+        ChatConfig config = config(Map.of());
+        PausableStore store = store(config);
+        fill(store, 3);
+        ChatHub hub = hub(config, store);
+
+        RecordingSink other = sink();
+        hub.connect(other, 2, "an-epoch-of-another-database");
+        List<JsonNode> frames = other.awaitSynced();
+        assertEquals(range(1, 3), RecordingSink.chatOffsets(frames));
+        JsonNode synced = frames.get(frames.size() - 1);
+        assertTrue(synced.path("reset").asBoolean());
+        assertEquals(store.epoch(), synced.path("epoch").asText());
+
+        RecordingSink same = sink();
+        hub.connect(same, 2, store.epoch());
+        frames = same.awaitSynced();
+        assertEquals(List.of(3L), RecordingSink.chatOffsets(frames));
+        assertTrue(frames.get(frames.size() - 1).path("reset").isMissingNode());
+    }
+
+    @Test
     void aClientAtTheNewestOffsetIsNotFlaggedReset() throws Exception {
         ChatConfig config = config(Map.of());
         PausableStore store = store(config);
         fill(store, 3);
         RecordingSink current = sink();
-        hub(config, store).connect(current, 3);
+        hub(config, store).connect(current, 3, null);
         JsonNode synced = current.awaitSynced().get(0);
         assertEquals(3, synced.path("offset").asLong());
         assertTrue(synced.path("reset").isMissingNode());
@@ -243,7 +265,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(sink, 0);
+        Subscription subscription = hub.connect(sink, 0, null);
         sink.awaitSynced();
         hub.receive(subscription, chat("once", "same"));
         hub.receive(subscription, chat("once", "same"));
@@ -261,7 +283,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(sink, 0);
+        Subscription subscription = hub.connect(sink, 0, null);
         sink.awaitSynced();
         for (int i = 0; i < 5; i++) {
             hub.receive(subscription, chat("burst " + i, "b-" + i));
@@ -279,7 +301,7 @@ class ChatHubTest {
         ChatConfig config = config(Map.of());
         ChatHub hub = hub(config, store(config));
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(sink, 0);
+        Subscription subscription = hub.connect(sink, 0, null);
         hub.receive(subscription, "not json");
         List<JsonNode> frames = sink.awaitFrame(frame -> frame.path("type").asText().equals("error"));
         JsonNode error = frames.stream().filter(f -> f.path("type").asText().equals("error")).findFirst().orElseThrow();

@@ -63,6 +63,11 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
+    public String epoch() {
+        return store.epoch();
+    }
+
+    @Override
     public void checkWritable() throws StoreException {
         store.checkWritable();
     }

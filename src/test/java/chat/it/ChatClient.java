@@ -135,6 +135,16 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
+    /** Skips to the {@code synced} frame and returns it. */
+    public JsonNode awaitSyncedFrame() throws InterruptedException {
+        while (true) {
+            JsonNode frame = next();
+            if (frame.path("type").asText().equals("synced")) {
+                return frame;
+            }
+        }
+    }
+
     /** Reads up to and including {@code synced}; returns the chat messages before it, checking their order. */
     public Replay awaitSynced() throws InterruptedException {
         List<JsonNode> messages = new ArrayList<>();

@@ -188,6 +188,28 @@ class ChatContractIT {
     }
 
     @Test
+    void syncedNamesTheStoresEpochAndAClientFromAnotherEpochIsReplayedEverythingFlaggedReset() throws Exception {
+        String epoch;
+        try (ChatClient first = ChatClient.connect(base(), ChatWar.latestOffset(base()))) {
+            epoch = first.awaitSyncedFrame().path("epoch").asText();
+            first.sendChat("so that the store is not empty", newClientOffset());
+            first.nextAck();
+        }
+        assertFalse(epoch.isBlank());
+        long latest = ChatWar.latestOffset(base());
+        try (ChatClient same = ChatClient.connectRaw(base(), "?serverOffset=" + latest + "&epoch=" + epoch)) {
+            JsonNode synced = same.awaitSyncedFrame();
+            assertEquals(epoch, synced.path("epoch").asText());
+            assertTrue(synced.path("reset").isMissingNode(), synced::toString);
+        }
+        try (ChatClient other = ChatClient.connectRaw(base(), "?serverOffset=" + latest + "&epoch=another-database")) {
+            ChatClient.Replay replay = other.awaitSynced();
+            assertEquals(latest, replay.messages().size(), "the whole history, from the first message");
+            assertEquals(latest, replay.syncedOffset());
+        }
+    }
+
+    @Test
     void badFramesGetTheirErrorCodeAndTheConnectionKeepsServing() throws Exception {
         String longOffset = "k".repeat(129);
         String[][] cases = {

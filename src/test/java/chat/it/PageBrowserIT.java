@@ -217,6 +217,32 @@ class PageBrowserIT {
     }
 
     @Test
+    void whenTheDatabaseIsReplacedThePageShowsTheNewHistoryInsteadOfTheOld() throws Exception {
+        Browser alice = browser("database-replaced");
+        alice.load(page());
+        String old = unique("in the old database");
+        alice.type(old);
+        alice.await(b -> timesShown(b, old) == 1 && b.pending().isEmpty(), "the message delivered");
+
+        tomcat.close();
+        tomcat = null;
+        System.setProperty("chat.db.path", WORK.resolve("chat-" + UUID.randomUUID() + ".db").toAbsolutePath().toString());
+        tomcat = startOnPort();
+        String fresh = unique("in the new database");
+        try (ChatClient other = ChatClient.connect(URI.create(page()), 0L)) {
+            other.awaitSynced();
+            other.sendChat(fresh, "fresh-" + UUID.randomUUID());
+            other.nextAck();
+        }
+
+        alice.await(b -> "live".equals(b.state()) && timesShown(b, fresh) == 1 && timesShown(b, old) == 0,
+                "the new database's history instead of the old one");
+        assertEquals(1, alice.shown().get(0).offset(), "from the new database's first message");
+        assertInOffsetOrderWithoutDuplicates(alice);
+        alice.screenshot(SCREENSHOTS, "after-database-replaced");
+    }
+
+    @Test
     void textWithMarkupIsShownAsText() throws Exception {
         Browser alice = browser("markup-as-text");
         alice.load(page());

@@ -328,8 +328,9 @@ class FrameCodecTest {
 
     @Test
     void formatSyncedFields() throws Exception {
-        JsonNode frame = json(FrameCodec.synced(123, false));
-        assertEquals(Set.of("type", "offset"), fieldNames(frame));
+        JsonNode frame = json(FrameCodec.synced(123, "e-1", false));
+        assertEquals(Set.of("type", "offset", "epoch"), fieldNames(frame));
+        assertEquals("e-1", frame.get("epoch").textValue());
         assertEquals("synced", frame.get("type").textValue());
         assertTrue(frame.get("offset").isIntegralNumber());
         assertEquals(123, frame.get("offset").longValue());
@@ -337,14 +338,14 @@ class FrameCodecTest {
 
     @Test
     void formatSyncedWithZeroAndLargestOffset() throws Exception {
-        assertEquals(0, json(FrameCodec.synced(0, false)).get("offset").longValue());
-        assertEquals(Long.MAX_VALUE, json(FrameCodec.synced(Long.MAX_VALUE, false)).get("offset").longValue());
+        assertEquals(0, json(FrameCodec.synced(0, "e", false)).get("offset").longValue());
+        assertEquals(Long.MAX_VALUE, json(FrameCodec.synced(Long.MAX_VALUE, "e", false)).get("offset").longValue());
     }
 
     @Test
     void formatSyncedAfterAResetSaysSo() throws Exception {
-        JsonNode frame = json(FrameCodec.synced(7, true));
-        assertEquals(Set.of("type", "offset", "reset"), fieldNames(frame));
+        JsonNode frame = json(FrameCodec.synced(7, "e", true));
+        assertEquals(Set.of("type", "offset", "epoch", "reset"), fieldNames(frame));
         assertTrue(frame.get("reset").booleanValue());
         assertEquals(7, frame.get("offset").longValue());
     }

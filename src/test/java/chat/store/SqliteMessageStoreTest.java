@@ -305,6 +305,22 @@ class SqliteMessageStoreTest {
     }
 
     @Test
+    void theEpochIsKeptAcrossReopeningAndANewDatabaseGetsAnotherOne() throws Exception {
+        String epoch = store.epoch();
+        assertTrue(epoch.length() >= 32, epoch);
+        reopen(Map.of());
+        assertEquals(epoch, store.epoch());
+
+        store.close();
+        store = null;
+        for (String suffix : new String[] {"", "-wal", "-shm"}) {
+            java.nio.file.Files.deleteIfExists(java.nio.file.Path.of(file + suffix));
+        }
+        store = open(Map.of());
+        org.junit.jupiter.api.Assertions.assertNotEquals(epoch, store.epoch(), "a new database is another epoch");
+    }
+
+    @Test
     void latestOffsetAfterCloseThrows() {
         store.close();
         assertThrows(StoreException.class, store::latestOffset);
