@@ -1,0 +1,324 @@
+package chat.it;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A Tomcat of the test's own, in a child JVM that the test starts, kills with SIGKILL and starts again on the same
+ * database: Arquillian's managed Tomcat cannot survive a kill. CATALINA_HOME is the unpacked stock distribution of
+ * the failsafe execution ({@code it.tomcat.home}, read only); CATALINA_BASE is a fresh directory under
+ * {@code target/kill9/} with that distribution's {@code conf/} (tomcat-conf's server.xml among it), the packaged
+ * WAR as {@code webapps/ROOT.war}, and the database in {@code data/chat.db}. When the execution names a context
+ * descriptor ({@code it.context.xml}, Tomcat 11: tomcat-conf's ROOT.xml with its {@code jdbc/chat} DataSource), it
+ * goes to {@code conf/Catalina/localhost/ROOT.xml}, as an operator would copy it; otherwise the WAR's embedded pool
+ * opens the same file through {@code -Dchat.db.path}.
+ *
+ * <p>The JVM is started like arquillian.xml starts the managed one: the same java, heap and add-opens, Tomcat's
+ * Bootstrap, {@code -Dchat.http.port} on a free port of 127.0.0.1 (a new one for every start),
+ * {@code -Dchat.shutdown.port=-1}, one-second pings. What it prints goes to {@code logs/jvm-<n>.out}.
+ */
+final class StockTomcat implements AutoCloseable {
+
+    static final String LOOPBACK = "127.0.0.1";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration KILL_TIMEOUT = Duration.ofSeconds(20);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
+    private static final int SIGKILL_EXIT = 128 + 9;
+    private static final List<String> ADD_OPENS = List.of(
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.io=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.util.concurrent=ALL-UNNAMED",
+            "--add-opens=java.rmi/sun.rmi.transport=ALL-UNNAMED");
+
+    private final Path home;
+    private final Path base;
+    private final Path database;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final Thread killOnExit;
+    private Process process;
+    private Path output;
+    private int port;
+    private int starts;
+
+    private StockTomcat(Path home, Path base, Path database) {
+        this.home = home;
+        this.base = base;
+        this.database = database;
+        this.killOnExit = new Thread(this::killQuietly, "stock-tomcat-kill");
+        Runtime.getRuntime().addShutdownHook(killOnExit);
+    }
+
+    /**
+     * A fresh CATALINA_BASE in {@code target/<name>/<distribution>/} (whatever was there is deleted), not started.
+     */
+    static StockTomcat create(String name) throws IOException {
+        Path home = Path.of(required("it.tomcat.home")).toAbsolutePath();
+        Path war = Path.of(required("it.war")).toAbsolutePath();
+        if (!Files.isRegularFile(home.resolve("bin/bootstrap.jar"))) {
+            throw new IllegalStateException(home + " is not an unpacked Tomcat; failsafe runs after"
+                    + " pre-integration-test");
+        }
+        if (!Files.isRegularFile(war)) {
+            throw new IllegalStateException(war + " is missing; the integration tests run after 'mvn package'");
+        }
+        Path target = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("target");
+        Path base = target.resolve(name).resolve(home.getFileName().toString());
+        deleteRecursively(base);
+        for (String directory : List.of("conf", "webapps", "logs", "temp", "work", "data")) {
+            Files.createDirectories(base.resolve(directory));
+        }
+        // The distribution's own files, without what a deployment may have left in its subdirectories.
+        try (DirectoryStream<Path> conf = Files.newDirectoryStream(home.resolve("conf"), Files::isRegularFile)) {
+            for (Path file : conf) {
+                Files.copy(file, base.resolve("conf").resolve(file.getFileName()));
+            }
+        }
+        String contextXml = System.getProperty("it.context.xml");
+        if (contextXml != null && !contextXml.isBlank()) {
+            Path descriptors = Files.createDirectories(base.resolve("conf/Catalina/localhost"));
+            Files.copy(Path.of(contextXml), descriptors.resolve("ROOT.xml"));
+        }
+        Files.copy(war, base.resolve("webapps/ROOT.war"), StandardCopyOption.COPY_ATTRIBUTES);
+        // Resolved, as /proc/<pid>/fd shows it; tomcat-conf's ROOT.xml names ${catalina.base}/data/chat.db.
+        Path database = base.resolve("data").toRealPath().resolve("chat.db");
+        return new StockTomcat(home, base, database);
+    }
+
+    Path database() {
+        return database;
+    }
+
+    /** Whether the database is in the container's DataSource (tomcat-conf's ROOT.xml) rather than the embedded pool. */
+    boolean usesContextDataSource() {
+        return Files.isRegularFile(base.resolve("conf/Catalina/localhost/ROOT.xml"));
+    }
+
+    /** {@code http://127.0.0.1:<port>/}, the chat deployed as ROOT. */
+    URI uri() {
+        return URI.create("http://" + LOOPBACK + ':' + port + '/');
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
+    /** Starts the JVM on a free port and returns once {@code GET /health} answers 200. */
+    void start() throws IOException, InterruptedException {
+        if (isRunning()) {
+            throw new IllegalStateException("Tomcat is running already (pid " + process.pid() + ")");
+        }
+        port = freePort();
+        starts++;
+        output = base.resolve("logs/jvm-" + starts + ".out");
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        command.addAll(ADD_OPENS);
+        command.add("-Dchat.http.address=" + LOOPBACK);
+        command.add("-Dchat.http.port=" + port);
+        command.add("-Dchat.shutdown.port=-1");
+        command.add("-Dchat.db.path=" + database);
+        command.add("-Dchat.db.busyTimeoutMs=500");
+        command.add("-Dchat.pingIntervalSeconds=1");
+        command.add("-Djava.util.logging.config.file=" + base.resolve("conf/logging.properties"));
+        command.add("-Djava.util.logging.manager=org.apache.juli.ClassLoaderLogManager");
+        command.add("-Dcatalina.home=" + home);
+        command.add("-Dcatalina.base=" + base);
+        command.add("-Djava.io.tmpdir=" + base.resolve("temp"));
+        command.add("-cp");
+        command.add(home.resolve("bin/bootstrap.jar") + File.pathSeparator + home.resolve("bin/tomcat-juli.jar"));
+        command.add("org.apache.catalina.startup.Bootstrap");
+        command.add("start");
+        process = new ProcessBuilder(command)
+                .directory(base.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(Redirect.to(output.toFile()))
+                .start();
+        try {
+            awaitHealthy();
+        } catch (IOException | RuntimeException | Error e) {
+            killQuietly();
+            throw e;
+        }
+    }
+
+    private void awaitHealthy() throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        HttpRequest health = HttpRequest.newBuilder(uri().resolve("health")).timeout(Duration.ofSeconds(5)).build();
+        String last = "no answer";
+        while (true) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("Tomcat exited with " + process.exitValue() + " before /health answered"
+                        + "\n" + output());
+            }
+            try {
+                HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
+                if (response.statusCode() == 200) {
+                    return;
+                }
+                last = response.statusCode() + " " + response.body();
+            } catch (IOException e) {
+                last = e.toString();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("/health of the Tomcat on port " + port + " did not answer 200 within "
+                        + START_TIMEOUT + " (last: " + last + ")\n" + output());
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /**
+     * SIGKILL ({@link Process#destroyForcibly()} on Linux), and waits until the JVM is gone: it exited with 137
+     * (killed by signal 9) and no process with its pid is left.
+     */
+    void kill() throws InterruptedException {
+        long pid = process.pid();
+        List<ProcessHandle> children = process.descendants().toList();
+        process.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
+        if (!process.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("Tomcat (pid " + pid + ") still runs " + KILL_TIMEOUT + " after SIGKILL");
+        }
+        if (process.exitValue() != SIGKILL_EXIT) {
+            throw new IllegalStateException("Tomcat (pid " + pid + ") exited with " + process.exitValue()
+                    + ", not " + SIGKILL_EXIT + " (SIGKILL)");
+        }
+        if (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            throw new IllegalStateException("pid " + pid + " is still alive after SIGKILL");
+        }
+    }
+
+    /**
+     * The processes that have the database (or its -wal or -shm file) open right now, from {@code /proc/<pid>/fd}.
+     * Processes of other users cannot be looked into and are not listed.
+     */
+    Set<Long> processesWithDatabaseOpen() throws IOException {
+        Set<Path> files = Set.of(database, database.resolveSibling(database.getFileName() + "-wal"),
+                database.resolveSibling(database.getFileName() + "-shm"));
+        Set<Long> holders = new TreeSet<>();
+        try (DirectoryStream<Path> processes = Files.newDirectoryStream(Path.of("/proc"),
+                p -> p.getFileName().toString().chars().allMatch(Character::isDigit))) {
+            for (Path proc : processes) {
+                try (DirectoryStream<Path> descriptors = Files.newDirectoryStream(proc.resolve("fd"))) {
+                    for (Path descriptor : descriptors) {
+                        try {
+                            if (files.contains(Files.readSymbolicLink(descriptor))) {
+                                holders.add(Long.parseLong(proc.getFileName().toString()));
+                            }
+                        } catch (IOException closedMeanwhile) {
+                            // the descriptor was closed while we looked
+                        }
+                    }
+                } catch (IOException | SecurityException notOursOrGone) {
+                    // another user's process, or it ended while we looked
+                }
+            }
+        }
+        return holders;
+    }
+
+    /** The end of what the current JVM printed, for failure messages. */
+    String output() {
+        if (output == null || !Files.isRegularFile(output)) {
+            return "(no output)";
+        }
+        try {
+            String text = Files.readString(output, StandardCharsets.UTF_8);
+            String tail = text.length() > 20_000 ? "..." + text.substring(text.length() - 20_000) : text;
+            return "--- " + output + "\n" + tail;
+        } catch (IOException e) {
+            return "--- " + output + ": " + e;
+        }
+    }
+
+    /** SIGTERM, so that Tomcat stops the webapp; SIGKILL if it has not exited within {@link #STOP_TIMEOUT}. */
+    @Override
+    public void close() {
+        try {
+            if (isRunning()) {
+                process.destroy();
+                if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                    killQuietly();
+                }
+            }
+        } catch (InterruptedException e) {
+            killQuietly();
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(killOnExit);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or about to; it kills the JVM as well.
+            }
+        }
+    }
+
+    private void killQuietly() {
+        if (process != null && process.isAlive()) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            try {
+                process.waitFor(KILL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** A port of 127.0.0.1 that nothing listens on right now. */
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.setReuseAddress(false);
+            socket.bind(new InetSocketAddress(LOOPBACK, 0));
+            return socket.getLocalPort();
+        }
+    }
+
+    private static String required(String property) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) {
+            throw new IllegalStateException("System property " + property + " is not set; run through failsafe");
+        }
+        return value;
+    }
+
+    private static void deleteRecursively(Path directory) throws IOException {
+        if (!Files.exists(directory)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+}
