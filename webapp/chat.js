@@ -24,6 +24,7 @@
   const MAX_RENDERED = 1000; // older messages leave the page (they stay on the server)
   const HISTORY_KEY = 'chat.history'; // sessionStorage: { epoch, offset, messages: [{offset, text}] }
   const OUTBOX_KEY = 'chat.outbox'; // localStorage, shared by the tabs: { clientOffset: text }
+  const RETRYABLE = new Set(['store-unavailable', 'overloaded', 'rate-limited']);
 
   let serverOffset = 0;
   let epoch = null; // the server's database our offsets come from
@@ -248,12 +249,16 @@
         break;
       case 'error': {
         const message = frame.clientOffset ? outbox.get(frame.clientOffset) : undefined;
-        if (message) {
-          // Not stored (store-unavailable, overloaded): it stays pending and goes again at the next check.
+        if (message && RETRYABLE.has(frame.code)) {
+          // Not stored this time: it stays pending and goes again at the next check.
           message.sentAt = 0;
           message.element.title = frame.message;
           message.element.dataset.error = frame.code;
         } else {
+          if (message) {
+            // Refused for what it is (bad-text, ...): sending it again would not help.
+            delivered(frame.clientOffset);
+          }
           showError(frame.code + ': ' + frame.message);
         }
         break;

@@ -66,7 +66,7 @@ public final class ChatHub implements AutoCloseable {
                         + " messages a second; not stored, send it again later", message.clientOffset()));
             }
         } else if (parsed instanceof ClientFrame.Rejected rejected) {
-            from.outbox().offer(FrameCodec.error(rejected.code(), rejected.message(), null));
+            from.outbox().offer(FrameCodec.error(rejected.code(), rejected.message(), rejected.clientOffset()));
         }
     }
 

@@ -7,7 +7,14 @@ public sealed interface ClientFrame {
     record ChatMessage(String text, String clientOffset) implements ClientFrame {
     }
 
-    /** A frame that breaks the protocol; the client is told why and the connection stays open. */
-    record Rejected(ErrorCode code, String message) implements ClientFrame {
+    /**
+     * A frame that breaks the protocol; the client is told why and the connection stays open. {@code clientOffset}
+     * is the frame's own, when it had a valid one, so that the client knows which message was refused; else null.
+     */
+    record Rejected(ErrorCode code, String message, String clientOffset) implements ClientFrame {
+
+        Rejected(ErrorCode code, String message) {
+            this(code, message, null);
+        }
     }
 }

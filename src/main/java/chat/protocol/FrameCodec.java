@@ -73,35 +73,39 @@ public final class FrameCodec {
                 return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "A frame must hold exactly one JSON object.");
             }
         } catch (JsonProcessingException malformed) {
-            return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "Not valid JSON: " + malformed.getOriginalMessage());
+            return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "Not valid JSON: " + wellFormed(malformed.getOriginalMessage()));
         } catch (IOException impossible) {
             throw new UncheckedIOException(impossible);
         }
 
+        String validClientOffset = clientOffset != null && validClientOffset(clientOffset) ? clientOffset : null;
         if (!typeIsString || !TYPE_CHAT_MESSAGE.equals(type)) {
             return new ClientFrame.Rejected(ErrorCode.BAD_TYPE,
-                    "\"type\" must be \"" + TYPE_CHAT_MESSAGE + "\".");
+                    "\"type\" must be \"" + TYPE_CHAT_MESSAGE + "\".", validClientOffset);
         }
         if (!textIsString || text == null) {
-            return new ClientFrame.Rejected(ErrorCode.BAD_TEXT, "\"text\" must be a string.");
+            return new ClientFrame.Rejected(ErrorCode.BAD_TEXT, "\"text\" must be a string.", validClientOffset);
         }
         int textLength = codePointsIfWellFormed(text);
         if (textLength < 1 || textLength > maxTextLength) {
             return new ClientFrame.Rejected(ErrorCode.BAD_TEXT, textLength < 0
                     ? "\"text\" holds an unpaired UTF-16 surrogate."
-                    : "\"text\" must be 1 to " + maxTextLength + " characters long, but has " + textLength + ".");
+                    : "\"text\" must be 1 to " + maxTextLength + " characters long, but has " + textLength + ".",
+                    validClientOffset);
         }
         if (!clientOffsetIsString) {
             return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET, "\"clientOffset\" must be a string.");
         }
-        if (clientOffset != null) {
-            int length = codePointsIfWellFormed(clientOffset);
-            if (length < 1 || length > MAX_CLIENT_OFFSET_LENGTH) {
-                return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET,
-                        "\"clientOffset\" must be 1 to " + MAX_CLIENT_OFFSET_LENGTH + " well-formed characters long.");
-            }
+        if (clientOffset != null && validClientOffset == null) {
+            return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET,
+                    "\"clientOffset\" must be 1 to " + MAX_CLIENT_OFFSET_LENGTH + " well-formed characters long.");
         }
         return new ClientFrame.ChatMessage(text, clientOffset);
+    }
+
+    private static boolean validClientOffset(String clientOffset) {
+        int length = codePointsIfWellFormed(clientOffset);
+        return length >= 1 && length <= MAX_CLIENT_OFFSET_LENGTH;
     }
 
     /**
@@ -180,12 +184,17 @@ public final class FrameCodec {
         return bytes;
     }
 
-    /** An error frame; {@code clientOffset} names the message it is about, or is null. */
+    /**
+     * An error frame; {@code clientOffset} names the message it is about, or is null. The message may quote what
+     * the client sent (a parser's message does), so unpaired surrogates in it are written as {@code \\uXXXX}:
+     * a frame that cannot be encoded as UTF-8 would fail to send and end the connection.
+     */
     public static String error(ErrorCode code, String message, String clientOffset) {
-        return render(message.length() + 64, json -> {
+        String sendable = wellFormed(message);
+        return render(sendable.length() + 64, json -> {
             json.writeStringField("type", "error");
             json.writeStringField("code", code.wireName());
-            json.writeStringField("message", message);
+            json.writeStringField("message", sendable);
             if (clientOffset != null) {
                 json.writeStringField("clientOffset", clientOffset);
             }
@@ -206,6 +215,26 @@ public final class FrameCodec {
             throw new UncheckedIOException("writing JSON to memory failed", impossible);
         }
         return out.toString();
+    }
+
+    private static String wellFormed(String text) {
+        if (codePointsIfWellFormed(text) >= 0) {
+            return text;
+        }
+        StringBuilder escaped = new StringBuilder(text.length() + 16);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean paired = Character.isHighSurrogate(c) && i + 1 < text.length()
+                    && Character.isLowSurrogate(text.charAt(i + 1));
+            if (paired) {
+                escaped.append(c).append(text.charAt(++i));
+            } else if (Character.isSurrogate(c)) {
+                escaped.append(String.format("\\u%04X", (int) c));
+            } else {
+                escaped.append(c);
+            }
+        }
+        return escaped.toString();
     }
 
     /** @return the number of code points, or -1 if the string holds an unpaired surrogate */
