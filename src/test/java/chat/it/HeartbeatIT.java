@@ -9,12 +9,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,15 +58,8 @@ class HeartbeatIT {
         long latest = ChatWar.latestOffset(base);
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(("GET " + base.getPath() + "chat?serverOffset=" + latest + " HTTP/1.1\r\n"
-                    + "Host: " + base.getHost() + ':' + base.getPort() + "\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.flush();
             DataInputStream in = new DataInputStream(socket.getInputStream());
-            String status = readHeaders(in);
+            String status = RawWebSocket.handshake(socket, in, base, "?serverOffset=" + latest);
             assertTrue(status.startsWith("HTTP/1.1 101"), status);
 
             List<Integer> opcodes = new ArrayList<>();
@@ -95,13 +86,6 @@ class HeartbeatIT {
         }
     }
 
-    private static String readHeaders(DataInputStream in) throws IOException {
-        StringBuilder headers = new StringBuilder();
-        while (!headers.toString().endsWith("\r\n\r\n")) {
-            headers.append((char) in.readUnsignedByte());
-        }
-        return headers.toString();
-    }
 
     /** Server frames are not masked. */
     private static byte[] readPayload(DataInputStream in) throws IOException {

@@ -5,9 +5,7 @@ import javax.net.ssl.TrustManagerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +17,6 @@ import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -67,16 +64,16 @@ final class Nginx implements AutoCloseable {
         String tomcatHome = System.getProperty("it.tomcat.home");
         String name = tomcatHome == null ? "default" : Path.of(tomcatHome).getFileName().toString();
         Path directory = basedir.resolve("target").resolve("nginx-" + name);
-        deleteRecursively(directory);
+        TestFiles.deleteRecursively(directory);
         Files.createDirectories(directory.resolve("logs"));
 
         Path certificate = directory.resolve("cert.pem");
         Path key = directory.resolve("key.pem");
         createSelfSignedCertificate(directory, certificate, key);
 
-        int upstreamPort = Integer.parseInt(required("it.http.port"));
-        int httpPort = freePort();
-        int httpsPort = freePort();
+        int upstreamPort = Integer.parseInt(TestFiles.required("it.http.port"));
+        int httpPort = TestFiles.freePort();
+        int httpsPort = TestFiles.freePort();
         String site = Files.readString(basedir.resolve("tomcat-conf/nginx/chat.conf"), StandardCharsets.UTF_8);
         Path config = directory.resolve("nginx.conf");
         Files.writeString(config, wrapper(directory, adapt(site, upstreamPort, httpPort, httpsPort, certificate, key)),
@@ -316,35 +313,5 @@ final class Nginx implements AutoCloseable {
         }
         candidates.add(fallback);
         return candidates.stream().filter(c -> Files.isRegularFile(c) && Files.isExecutable(c)).findFirst().orElse(null);
-    }
-
-    /** A port of 127.0.0.1 that nothing listens on right now. */
-    static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
-            socket.bind(new InetSocketAddress(LOOPBACK, 0));
-            return socket.getLocalPort();
-        }
-    }
-
-    private static String required(String property) {
-        String value = System.getProperty(property);
-        if (value == null || value.isBlank()) {
-            throw new IllegalStateException("System property " + property + " is not set; run through failsafe");
-        }
-        return value;
-    }
-
-    private static void deleteRecursively(Path directory) throws IOException {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
     }
 }

@@ -18,7 +18,6 @@ import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.File;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
@@ -352,18 +351,8 @@ class SlowConsumerIT {
             socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 10_000);
             StalledReader reader = new StalledReader(socket);
             socket.setSoTimeout(10_000);
-            OutputStream out = socket.getOutputStream();
-            out.write(("GET " + base.getPath() + "chat?serverOffset=" + serverOffset + " HTTP/1.1\r\n"
-                    + "Host: " + base.getHost() + ':' + base.getPort() + "\r\n"
-                    + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
-                    .getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            StringBuilder headers = new StringBuilder();
-            while (!headers.toString().endsWith("\r\n\r\n")) {
-                headers.append((char) reader.in.readUnsignedByte());
-            }
-            if (!headers.toString().startsWith("HTTP/1.1 101")) {
+            String headers = RawWebSocket.handshake(socket, reader.in, base, "?serverOffset=" + serverOffset);
+            if (!headers.startsWith("HTTP/1.1 101")) {
                 socket.close();
                 throw new IOException("handshake refused: " + headers);
             }

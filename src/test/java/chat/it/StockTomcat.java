@@ -2,10 +2,7 @@ package chat.it;
 
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.ProcessBuilder.Redirect;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +14,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -74,8 +70,8 @@ final class StockTomcat implements AutoCloseable {
      * A fresh CATALINA_BASE in {@code target/<name>/<distribution>/} (whatever was there is deleted), not started.
      */
     static StockTomcat create(String name) throws IOException {
-        Path home = Path.of(required("it.tomcat.home")).toAbsolutePath();
-        Path war = Path.of(required("it.war")).toAbsolutePath();
+        Path home = Path.of(TestFiles.required("it.tomcat.home")).toAbsolutePath();
+        Path war = Path.of(TestFiles.required("it.war")).toAbsolutePath();
         if (!Files.isRegularFile(home.resolve("bin/bootstrap.jar"))) {
             throw new IllegalStateException(home + " is not an unpacked Tomcat; failsafe runs after"
                     + " pre-integration-test");
@@ -85,7 +81,7 @@ final class StockTomcat implements AutoCloseable {
         }
         Path target = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("target");
         Path base = target.resolve(name).resolve(home.getFileName().toString());
-        deleteRecursively(base);
+        TestFiles.deleteRecursively(base);
         for (String directory : List.of("conf", "webapps", "logs", "temp", "work", "data")) {
             Files.createDirectories(base.resolve(directory));
         }
@@ -133,7 +129,7 @@ final class StockTomcat implements AutoCloseable {
         if (isRunning()) {
             throw new IllegalStateException("Tomcat is running already (pid " + process.pid() + ")");
         }
-        port = freePort();
+        port = TestFiles.freePort();
         starts++;
         output = base.resolve("logs/jvm-" + starts + ".out");
         List<String> command = new ArrayList<>();
@@ -290,36 +286,6 @@ final class StockTomcat implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    /** A port of 127.0.0.1 that nothing listens on right now. */
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.setReuseAddress(false);
-            socket.bind(new InetSocketAddress(LOOPBACK, 0));
-            return socket.getLocalPort();
-        }
-    }
-
-    private static String required(String property) {
-        String value = System.getProperty(property);
-        if (value == null || value.isBlank()) {
-            throw new IllegalStateException("System property " + property + " is not set; run through failsafe");
-        }
-        return value;
-    }
-
-    private static void deleteRecursively(Path directory) throws IOException {
-        if (!Files.exists(directory)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(directory)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(path);
-            }
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
         }
     }
 }
