@@ -186,7 +186,7 @@ public final class FrameCodec {
 
     /**
      * An error frame; {@code clientOffset} names the message it is about, or is null. The message may quote what
-     * the client sent (a parser's message does), so unpaired surrogates in it are written as {@code \\uXXXX}:
+     * the client sent (a parser's message does), so unpaired surrogates in it are written as \\u escapes:
      * a frame that cannot be encoded as UTF-8 would fail to send and end the connection.
      */
     public static String error(ErrorCode code, String message, String clientOffset) {
