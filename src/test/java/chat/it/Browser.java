@@ -78,7 +78,7 @@ final class Browser implements AutoCloseable {
     }
 
     String state() {
-        return driver.findElement(By.id("state")).getText();
+        return (String) driver.executeScript("return document.getElementById('state').textContent;");
     }
 
     void awaitState(String state) {
@@ -93,8 +93,11 @@ final class Browser implements AutoCloseable {
         return rows.stream().map(row -> new Shown(((Number) row.get(0)).longValue(), (String) row.get(1))).toList();
     }
 
+    /** Read in one script, so that an ack arriving meanwhile cannot leave a stale element behind. */
+    @SuppressWarnings("unchecked")
     List<String> pending() {
-        return driver.findElements(By.cssSelector("#messages li.pending")).stream().map(e -> e.getText()).toList();
+        return (List<String>) driver.executeScript(
+                "return Array.from(document.querySelectorAll('#messages li.pending'), li => li.textContent);");
     }
 
     /** How many elements inside the message list match a CSS selector (e.g. markup that should have stayed text). */
