@@ -25,6 +25,12 @@ public final class ChatLifecycle implements ServletContextListener {
     static final String HUB_ATTRIBUTE = ChatHub.class.getName();
     static final String JNDI_NAME = "java:comp/env/jdbc/chat";
     private static final Logger LOG = Logger.getLogger(ChatLifecycle.class.getName());
+    /**
+     * Loaded now, with the listener, rather than on the first undeploy: by then the webapp's files may be gone
+     * (its expanded directory deleted before Tomcat stops it), and a NoClassDefFoundError in contextDestroyed
+     * would skip every release in WebappReferences and leave the class loader behind.
+     */
+    private static final Class<?> RELEASER = WebappReferences.class;
 
     private ChatHub hub;
     private Heartbeat heartbeat;
@@ -112,7 +118,7 @@ public final class ChatLifecycle implements ServletContextListener {
                 hub.close();
             }
         } finally {
-            WebappReferences.release(ChatLifecycle.class.getClassLoader());
+            WebappReferences.release(RELEASER.getClassLoader());
         }
     }
 }
