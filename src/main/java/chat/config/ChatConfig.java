@@ -25,6 +25,8 @@ public final class ChatConfig {
     private final int maxFrameBytes;
     private final int maxTextLength;
     private final int replayPageSize;
+    private final int recoveryWindowMessages;
+    private final long recoveryWindowChars;
     private final int writeQueueCapacity;
     private final int writeBatchMax;
     private final int outboxMaxFrames;
@@ -45,6 +47,8 @@ public final class ChatConfig {
         this.maxFrameBytes = reader.integer("chat.maxFrameBytes", 65_536, 1_024, 16 << 20);
         this.maxTextLength = reader.integer("chat.maxTextLength", 10_000, 1, 1 << 20);
         this.replayPageSize = reader.integer("chat.replayPageSize", 500, 1, 100_000);
+        this.recoveryWindowMessages = reader.integer("chat.recoveryWindowMessages", 10_000, 0, 1 << 24);
+        this.recoveryWindowChars = reader.integer("chat.recoveryWindowChars", 8 << 20, 0, Integer.MAX_VALUE);
         this.writeQueueCapacity = reader.integer("chat.writeQueueCapacity", 16_384, 1, 1 << 24);
         this.writeBatchMax = reader.integer("chat.writeBatchMax", 1_024, 1, 1 << 16);
         this.outboxMaxFrames = reader.integer("chat.outboxMaxFrames", 10_000, 16, 1 << 24);
@@ -110,6 +114,10 @@ public final class ChatConfig {
     public int maxFrameBytes() { return maxFrameBytes; }
     public int maxTextLength() { return maxTextLength; }
     public int replayPageSize() { return replayPageSize; }
+    /** How many of the newest messages are kept in memory for replays; 0: every replay reads the store. */
+    public int recoveryWindowMessages() { return recoveryWindowMessages; }
+    /** The most characters of encoded frames the recovery window holds; the oldest leave first. */
+    public long recoveryWindowChars() { return recoveryWindowChars; }
     public int writeQueueCapacity() { return writeQueueCapacity; }
     public int writeBatchMax() { return writeBatchMax; }
     public int outboxMaxFrames() { return outboxMaxFrames; }

@@ -17,10 +17,28 @@ public final class Broadcaster {
     }
 
     /** Called by the writer thread only, after the commit, in offset order. */
-    void publish(long offset, String frame) {
+    void publish(CommittedFrame message) {
         for (Subscription subscription : subscriptions) {
-            subscription.deliver(offset, frame);
+            subscription.deliver(message);
         }
+    }
+
+    /** Frames waiting in all outbound queues together. */
+    long queuedFrames() {
+        long frames = 0;
+        for (Subscription subscription : subscriptions) {
+            frames += subscription.outbox().queuedFrames();
+        }
+        return frames;
+    }
+
+    /** Frames waiting in the fullest outbound queue. */
+    long maxQueuedFrames() {
+        long max = 0;
+        for (Subscription subscription : subscriptions) {
+            max = Math.max(max, subscription.outbox().queuedFrames());
+        }
+        return max;
     }
 
     public int size() {

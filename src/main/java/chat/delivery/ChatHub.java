@@ -1,19 +1,25 @@
 package chat.delivery;
 
 import chat.config.ChatConfig;
+import chat.metrics.ChatMetrics;
 import chat.protocol.ClientFrame;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
 import chat.store.Draft;
 import chat.store.MessageStore;
 import chat.store.StoreException;
+import chat.store.StoredMessage;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The chat without its transport: clients connect with a {@link FrameSink}, send text frames, and receive
@@ -22,21 +28,64 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class ChatHub implements AutoCloseable {
 
     private static final int WORKER_THREADS = 2;
+    private static final Logger LOG = Logger.getLogger(ChatHub.class.getName());
 
     private final ChatConfig config;
     private final MessageStore store;
     private final FrameCodec codec;
+    private final ChatMetrics metrics;
     private final Broadcaster broadcaster = new Broadcaster();
+    private final History history;
     private final MessageWriter writer;
     private final ExecutorService workers;
 
-    public ChatHub(ChatConfig config, MessageStore store) {
+    /** Fills the recovery window from the store, then starts the writer. */
+    public ChatHub(ChatConfig config, MessageStore store, ChatMetrics metrics) {
         this.config = config;
         this.store = store;
+        this.metrics = metrics;
         this.codec = new FrameCodec(config.maxTextLength());
+        RecoveryWindow window = new RecoveryWindow(config.recoveryWindowMessages(), config.recoveryWindowChars());
+        fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
+        this.history = new History(store, window, metrics);
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
-        this.writer = new MessageWriter(store, broadcaster, config.writeQueueCapacity(), config.writeBatchMax());
+        this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
+                config.writeBatchMax());
+        metrics.watch(broadcaster::size, broadcaster::queuedFrames, broadcaster::maxQueuedFrames, writer::queued);
+    }
+
+    /**
+     * Loads the newest messages, so that clients reconnecting after a restart are replayed from memory too. If the
+     * store cannot be read now, the window starts empty and every replay reads the store until it has filled.
+     */
+    private static void fill(RecoveryWindow window, MessageStore store, int messages, int pageSize) {
+        List<CommittedFrame> newest = new ArrayList<>();
+        long start;
+        try {
+            long latest = store.latestOffset();
+            start = Math.max(0, latest - messages);
+            long after = start;
+            while (after < latest) {
+                List<StoredMessage> page = store.readAfter(after, pageSize);
+                if (page.isEmpty()) {
+                    break;
+                }
+                for (StoredMessage message : page) {
+                    newest.add(new CommittedFrame(message.offset(),
+                            FrameCodec.chatMessage(message.offset(), message.text())));
+                    after = message.offset();
+                }
+            }
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "Cannot read the newest messages into the recovery window; it fills from the"
+                    + " next commit on, and replays read the store meanwhile: " + e.getMessage(), e);
+            return;
+        }
+        window.startAt(start);
+        for (CommittedFrame message : newest) {
+            window.add(message);
+        }
     }
 
     /**
@@ -46,9 +95,9 @@ public final class ChatHub implements AutoCloseable {
      * @param epoch the store epoch the client's offset came from, or null if it does not know one
      */
     public Subscription connect(FrameSink sink, long serverOffset, String epoch) {
-        Outbox outbox = new Outbox(sink, workers, config.outboxMaxFrames(), config.outboxMaxChars());
+        Outbox outbox = new Outbox(sink, workers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
         TokenBucket allowance = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
-        Subscription subscription = new Subscription(outbox, allowance, store, workers, serverOffset, epoch,
+        Subscription subscription = new Subscription(outbox, allowance, history, workers, serverOffset, epoch,
                 config.replayPageSize(), config.outboxMaxFrames());
         broadcaster.add(subscription);
         subscription.startReplay();

@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.metrics.ChatMetrics;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
 import chat.store.Appended;
@@ -27,7 +28,9 @@ public final class MessageWriter implements AutoCloseable {
     private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
 
     private final MessageStore store;
+    private final RecoveryWindow window;
     private final Broadcaster broadcaster;
+    private final ChatMetrics metrics;
     private final BlockingQueue<Submission> queue;
     private final int batchMax;
     private final Thread thread;
@@ -35,9 +38,12 @@ public final class MessageWriter implements AutoCloseable {
     /** Why the last transaction failed, or null once one committed since. */
     private volatile String lastFailure;
 
-    public MessageWriter(MessageStore store, Broadcaster broadcaster, int queueCapacity, int batchMax) {
+    MessageWriter(MessageStore store, RecoveryWindow window, Broadcaster broadcaster, ChatMetrics metrics,
+                  int queueCapacity, int batchMax) {
         this.store = store;
+        this.window = window;
         this.broadcaster = broadcaster;
+        this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.batchMax = batchMax;
         this.thread = new Thread(this::run, "chat-writer");
@@ -98,21 +104,30 @@ public final class MessageWriter implements AutoCloseable {
 
     private void commit(List<Submission> batch, List<Draft> drafts) {
         List<Appended> results;
+        long start = System.nanoTime();
         try {
             results = store.append(drafts);
         } catch (StoreException e) {
+            metrics.commitFailed();
             lastFailure = e.getMessage();
             LOG.log(Level.WARNING, e.getMessage(), e);
             reject(batch, "The message was not stored: " + e.getMessage() + "; send it again");
             return;
         }
+        long elapsed = System.nanoTime() - start;
         lastFailure = null;
+        int inserted = 0;
         for (int i = 0; i < batch.size(); i++) {
             Appended appended = results.get(i);
             if (appended.inserted()) {
-                broadcaster.publish(appended.offset(), FrameCodec.chatMessage(appended.offset(), drafts.get(i).text()));
+                inserted++;
+                CommittedFrame message = new CommittedFrame(appended.offset(),
+                        FrameCodec.chatMessage(appended.offset(), drafts.get(i).text()));
+                window.add(message);
+                broadcaster.publish(message);
             }
         }
+        metrics.committed(batch.size(), inserted, elapsed);
         for (int i = 0; i < batch.size(); i++) {
             String clientOffset = drafts.get(i).clientOffset();
             if (clientOffset != null) {
@@ -126,6 +141,11 @@ public final class MessageWriter implements AutoCloseable {
             submission.sender().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE, message,
                     submission.draft().clientOffset()));
         }
+    }
+
+    /** Messages waiting for the next commit. */
+    int queued() {
+        return queue.size();
     }
 
     /** Why the last transaction failed, or null if the last one committed. */

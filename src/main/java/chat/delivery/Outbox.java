@@ -1,5 +1,7 @@
 package chat.delivery;
 
+import chat.metrics.ChatMetrics;
+
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
@@ -32,6 +34,7 @@ public final class Outbox implements FrameSink.SendCallback {
 
     private final FrameSink sink;
     private final Executor closer;
+    private final ChatMetrics metrics;
     private final int maxFrames;
     private final long maxChars;
     private final Queue<String> frames = new ConcurrentLinkedQueue<>();
@@ -45,9 +48,10 @@ public final class Outbox implements FrameSink.SendCallback {
     /**
      * @param closer runs the blocking close of an overflowing or failed connection
      */
-    public Outbox(FrameSink sink, Executor closer, int maxFrames, long maxChars) {
+    public Outbox(FrameSink sink, Executor closer, ChatMetrics metrics, int maxFrames, long maxChars) {
         this.sink = sink;
         this.closer = closer;
+        this.metrics = metrics;
         this.maxFrames = maxFrames;
         this.maxChars = maxChars;
     }
@@ -71,6 +75,7 @@ public final class Outbox implements FrameSink.SendCallback {
         int framesNow = queuedFrames.incrementAndGet();
         long charsNow = queuedChars.addAndGet(frame.length());
         if (capped && (framesNow > maxFrames || charsNow > maxChars)) {
+            metrics.slowConsumerClosed();
             closeConnection(CLOSE_POLICY_VIOLATION, "Too slow: outbound queue full; reconnect with your last offset");
             return false;
         }

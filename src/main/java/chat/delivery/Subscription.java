@@ -2,9 +2,7 @@ package chat.delivery;
 
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
-import chat.store.MessageStore;
 import chat.store.StoreException;
-import chat.store.StoredMessage;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +28,7 @@ public final class Subscription {
 
     private final Outbox outbox;
     private final TokenBucket sendAllowance;
-    private final MessageStore store;
+    private final History history;
     private final Executor replayExecutor;
     private final int pageSize;
     private final int maxHeld;
@@ -39,19 +37,19 @@ public final class Subscription {
     private long lastQueued;
     /** Set once, when the replay is done; from then on live messages take the lock-free path. */
     private volatile boolean live;
-    private final List<HeldFrame> held = new ArrayList<>();
+    private final List<CommittedFrame> held = new ArrayList<>();
     private boolean heldOverflowed;
     /** The epoch the client's offset came from, or null if it did not say. */
     private final String clientEpoch;
     /** The client's offset came from another database (another epoch, or above anything stored): replay everything. */
     private boolean reset;
 
-    Subscription(Outbox outbox, TokenBucket sendAllowance, MessageStore store, Executor replayExecutor,
+    Subscription(Outbox outbox, TokenBucket sendAllowance, History history, Executor replayExecutor,
                  long serverOffset, String clientEpoch, int pageSize, int maxHeld) {
         this.clientEpoch = clientEpoch;
         this.outbox = outbox;
         this.sendAllowance = sendAllowance;
-        this.store = store;
+        this.history = history;
         this.replayExecutor = replayExecutor;
         this.lastQueued = serverOffset;
         this.pageSize = pageSize;
@@ -89,13 +87,13 @@ public final class Subscription {
     private void checkAheadThenReplay() {
         long latest;
         try {
-            latest = store.latestOffset();
+            latest = history.newestOffset();
         } catch (StoreException e) {
             storeFailed(e);
             return;
         }
         synchronized (this) {
-            if (lastQueued > latest || (clientEpoch != null && !clientEpoch.equals(store.epoch()))) {
+            if (lastQueued > latest || (clientEpoch != null && !clientEpoch.equals(history.epoch()))) {
                 lastQueued = 0;
                 reset = true;
             }
@@ -106,13 +104,12 @@ public final class Subscription {
     /**
      * A committed message, delivered by the single writer in offset order.
      *
-     * @param frame the encoded chat message frame, shared by all recipients
      */
-    void deliver(long offset, String frame) {
+    void deliver(CommittedFrame message) {
         if (live) {
-            if (offset > lastQueued) {
-                lastQueued = offset;
-                outbox.offer(frame);
+            if (message.offset() > lastQueued) {
+                lastQueued = message.offset();
+                outbox.offer(message.frame());
             }
             return;
         }
@@ -122,7 +119,7 @@ public final class Subscription {
                     return;
                 }
                 if (held.size() < maxHeld) {
-                    held.add(new HeldFrame(offset, frame));
+                    held.add(message);
                 } else {
                     held.clear();
                     heldOverflowed = true;
@@ -130,7 +127,7 @@ public final class Subscription {
                 return;
             }
         }
-        deliver(offset, frame);
+        deliver(message);
     }
 
     private void replayNextPage() {
@@ -141,17 +138,17 @@ public final class Subscription {
         synchronized (this) {
             after = lastQueued;
         }
-        List<StoredMessage> page;
+        List<CommittedFrame> page;
         try {
-            page = store.readAfter(after, pageSize);
+            page = history.after(after, pageSize);
         } catch (StoreException e) {
             storeFailed(e);
             return;
         }
         boolean done;
         synchronized (this) {
-            for (StoredMessage message : page) {
-                queue(message.offset(), FrameCodec.chatMessage(message.offset(), message.text()));
+            for (CommittedFrame message : page) {
+                queue(message);
             }
             done = page.size() < pageSize && finishIfHeldComplete();
         }
@@ -176,23 +173,20 @@ public final class Subscription {
             held.clear();
             return false;
         }
-        for (HeldFrame message : held) {
-            queue(message.offset(), message.frame());
+        for (CommittedFrame message : held) {
+            queue(message);
         }
         held.clear();
-        outbox.enqueue(FrameCodec.synced(lastQueued, store.epoch(), reset), false);
+        outbox.enqueue(FrameCodec.synced(lastQueued, history.epoch(), reset), false);
         live = true;
         return true;
     }
 
     /** Caller holds the lock. */
-    private void queue(long offset, String frame) {
-        if (offset > lastQueued) {
-            lastQueued = offset;
-            outbox.enqueue(frame, false);
+    private void queue(CommittedFrame message) {
+        if (message.offset() > lastQueued) {
+            lastQueued = message.offset();
+            outbox.enqueue(message.frame(), false);
         }
-    }
-
-    private record HeldFrame(long offset, String frame) {
     }
 }

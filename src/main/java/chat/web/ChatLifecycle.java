@@ -3,10 +3,14 @@ package chat.web;
 import chat.config.ChatConfig;
 import chat.config.OriginPolicy;
 import chat.delivery.ChatHub;
+import chat.metrics.ChatMetrics;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
 import chat.store.StoreException;
 import com.zaxxer.hikari.HikariDataSource;
+import io.prometheus.metrics.instrumentation.jvm.JvmMemoryMetrics;
+import io.prometheus.metrics.instrumentation.jvm.ProcessMetrics;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -40,7 +44,10 @@ public final class ChatLifecycle implements ServletContextListener {
         ServletContext context = event.getServletContext();
         ChatConfig config = ChatConfig.load(context::getInitParameter);
         SqliteMessageStore store = openStore(config);
-        hub = new ChatHub(config, store);
+        PrometheusRegistry registry = new PrometheusRegistry();
+        JvmMemoryMetrics.builder().register(registry);
+        ProcessMetrics.builder().register(registry);
+        hub = new ChatHub(config, store, new ChatMetrics(registry));
         heartbeat = new Heartbeat(config.pingIntervalSeconds());
         ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
         if (container == null) {
@@ -54,6 +61,7 @@ public final class ChatLifecycle implements ServletContextListener {
                 hub, heartbeat, new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress()),
                 new OriginPolicy(config.allowedOrigins(), config.allowMissingOrigin()), config.maxFrameBytes()));
         context.setAttribute(HUB_ATTRIBUTE, hub);
+        context.setAttribute(MetricsServlet.REGISTRY_ATTRIBUTE, registry);
     }
 
     private static SqliteMessageStore openStore(ChatConfig config) {
@@ -109,6 +117,7 @@ public final class ChatLifecycle implements ServletContextListener {
     @Override
     public void contextDestroyed(ServletContextEvent event) {
         event.getServletContext().removeAttribute(HUB_ATTRIBUTE);
+        event.getServletContext().removeAttribute(MetricsServlet.REGISTRY_ATTRIBUTE);
         event.getServletContext().removeAttribute(ChatUpgradeServlet.ChatSockets.ATTRIBUTE);
         try {
             if (heartbeat != null) {

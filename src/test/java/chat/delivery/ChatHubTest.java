@@ -1,6 +1,7 @@
 package chat.delivery;
 
 import chat.config.ChatConfig;
+import chat.metrics.ChatMetrics;
 import chat.store.Draft;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
@@ -31,6 +32,7 @@ class ChatHubTest {
     Path directory;
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
+    private final ChatMetrics metrics = ChatMetrics.unregistered();
 
     @AfterEach
     void closeAll() throws Exception {
@@ -43,6 +45,8 @@ class ChatHubTest {
         Map<String, String> values = new HashMap<>(overrides);
         values.put("chat.db.path", directory.resolve("chat.db").toString());
         values.putIfAbsent("chat.messagesPerSecond", "0"); // these tests send as fast as they can
+        // Replays read the store unless a test turns the recovery window on: the hand-off races live there.
+        values.putIfAbsent("chat.recoveryWindowMessages", "0");
         return ChatConfig.of(values);
     }
 
@@ -52,7 +56,7 @@ class ChatHubTest {
     }
 
     private ChatHub hub(ChatConfig config, PausableStore store) {
-        ChatHub hub = new ChatHub(config, store);
+        ChatHub hub = new ChatHub(config, store, metrics);
         toClose.add(hub);
         return hub;
     }
@@ -306,5 +310,72 @@ class ChatHubTest {
         List<JsonNode> frames = sink.awaitFrame(frame -> frame.path("type").asText().equals("error"));
         JsonNode error = frames.stream().filter(f -> f.path("type").asText().equals("error")).findFirst().orElseThrow();
         assertEquals("bad-json", error.path("code").asText());
+    }
+
+    @Test
+    void aClientInsideTheRecoveryWindowIsReplayedFromMemoryWithoutReadingTheStore() throws Exception {
+        ChatConfig config = config(Map.of("chat.recoveryWindowMessages", "100"));
+        PausableStore store = store(config);
+        fill(store, 50);
+        ChatHub hub = hub(config, store);
+        RecordingSink sender = sink();
+        Subscription sending = hub.connect(sender, 50, store.epoch());
+        sender.awaitSynced();
+        hub.receive(sending, chat("live", "w-1"));
+        sender.awaitFrame(frame -> isAck(frame, "w-1"));
+        int readsBefore = store.reads();
+
+        RecordingSink returning = sink();
+        hub.connect(returning, 40, store.epoch());
+        List<JsonNode> frames = returning.awaitSynced();
+
+        assertEquals(range(41, 51), RecordingSink.chatOffsets(frames));
+        assertEquals(51, frames.get(frames.size() - 1).path("offset").asLong());
+        assertEquals(readsBefore, store.reads(), "store reads during a replay from the window");
+        assertEquals(11, replayed("memory"));
+        assertEquals(0, replayed("store"));
+    }
+
+    @Test
+    void aClientOlderThanTheWindowReadsTheStoreUpToTheWindowThenMemory() throws Exception {
+        ChatConfig config = config(Map.of("chat.recoveryWindowMessages", "20", "chat.replayPageSize", "10"));
+        PausableStore store = store(config);
+        fill(store, 50);
+        RecordingSink returning = sink();
+        hub(config, store).connect(returning, 0, null);
+
+        assertEquals(range(1, 50), RecordingSink.chatOffsets(returning.awaitSynced()));
+        assertEquals(30, replayed("store"));
+        assertEquals(20, replayed("memory"));
+    }
+
+    @Test
+    void theWindowKeepsNoMoreCharactersThanAllowed() throws Exception {
+        ChatConfig config = config(Map.of("chat.recoveryWindowMessages", "100", "chat.recoveryWindowChars", "65536",
+                "chat.replayPageSize", "1"));
+        PausableStore store = store(config);
+        List<Draft> drafts = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            drafts.add(new Draft("x".repeat(10_000), null));
+        }
+        store.append(drafts);
+        RecordingSink returning = sink();
+        hub(config, store).connect(returning, 0, null);
+
+        assertEquals(range(1, 20), RecordingSink.chatOffsets(returning.awaitSynced()));
+        long fromMemory = replayed("memory");
+        assertTrue(fromMemory >= 5 && fromMemory <= 6, "frames of about 10 000 characters in 65 536: " + fromMemory);
+        assertEquals(20 - fromMemory, replayed("store"));
+    }
+
+    private long replayed(String source) {
+        for (var snapshot : metrics.registry().scrape(name -> name.equals("chat_replayed_messages"))) {
+            for (var point : ((io.prometheus.metrics.model.snapshots.CounterSnapshot) snapshot).getDataPoints()) {
+                if (source.equals(point.getLabels().get("source"))) {
+                    return (long) point.getValue();
+                }
+            }
+        }
+        throw new AssertionError("no chat_replayed_messages{source=" + source + "}");
     }
 }

@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.metrics.ChatMetrics;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -41,7 +42,7 @@ class OutboxTest {
     @Test
     void framesCompletedInsideTheSendCallAreSentInOrderWithoutRecursion() {
         InlineSink sink = new InlineSink();
-        Outbox outbox = new Outbox(sink, Runnable::run, 1_000_000, Long.MAX_VALUE);
+        Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000_000, Long.MAX_VALUE);
         for (int i = 0; i < 50_000; i++) {
             outbox.enqueue("f" + i, true);
         }
@@ -56,7 +57,7 @@ class OutboxTest {
     @Test
     void framesFromManyThreadsAreSentOneAtATimeAndNoneIsLost() throws Exception {
         try (RecordingSink sink = new RecordingSink()) {
-            Outbox outbox = new Outbox(sink, Runnable::run, 1_000_000, Long.MAX_VALUE);
+            Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000_000, Long.MAX_VALUE);
             int threads = 4;
             int perThread = 2_000;
             CountDownLatch start = new CountDownLatch(1);
@@ -110,7 +111,7 @@ class OutboxTest {
                 closes.add(code);
             }
         };
-        Outbox outbox = new Outbox(neverDrains, Runnable::run, 16, Long.MAX_VALUE);
+        Outbox outbox = new Outbox(neverDrains, Runnable::run, ChatMetrics.unregistered(), 16, Long.MAX_VALUE);
         for (int i = 0; i < 17; i++) {
             assertTrue(outbox.offer("frame " + i), "frame " + i + " fits: one in flight, the rest queued");
         }
@@ -124,7 +125,7 @@ class OutboxTest {
     @Test
     void aQueueOverItsCharacterCapClosesTheConnection() {
         InlineSink sink = new InlineSink();
-        Outbox outbox = new Outbox(sink, Runnable::run, 1_000, 100);
+        Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000, 100);
         assertTrue(outbox.enqueue("x".repeat(60), true));
         assertFalse(outbox.enqueue("y".repeat(60), true));
         assertEquals(Outbox.CLOSE_POLICY_VIOLATION, sink.closeCode);
@@ -133,7 +134,7 @@ class OutboxTest {
     @Test
     void replayFramesAreNotCountedAgainstTheCap() {
         InlineSink sink = new InlineSink();
-        Outbox outbox = new Outbox(sink, Runnable::run, 16, Long.MAX_VALUE);
+        Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 16, Long.MAX_VALUE);
         for (int i = 0; i < 100; i++) {
             assertTrue(outbox.enqueue("page frame " + i, false));
         }
@@ -145,7 +146,7 @@ class OutboxTest {
     @Test
     void aFailedSendClosesTheConnectionWith1011AndDropsTheRest() {
         InlineSink sink = new InlineSink();
-        Outbox outbox = new Outbox(sink, Runnable::run, 1_000, Long.MAX_VALUE);
+        Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000, Long.MAX_VALUE);
         sink.failNext = true;
         outbox.enqueue("a", true);
         outbox.enqueue("b", true);
@@ -168,7 +169,7 @@ class OutboxTest {
             public void close(int code, String reason) {
             }
         };
-        Outbox outbox = new Outbox(manual, Runnable::run, 100, Long.MAX_VALUE);
+        Outbox outbox = new Outbox(manual, Runnable::run, ChatMetrics.unregistered(), 100, Long.MAX_VALUE);
         AtomicInteger drained = new AtomicInteger();
         outbox.offer("a");
         outbox.offer("b");

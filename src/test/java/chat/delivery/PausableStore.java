@@ -9,6 +9,7 @@ import chat.store.StoredMessage;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The real store, with a way to stop a replay right after it read a page: the window in which a message can be
@@ -19,6 +20,7 @@ final class PausableStore implements MessageStore {
     private final MessageStore store;
     private volatile CountDownLatch paused = new CountDownLatch(0);
     private volatile CountDownLatch release = new CountDownLatch(0);
+    private final AtomicInteger reads = new AtomicInteger();
 
     PausableStore(MessageStore store) {
         this.store = store;
@@ -36,12 +38,18 @@ final class PausableStore implements MessageStore {
         }
     }
 
+    /** Reads of messages or of the latest offset so far. */
+    int reads() {
+        return reads.get();
+    }
+
     void release() {
         release.countDown();
     }
 
     @Override
     public List<StoredMessage> readAfter(long offset, int limit) throws StoreException {
+        reads.incrementAndGet();
         List<StoredMessage> page = store.readAfter(offset, limit);
         CountDownLatch waitFor = release;
         if (paused.getCount() > 0) {
@@ -74,6 +82,7 @@ final class PausableStore implements MessageStore {
 
     @Override
     public long latestOffset() throws StoreException {
+        reads.incrementAndGet();
         return store.latestOffset();
     }
 

@@ -1,0 +1,34 @@
+package chat.web;
+
+import io.prometheus.metrics.config.EscapingScheme;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+
+import java.io.IOException;
+
+/**
+ * {@code GET /metrics}: the chat's counters and the JVM's memory in the Prometheus text format. Meant for the
+ * monitoring network only; tomcat-conf's nginx site does not pass it through.
+ */
+public final class MetricsServlet extends HttpServlet {
+
+    private static final long serialVersionUID = 1L;
+    static final String REGISTRY_ATTRIBUTE = PrometheusRegistry.class.getName();
+
+    private final transient PrometheusTextFormatWriter format = PrometheusTextFormatWriter.create();
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        PrometheusRegistry registry = (PrometheusRegistry) getServletContext().getAttribute(REGISTRY_ATTRIBUTE);
+        response.setHeader("Cache-Control", "no-store");
+        if (registry == null) {
+            response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "The chat is not running");
+            return;
+        }
+        response.setContentType(format.getContentType());
+        format.write(response.getOutputStream(), registry.scrape(), EscapingScheme.DEFAULT);
+    }
+}
