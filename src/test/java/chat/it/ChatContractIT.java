@@ -332,6 +332,34 @@ class ChatContractIT {
         }
     }
 
+    @Test
+    void metricsCountCommitsAndReplaysFromTheMemoryWindow() throws Exception {
+        HttpResponse<String> metrics = ChatWar.get(base().resolve("metrics"));
+        assertEquals(200, metrics.statusCode());
+        String contentType = metrics.headers().firstValue("Content-Type").orElse("").replace(" ", "");
+        assertTrue(contentType.startsWith("text/plain;version=0.0.4"), contentType);
+        double committed = ChatWar.metric(base(), "chat_messages_committed_total");
+        double fromMemory = ChatWar.metric(base(), "chat_replayed_messages_total{source=\"memory\"}");
+        double fromStore = ChatWar.metric(base(), "chat_replayed_messages_total{source=\"store\"}");
+        long before;
+        try (ChatClient sender = connectLive()) {
+            before = ChatWar.latestOffset(base());
+            for (int i = 0; i < 3; i++) {
+                sender.sendChat("counted " + i, newClientOffset());
+                sender.nextAck();
+            }
+            assertEquals(1, ChatWar.metric(base(), "chat_connections"));
+        }
+        assertEquals(committed + 3, ChatWar.metric(base(), "chat_messages_committed_total"));
+
+        try (ChatClient returning = ChatClient.connect(base(), before)) {
+            assertEquals(3, returning.awaitSynced().messages().size());
+        }
+        assertEquals(fromMemory + 3, ChatWar.metric(base(), "chat_replayed_messages_total{source=\"memory\"}"));
+        assertEquals(fromStore, ChatWar.metric(base(), "chat_replayed_messages_total{source=\"store\"}"),
+                "a replay inside the recovery window reads nothing from the store");
+        assertTrue(ChatWar.metric(base(), "jvm_memory_used_bytes{area=\"heap\"}") > 0);
+    }
 
     private static long count(Connection db, String sql) throws Exception {
         try (Statement statement = db.createStatement(); ResultSet result = statement.executeQuery(sql)) {

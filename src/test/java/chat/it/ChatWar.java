@@ -92,6 +92,24 @@ final class ChatWar {
     }
 
     /**
+     * One sample of {@code /metrics}, e.g. {@code chat_replayed_messages_total{source="memory"}}.
+     *
+     * @throws IllegalStateException if /metrics does not answer 200 or has no such sample
+     */
+    static double metric(URI base, String sample) throws IOException, InterruptedException {
+        HttpResponse<String> metrics = get(base.resolve("metrics"));
+        if (metrics.statusCode() != 200) {
+            throw new IllegalStateException("/metrics answered " + metrics.statusCode() + ": " + metrics.body());
+        }
+        for (String line : metrics.body().split("\n")) {
+            if (line.startsWith(sample + " ")) {
+                return Double.parseDouble(line.substring(sample.length() + 1).trim());
+            }
+        }
+        throw new IllegalStateException("/metrics has no sample " + sample + ":\n" + metrics.body());
+    }
+
+    /**
      * A plain JDBC connection to the database file the deployed app writes, for checking what it committed. The
      * server runs in its own JVM, so SQLite's file locks work between it and this connection.
      */

@@ -221,6 +221,13 @@ class ProxyIT {
     }
 
     @Test
+    void metricsAreNotPassedThroughTheProxy() throws Exception {
+        assertEquals(200, get(http(), direct().resolve("metrics")).statusCode());
+        HttpResponse<String> proxiedMetrics = get(http(), proxied().resolve("metrics"));
+        assertEquals(404, proxiedMetrics.statusCode(), proxiedMetrics::body);
+    }
+
+    @Test
     void anIdleWebSocketOutlastsTheProxysReadTimeoutBecauseTheServerPings() throws Exception {
         assertTrue(uncommented(Files.readString(nginx.config(), StandardCharsets.UTF_8))
                 .contains("proxy_read_timeout " + Nginx.PROXY_TIMEOUT.toSeconds() + "s;"));
