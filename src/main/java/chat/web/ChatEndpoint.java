@@ -17,8 +17,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One client's WebSocket, opened by {@link ChatUpgradeServlet}: adapts the session to the {@link ChatHub}. Text frames only: a binary frame closes the
- * session with 1003, and Tomcat closes it with 1009 when a text frame is over the configured maximum.
+ * One client's WebSocket, opened by {@link ChatUpgradeServlet}: adapts the session to the {@link ChatHub}. Text
+ * frames only: a binary frame closes the session with 1003, a text frame over {@code chat.maxFrameBytes} with 1009.
  */
 public final class ChatEndpoint extends Endpoint {
 
@@ -49,8 +49,6 @@ public final class ChatEndpoint extends Endpoint {
             return;
         }
         admitted = true;
-        // Tomcat's limit counts characters; a frame within it can still be over maxFrameBytes in UTF-8 bytes.
-        session.setMaxTextMessageBufferSize(maxFrameBytes);
         List<String> values = session.getRequestParameterMap().get("serverOffset");
         String raw = values == null || values.isEmpty() ? null : values.get(0);
         long serverOffset = FrameCodec.parseServerOffset(raw);
@@ -63,13 +61,9 @@ public final class ChatEndpoint extends Endpoint {
         Subscription subscribed = hub.connect(new SessionSink(session), serverOffset, epoch);
         subscription = subscribed;
         heartbeat.watch(session);
-        session.addMessageHandler(String.class, (MessageHandler.Whole<String>) frame -> {
-            if (FrameCodec.utf8Length(frame) > maxFrameBytes) {
-                close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes");
-            } else {
-                hub.receive(subscribed, frame);
-            }
-        });
+        session.addMessageHandler(String.class, new TextMessageAssembler(maxFrameBytes,
+                frame -> hub.receive(subscribed, frame),
+                () -> close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes")));
         session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (part, last) ->
                 close(session, CloseReason.CloseCodes.CANNOT_ACCEPT, "Binary frames are not accepted"));
     }
