@@ -4,7 +4,6 @@ import chat.it.StockTomcat;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -43,8 +42,10 @@ public final class Bench {
                         : new ServerUnderTest(URI.create("ws://127.0.0.1:" + tomcat.uri().getPort() + "/chat"),
                                 OptionalLong.of(tomcat.pid()), "stock Tomcat, pid " + tomcat.pid());
                 report.fact("server metrics", server.metrics().isPresent() ? "/metrics" : "none (/metrics absent)");
-                HttpClient http = HttpClient.newBuilder().build();
-                BenchContext context = new BenchContext(options, server, report, http);
+                WsClient client = WsClient.named(options.client);
+                report.fact("client", client.description() + ", in the load generator's own JVM (max heap "
+                        + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB)");
+                BenchContext context = new BenchContext(options, server, report, client);
                 if (options.scenarios.contains("ingest")) {
                     ingest = new IngestScenario(context);
                     failed |= !attempt(report, "ingest", ingest::run);
@@ -58,6 +59,7 @@ public final class Bench {
                 if (options.scenarios.contains("idle")) {
                     failed |= !attempt(report, "idle", new IdleScenario(context)::run);
                 }
+                client.close();
             } finally {
                 if (tomcat != null) {
                     log("stopping Tomcat (pid " + tomcat.pid() + ")");
@@ -129,8 +131,6 @@ public final class Bench {
         String home = System.getProperty("it.tomcat.home");
         report.fact("server", options.url != null ? options.url.toString()
                 : home == null ? "?" : Path.of(home).getFileName() + ", the packaged WAR as ROOT");
-        report.fact("client", "java.net.http.WebSocket, load generator in its own JVM (max heap "
-                + Runtime.getRuntime().maxMemory() / (1024 * 1024) + " MiB)");
         report.fact("scale", options.scale);
     }
 

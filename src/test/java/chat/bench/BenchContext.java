@@ -1,6 +1,5 @@
 package chat.bench;
 
-import java.net.http.HttpClient;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -10,20 +9,24 @@ final class BenchContext {
     final BenchOptions options;
     final ServerUnderTest server;
     final Report report;
-    final HttpClient http;
+    final WsClient client;
     /** Unique per run, so that clientOffsets never collide with those of an earlier run on the same database. */
     final String runTag = UUID.randomUUID().toString().substring(0, 8);
 
-    BenchContext(BenchOptions options, ServerUnderTest server, Report report, HttpClient http) {
+    BenchContext(BenchOptions options, ServerUnderTest server, Report report, WsClient client) {
         this.options = options;
         this.server = server;
         this.report = report;
-        this.http = http;
+        this.client = client;
     }
 
     /** The end of a phase that starts now. */
     long deadline() {
         return System.nanoTime() + options.phaseTimeout.toNanos();
+    }
+
+    CpuMeter cpu() {
+        return CpuMeter.start(server.pid());
     }
 
     Optional<JvmProbe> probe() {

@@ -10,7 +10,7 @@ import java.util.Set;
 /**
  * The benchmark's settings, all system properties: {@code bench.url} (a running server's {@code ws://host:port/chat};
  * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all),
- * {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
+ * {@code bench.client} ({@code jdk} or {@code tomcat}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
  * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap} and {@code bench.jfr} (a flight recording of the
  * server in target/bench/server.jfr).
  */
@@ -25,9 +25,10 @@ final class BenchOptions {
     final String serverHeap;
     final boolean jfr;
     final Path outputDirectory;
+    final String client;
 
     private BenchOptions(URI url, Set<String> scenarios, double scale, Duration phaseTimeout, String serverHeap,
-            boolean jfr, Path outputDirectory) {
+            boolean jfr, Path outputDirectory, String client) {
         this.url = url;
         this.scenarios = scenarios;
         this.scale = scale;
@@ -35,6 +36,7 @@ final class BenchOptions {
         this.serverHeap = serverHeap;
         this.jfr = jfr;
         this.outputDirectory = outputDirectory;
+        this.client = client;
     }
 
     static BenchOptions fromSystemProperties() {
@@ -57,7 +59,8 @@ final class BenchOptions {
         Path target = Path.of(orDefault(System.getProperty("basedir"), ".")).toAbsolutePath().resolve("target");
         return new BenchOptions(url == null ? null : URI.create(url), scenarios, scale, timeout,
                 orDefault(System.getProperty("bench.serverHeap"), "1g"),
-                Boolean.parseBoolean(System.getProperty("bench.jfr", "false")), target.resolve("bench"));
+                Boolean.parseBoolean(System.getProperty("bench.jfr", "false")), target.resolve("bench"),
+                orDefault(System.getProperty("bench.client"), "jdk"));
     }
 
     /** {@code count} times the scale, at least {@code minimum}. */

@@ -1,22 +1,25 @@
 package chat.bench;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.WebSocket;
-import java.time.Duration;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * One client connection over the JDK's WebSocket, as cheap as the benchmark can make it: frames are scanned, not
- * parsed ({@link FrameScan}), and every chat frame is checked on arrival to carry the offset after the previous
- * one (offsets are dense row ids, so anything else is a gap, a duplicate or a reordering).
+ * One client connection, as cheap as the benchmark can make it: frames are scanned, not parsed ({@link FrameScan}),
+ * and every chat frame is checked on arrival to carry the offset after the previous one (offsets are dense row ids,
+ * so anything else is a gap, a duplicate or a reordering). The WebSocket itself is a {@link Transport} that a
+ * {@link WsClient} attaches and feeds with what arrives, one call at a time.
  */
-final class BenchSocket implements WebSocket.Listener {
+final class BenchSocket {
+
+    /** The WebSocket underneath: one outstanding send at a time. */
+    interface Transport {
+        CompletableFuture<?> sendText(String text);
+
+        void abort();
+    }
 
     /** Told about the acks and errors that come back for what this socket sent. */
     interface AckSink {
@@ -30,14 +33,12 @@ final class BenchSocket implements WebSocket.Listener {
         void chat(long offset, CharSequence frame);
     }
 
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
-
     final long fromOffset;
     private final CountDownLatch synced = new CountDownLatch(1);
     private final StringBuilder partial = new StringBuilder();
     private final Queue<String> outgoing = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean sending = new AtomicBoolean();
-    private WebSocket webSocket;
+    private volatile Transport transport;
     private volatile AckSink ackSink;
     private volatile ChatObserver observer;
     private volatile Samples latencies;
@@ -55,17 +56,13 @@ final class BenchSocket implements WebSocket.Listener {
     private volatile int closeCode = -1;
     private volatile Throwable failure;
 
-    private BenchSocket(long fromOffset) {
+    BenchSocket(long fromOffset) {
         this.fromOffset = fromOffset;
         this.lastOffset = fromOffset;
     }
 
-    /** Opens {@code chat?serverOffset=fromOffset} of {@code chatUri}. */
-    static CompletableFuture<BenchSocket> connect(HttpClient http, URI chatUri, long fromOffset) {
-        BenchSocket socket = new BenchSocket(fromOffset);
-        URI uri = URI.create(chatUri + "?serverOffset=" + fromOffset);
-        return http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).buildAsync(uri, socket)
-                .thenApply(ws -> socket);
+    void attach(Transport opened) {
+        this.transport = opened;
     }
 
     void ackSink(AckSink sink) {
@@ -91,14 +88,8 @@ final class BenchSocket implements WebSocket.Listener {
         }
     }
 
-    @Override
-    public void onOpen(WebSocket ws) {
-        this.webSocket = ws;
-        ws.request(Long.MAX_VALUE);
-    }
-
-    @Override
-    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
+    /** A text frame or a part of one; {@code last} ends the frame. */
+    void text(CharSequence data, boolean last) {
         if (!last) {
             partial.append(data);
         } else if (partial.length() > 0) {
@@ -108,7 +99,6 @@ final class BenchSocket implements WebSocket.Listener {
         } else {
             frame(data);
         }
-        return null;
     }
 
     private void frame(CharSequence frame) {
@@ -173,17 +163,14 @@ final class BenchSocket implements WebSocket.Listener {
         }
     }
 
-    @Override
-    public CompletionStage<?> onClose(WebSocket ws, int statusCode, String reason) {
+    void closed(int statusCode, String reason) {
         closeCode = statusCode;
-        if (firstError == null && statusCode != WebSocket.NORMAL_CLOSURE) {
+        if (firstError == null && statusCode != 1000) {
             firstError = "closed by the server with " + statusCode + " " + reason;
         }
-        return null;
     }
 
-    @Override
-    public void onError(WebSocket ws, Throwable error) {
+    void failed(Throwable error) {
         failure = error;
     }
 
@@ -203,9 +190,9 @@ final class BenchSocket implements WebSocket.Listener {
                 }
                 continue;
             }
-            CompletableFuture<WebSocket> sent = webSocket.sendText(next, true);
+            CompletableFuture<?> sent = transport.sendText(next);
             if (!sent.isDone()) {
-                sent.whenComplete((ws, error) -> {
+                sent.whenComplete((ignored, error) -> {
                     if (error != null) {
                         failure = error;
                     }
@@ -215,7 +202,7 @@ final class BenchSocket implements WebSocket.Listener {
                 return;
             }
             if (sent.isCompletedExceptionally()) {
-                sent.whenComplete((ws, error) -> failure = error);
+                sent.whenComplete((ignored, error) -> failure = error);
             }
             sending.set(false);
         }
@@ -231,8 +218,9 @@ final class BenchSocket implements WebSocket.Listener {
 
     /** Drops the TCP connection at once, without a closing handshake. */
     void abort() {
-        if (webSocket != null) {
-            webSocket.abort();
+        Transport opened = transport;
+        if (opened != null) {
+            opened.abort();
         }
     }
 

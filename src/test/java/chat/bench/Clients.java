@@ -24,7 +24,7 @@ final class Clients {
                 if (!handshakes.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                     throw new TimeoutException("only " + i + " of " + count + " connections opened in time");
                 }
-                opening.add(BenchSocket.connect(context.http, context.server.chatUri(), fromOffset)
+                opening.add(context.client.connect(context.server.chatUri(), fromOffset)
                         .whenComplete((socket, failure) -> handshakes.release()));
             }
             CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new))

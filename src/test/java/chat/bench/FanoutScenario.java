@@ -52,10 +52,12 @@ final class FanoutScenario {
         List<Samples> latencies = expectAll(sockets, latest + total);
         CountDownLatch reached = reachedLatch(sockets, latest + total);
         List<Sender> senders = senders(sockets, "fanout", perSender);
+        CpuMeter cpu = context.cpu();
         long start = System.nanoTime();
         Clients.sendAll(senders, WINDOW, deadline);
         long persisted = senders.stream().mapToLong(Sender::lastAnswerNanos).max().orElseThrow();
         awaitReached(reached, sockets, deadline);
+        cpu.report(context.report, "fanout");
         long delivered = sockets.stream().mapToLong(BenchSocket::reachedAtNanos).max().orElseThrow();
         sockets.get(CLIENTS - 1).observer(null);
 
@@ -84,6 +86,7 @@ final class FanoutScenario {
         List<Samples> latencies = expectAll(sockets, latest + total);
         CountDownLatch reached = reachedLatch(sockets, latest + total);
         List<Sender> senders = senders(sockets, "paced", perSender);
+        CpuMeter cpu = context.cpu();
         long period = TimeUnit.SECONDS.toNanos(1) / PACED_RATE;
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
         long behindMax = 0;
@@ -104,6 +107,7 @@ final class FanoutScenario {
             }
         }
         awaitReached(reached, sockets, deadline);
+        cpu.report(context.report, "fanout paced");
         long violations = violations(sockets, senders, latest, total, null);
         long[] sorted = Samples.sortedUnion(latencies);
         Report report = context.report;

@@ -15,6 +15,7 @@ final class HeapSampler implements AutoCloseable {
 
     private final Process jstat;
     private final Thread reader;
+    private final java.util.concurrent.CountDownLatch firstSample = new java.util.concurrent.CountDownLatch(1);
     private volatile long peakBytes;
 
     private HeapSampler(Process jstat) {
@@ -24,9 +25,12 @@ final class HeapSampler implements AutoCloseable {
         reader.start();
     }
 
-    static HeapSampler start(long pid) throws IOException {
-        return new HeapSampler(new ProcessBuilder(JvmProbe.jdkTool("jstat"), "-gc", Long.toString(pid), "100")
-                .redirectErrorStream(true).start());
+    /** Returns once jstat printed its first sample (it takes a JVM start), or after ten seconds. */
+    static HeapSampler start(long pid) throws IOException, InterruptedException {
+        HeapSampler sampler = new HeapSampler(new ProcessBuilder(JvmProbe.jdkTool("jstat"), "-gc",
+                Long.toString(pid), "100").redirectErrorStream(true).start());
+        sampler.firstSample.await(10, TimeUnit.SECONDS);
+        return sampler;
     }
 
     private void read() {
@@ -44,6 +48,7 @@ final class HeapSampler implements AutoCloseable {
                         kb += Double.parseDouble(fields[column]);
                     }
                     peakBytes = Math.max(peakBytes, (long) (kb * 1024));
+                    firstSample.countDown();
                 }
             }
         } catch (IOException | NumberFormatException e) {

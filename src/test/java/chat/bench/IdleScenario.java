@@ -28,8 +28,9 @@ final class IdleScenario {
         long deadline = context.deadline();
         Bench.log("idle: opening " + count + " connections");
         long start = System.nanoTime();
-        List<BenchSocket> sockets = Clients.connect(context, count, latest, 256, deadline);
+        List<BenchSocket> sockets = List.of();
         try {
+            sockets = Clients.connect(context, count, latest, 256, deadline);
             Clients.awaitSynced(sockets, deadline);
             double opened = count / StorageFloor.seconds(start);
             Bench.log("idle: " + count + " open and synced at " + Report.number(opened) + " connections/s");

@@ -28,7 +28,7 @@ final class ReplayScenario {
         seed(small);
         Double smallGrowth = replay("replay " + label(small), 0);
         long latest = context.server.latestOffset();
-        int recent = Math.min(RECOVERY_WINDOW / 2, (int) latest);
+        int recent = (int) Math.min(RECOVERY_WINDOW / 2, latest / 4);
         replay("replay recent", latest - recent);
         seed(large);
         Double largeGrowth = replay("replay " + label(large), 0);
@@ -79,6 +79,7 @@ final class ReplayScenario {
         HeapSampler sampler = baseline == null ? null : HeapSampler.start(context.server.pid().getAsLong());
         MetricsWindow metrics = MetricsWindow.open(context.server);
         long deadline = context.deadline();
+        CpuMeter cpu = context.cpu();
         long start = System.nanoTime();
         List<BenchSocket> sockets = List.of();
         long peak;
@@ -93,6 +94,7 @@ final class ReplayScenario {
         }
         peak = sampler == null ? 0 : sampler.peakBytes();
         metrics.close();
+        cpu.report(context.report, scenario);
         long end = sockets.stream().mapToLong(BenchSocket::syncedAtNanos).max().orElseThrow();
         long replayed = sockets.stream().mapToLong(BenchSocket::chatFramesAtSync).sum();
         long wrong = 0;
