@@ -10,7 +10,6 @@ import jakarta.websocket.Session;
 import org.apache.tomcat.websocket.WsWebSocketContainer;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -41,8 +40,6 @@ final class TomcatWsClient implements WsClient {
                 return socket;
             } catch (DeploymentException e) {
                 throw new IllegalStateException("handshake with " + uri + " failed", e);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
             }
         }, connecting);
     }
