@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * Bootstrap, {@code -Dchat.http.port} on a free port of 127.0.0.1 (a new one for every start),
  * {@code -Dchat.shutdown.port=-1}, one-second pings, no message rate limit. What it prints goes to {@code logs/jvm-<n>.out}.
  */
-final class StockTomcat implements AutoCloseable {
+public final class StockTomcat implements AutoCloseable {
 
     static final String LOOPBACK = "127.0.0.1";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
@@ -57,6 +57,7 @@ final class StockTomcat implements AutoCloseable {
     private Path output;
     private int port;
     private int starts;
+    private List<String> extraJvmOptions = List.of();
 
     private StockTomcat(Path home, Path base, Path database) {
         this.home = home;
@@ -69,7 +70,7 @@ final class StockTomcat implements AutoCloseable {
     /**
      * A fresh CATALINA_BASE in {@code target/<name>/<distribution>/} (whatever was there is deleted), not started.
      */
-    static StockTomcat create(String name) throws IOException {
+    public static StockTomcat create(String name) throws IOException {
         Path home = Path.of(TestFiles.required("it.tomcat.home")).toAbsolutePath();
         Path war = Path.of(TestFiles.required("it.war")).toAbsolutePath();
         if (!Files.isRegularFile(home.resolve("bin/bootstrap.jar"))) {
@@ -102,7 +103,7 @@ final class StockTomcat implements AutoCloseable {
         return new StockTomcat(home, base, database);
     }
 
-    Path database() {
+    public Path database() {
         return database;
     }
 
@@ -112,11 +113,11 @@ final class StockTomcat implements AutoCloseable {
     }
 
     /** {@code http://127.0.0.1:<port>/}, the chat deployed as ROOT. */
-    URI uri() {
+    public URI uri() {
         return URI.create("http://" + LOOPBACK + ':' + port + '/');
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
@@ -124,8 +125,16 @@ final class StockTomcat implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
+    /**
+     * JVM options for the next starts, after the defaults: a later {@code -Xmx} or {@code -Dname=value} replaces
+     * an earlier one.
+     */
+    public void jvmOptions(List<String> options) {
+        extraJvmOptions = List.copyOf(options);
+    }
+
     /** Starts the JVM on a free port and returns once {@code GET /health} answers 200. */
-    void start() throws IOException, InterruptedException {
+    public void start() throws IOException, InterruptedException {
         if (isRunning()) {
             throw new IllegalStateException("Tomcat is running already (pid " + process.pid() + ")");
         }
@@ -148,6 +157,7 @@ final class StockTomcat implements AutoCloseable {
         command.add("-Dcatalina.home=" + home);
         command.add("-Dcatalina.base=" + base);
         command.add("-Djava.io.tmpdir=" + base.resolve("temp"));
+        command.addAll(extraJvmOptions); // after the defaults above, so that they win
         command.add("-cp");
         command.add(home.resolve("bin/bootstrap.jar") + File.pathSeparator + home.resolve("bin/tomcat-juli.jar"));
         command.add("org.apache.catalina.startup.Bootstrap");
@@ -242,7 +252,7 @@ final class StockTomcat implements AutoCloseable {
     }
 
     /** The end of what the current JVM printed, for failure messages. */
-    String output() {
+    public String output() {
         if (output == null || !Files.isRegularFile(output)) {
             return "(no output)";
         }

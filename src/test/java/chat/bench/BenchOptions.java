@@ -1,0 +1,78 @@
+package chat.bench;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The benchmark's settings, all system properties: {@code bench.url} (a running server's {@code ws://host:port/chat};
+ * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all),
+ * {@code bench.client} ({@code jdk} or {@code tomcat}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
+ * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap} and {@code bench.jfr} (a flight recording of the
+ * server in target/bench/server.jfr).
+ */
+final class BenchOptions {
+
+    static final List<String> ALL_SCENARIOS = List.of("storage", "ingest", "fanout", "replay", "idle");
+
+    final URI url;
+    final Set<String> scenarios;
+    final double scale;
+    final Duration phaseTimeout;
+    final String serverHeap;
+    final boolean jfr;
+    final Path outputDirectory;
+    final String client;
+
+    private BenchOptions(URI url, Set<String> scenarios, double scale, Duration phaseTimeout, String serverHeap,
+            boolean jfr, Path outputDirectory, String client) {
+        this.url = url;
+        this.scenarios = scenarios;
+        this.scale = scale;
+        this.phaseTimeout = phaseTimeout;
+        this.serverHeap = serverHeap;
+        this.jfr = jfr;
+        this.outputDirectory = outputDirectory;
+        this.client = client;
+    }
+
+    static BenchOptions fromSystemProperties() {
+        String url = blankToNull(System.getProperty("bench.url"));
+        Set<String> scenarios = new LinkedHashSet<>();
+        String wanted = blankToNull(System.getProperty("bench.scenarios"));
+        for (String name : wanted == null ? ALL_SCENARIOS : List.of(wanted.split(","))) {
+            String scenario = name.trim();
+            if (!ALL_SCENARIOS.contains(scenario)) {
+                throw new IllegalArgumentException("bench.scenarios: unknown scenario '" + scenario + "'; known: "
+                        + ALL_SCENARIOS);
+            }
+            scenarios.add(scenario);
+        }
+        double scale = Double.parseDouble(orDefault(System.getProperty("bench.scale"), "1"));
+        if (!(scale > 0 && scale <= 10)) {
+            throw new IllegalArgumentException("bench.scale must be in (0, 10], got " + scale);
+        }
+        Duration timeout = Duration.ofSeconds(Long.parseLong(orDefault(System.getProperty("bench.phaseTimeoutSeconds"), "180")));
+        Path target = Path.of(orDefault(System.getProperty("basedir"), ".")).toAbsolutePath().resolve("target");
+        return new BenchOptions(url == null ? null : URI.create(url), scenarios, scale, timeout,
+                orDefault(System.getProperty("bench.serverHeap"), "1g"),
+                Boolean.parseBoolean(System.getProperty("bench.jfr", "false")), target.resolve("bench"),
+                orDefault(System.getProperty("bench.client"), "jdk"));
+    }
+
+    /** {@code count} times the scale, at least {@code minimum}. */
+    int scaled(int count, int minimum) {
+        return Math.max(minimum, (int) Math.round(count * scale));
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value;
+    }
+
+    private static String orDefault(String value, String fallback) {
+        return value == null || value.isBlank() ? fallback : value;
+    }
+}

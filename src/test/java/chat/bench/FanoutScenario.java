@@ -1,0 +1,230 @@
+package chat.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * 100 connected clients, 10 of them senders. First at full speed (500 messages per sender, window 32): persisted
+ * msgs/s, delivered frames/s, end-to-end latency, and whether every client got every message exactly once in
+ * order. Then paced at 500 msgs/s offered in all: end-to-end latency measured from each message's scheduled send
+ * time, so that a sender falling behind its schedule counts against the server, not in its favour.
+ */
+final class FanoutScenario {
+
+    static final int CLIENTS = 100;
+    static final int SENDERS = 10;
+    static final int WINDOW = 32;
+    static final int PACED_RATE = 500;
+
+    private final BenchContext context;
+
+    FanoutScenario(BenchContext context) {
+        this.context = context;
+    }
+
+    void run() throws Exception {
+        long latest = context.server.latestOffset();
+        long deadline = context.deadline();
+        Bench.log("fanout: connecting " + CLIENTS + " clients");
+        List<BenchSocket> sockets = Clients.connect(context, CLIENTS, latest, 50, deadline);
+        try {
+            Clients.awaitSynced(sockets, deadline);
+            fullSpeed(sockets, latest);
+            paced(sockets, context.server.latestOffset());
+        } finally {
+            Clients.abortAll(sockets);
+        }
+    }
+
+    private void fullSpeed(List<BenchSocket> sockets, long latest) throws Exception {
+        int perSender = context.options.scaled(500, 50);
+        int total = perSender * SENDERS;
+        long deadline = context.deadline();
+        Bench.log("fanout: " + SENDERS + " senders x " + perSender + " messages, window " + WINDOW + ", to "
+                + CLIENTS + " clients");
+        Audit audit = new Audit(latest, total);
+        sockets.get(CLIENTS - 1).observer(audit);
+        List<Samples> latencies = expectAll(sockets, latest + total);
+        CountDownLatch reached = reachedLatch(sockets, latest + total);
+        List<Sender> senders = senders(sockets, "fanout", perSender);
+        CpuMeter cpu = context.cpu();
+        long start = System.nanoTime();
+        Clients.sendAll(senders, WINDOW, deadline);
+        long persisted = senders.stream().mapToLong(Sender::lastAnswerNanos).max().orElseThrow();
+        awaitReached(reached, sockets, deadline);
+        cpu.report(context.report, "fanout");
+        long delivered = sockets.stream().mapToLong(BenchSocket::reachedAtNanos).max().orElseThrow();
+        sockets.get(CLIENTS - 1).observer(null);
+
+        long violations = violations(sockets, senders, latest, total, audit);
+        long[] sorted = Samples.sortedUnion(latencies);
+        Report report = context.report;
+        report.add("fanout", "persisted messages/s", total / ((persisted - start) / 1e9), "msgs/s");
+        report.add("fanout", "delivered frames/s (" + CLIENTS + " clients)",
+                (double) total * CLIENTS / ((delivered - start) / 1e9), "frames/s", Report.Target.atLeast(400_000),
+                "83 000 frames/s", null);
+        report.add("fanout", "end-to-end latency p50", millis(Samples.percentile(sorted, 50)), "ms");
+        report.add("fanout", "end-to-end latency p95", millis(Samples.percentile(sorted, 95)), "ms");
+        report.add("fanout", "end-to-end latency p99", millis(Samples.percentile(sorted, 99)), "ms");
+        report.add("fanout", "lost, duplicated or reordered deliveries", (double) violations, "",
+                Report.Target.atMost(0), null, violations == 0 ? sorted.length + " deliveries checked"
+                        : violationSummary(sockets, senders));
+    }
+
+    private void paced(List<BenchSocket> sockets, long latest) throws Exception {
+        double seconds = Math.max(2, 10 * context.options.scale);
+        int total = (int) (PACED_RATE * seconds);
+        int perSender = (total + SENDERS - 1) / SENDERS;
+        total = perSender * SENDERS;
+        long deadline = context.deadline();
+        Bench.log("fanout: paced, " + PACED_RATE + " msgs/s offered for " + seconds + " s (" + total + " messages)");
+        List<Samples> latencies = expectAll(sockets, latest + total);
+        CountDownLatch reached = reachedLatch(sockets, latest + total);
+        List<Sender> senders = senders(sockets, "paced", perSender);
+        CpuMeter cpu = context.cpu();
+        long period = TimeUnit.SECONDS.toNanos(1) / PACED_RATE;
+        long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
+        long behindMax = 0;
+        for (int k = 0; k < total; k++) {
+            long scheduled = start + k * period;
+            long wait = scheduled - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            } else {
+                behindMax = Math.max(behindMax, -wait);
+            }
+            senders.get(k % SENDERS).sendOne(k / SENDERS, scheduled);
+        }
+        double offered = total / ((System.nanoTime() - start) / 1e9);
+        for (Sender sender : senders) {
+            if (!sender.awaitAnswered(deadline)) {
+                throw new TimeoutException("paced: sender " + sender.id + " did not get every ack in time");
+            }
+        }
+        awaitReached(reached, sockets, deadline);
+        cpu.report(context.report, "fanout paced");
+        long violations = violations(sockets, senders, latest, total, null);
+        long[] sorted = Samples.sortedUnion(latencies);
+        Report report = context.report;
+        report.add("fanout paced", "offered messages/s", offered, "msgs/s", null, null,
+                "one message every " + period / 1000 + " us in turn from " + SENDERS + " senders; the pacer was at"
+                        + " most " + Report.number(behindMax / 1e6) + " ms behind schedule");
+        report.add("fanout paced", "delivered frames/s", offered * CLIENTS, "frames/s");
+        report.add("fanout paced", "end-to-end latency p50", millis(Samples.percentile(sorted, 50)), "ms");
+        report.add("fanout paced", "end-to-end latency p99", millis(Samples.percentile(sorted, 99)), "ms",
+                Report.Target.atMost(10), "490 ms", null);
+        report.add("fanout paced", "end-to-end latency max", millis(sorted.length == 0 ? Double.NaN
+                : sorted[sorted.length - 1]), "ms");
+        report.add("fanout paced", "lost, duplicated or reordered deliveries", (double) violations, "",
+                Report.Target.atMost(0), null, violations == 0 ? sorted.length + " deliveries checked"
+                        : violationSummary(sockets, senders));
+    }
+
+    private List<Sender> senders(List<BenchSocket> sockets, String phase, int perSender) {
+        List<Sender> senders = new ArrayList<>();
+        for (int i = 0; i < SENDERS; i++) {
+            senders.add(new Sender(i, sockets.get(i), context.runTag + "-" + phase, perSender));
+        }
+        return senders;
+    }
+
+    private static List<Samples> expectAll(List<BenchSocket> sockets, long last) {
+        List<Samples> all = new ArrayList<>();
+        for (BenchSocket socket : sockets) {
+            Samples samples = new Samples();
+            socket.latencies(samples);
+            all.add(samples);
+        }
+        return all;
+    }
+
+    private static CountDownLatch reachedLatch(List<BenchSocket> sockets, long last) {
+        CountDownLatch reached = new CountDownLatch(sockets.size());
+        sockets.forEach(socket -> socket.expect(last, reached));
+        return reached;
+    }
+
+    private static void awaitReached(CountDownLatch reached, List<BenchSocket> sockets, long deadline)
+            throws InterruptedException, TimeoutException {
+        if (!reached.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            throw new TimeoutException(reached.getCount() + " of " + sockets.size() + " clients did not get the last"
+                    + " message in time; first problem: " + Clients.firstProblem(sockets));
+        }
+    }
+
+    /**
+     * Every client: exactly the offsets after {@code latest} up to {@code latest + total}, each once, in order.
+     * Every sender: one ack per message, inside that range; with an audit, the message at each acked offset is the
+     * one that was acknowledged.
+     */
+    private static long violations(List<BenchSocket> sockets, List<Sender> senders, long latest, int total,
+            Audit audit) {
+        long violations = 0;
+        for (BenchSocket socket : sockets) {
+            violations += socket.orderErrors() + Math.abs(socket.chatFrames() - total - (latest - socket.fromOffset))
+                    + (socket.lastOffset() == latest + total ? 0 : 1) + socket.errorFrames();
+        }
+        for (Sender sender : senders) {
+            violations += sender.duplicateAcks() + sender.refusedCount();
+            for (int seq = 0; seq < sender.count(); seq++) {
+                long offset = sender.ackedOffset(seq);
+                if (offset <= latest || offset > latest + total) {
+                    violations++;
+                } else if (audit != null && !audit.holds(offset, sender.id, seq)) {
+                    violations++;
+                }
+            }
+        }
+        return violations;
+    }
+
+    private static String violationSummary(List<BenchSocket> sockets, List<Sender> senders) {
+        long order = sockets.stream().mapToLong(BenchSocket::orderErrors).sum();
+        long errors = sockets.stream().mapToLong(BenchSocket::errorFrames).sum();
+        int duplicateAcks = senders.stream().mapToInt(Sender::duplicateAcks).sum();
+        return order + " out-of-sequence frames, " + errors + " error frames, " + duplicateAcks
+                + " duplicate acks; first problem: " + Clients.firstProblem(sockets);
+    }
+
+    private static double millis(double nanos) {
+        return nanos / 1e6;
+    }
+
+    /** Which sender and message each offset of the run carried, as one client saw it. */
+    private static final class Audit implements BenchSocket.ChatObserver {
+        private static final String SEQ = " bench message ";
+        private static final String SENDER = " from sender ";
+        private final long latest;
+        private final long[] senderAndSeq;
+
+        Audit(long latest, int total) {
+            this.latest = latest;
+            this.senderAndSeq = new long[total];
+            Arrays.fill(senderAndSeq, -1);
+        }
+
+        @Override
+        public void chat(long offset, CharSequence frame) {
+            int index = (int) (offset - latest - 1);
+            if (index < 0 || index >= senderAndSeq.length) {
+                return;
+            }
+            int seqAt = FrameScan.indexOf(frame, SEQ, 0);
+            int senderAt = seqAt < 0 ? -1 : FrameScan.indexOf(frame, SENDER, seqAt);
+            if (senderAt > 0) {
+                long seq = FrameScan.digits(frame, seqAt + SEQ.length());
+                long sender = FrameScan.digits(frame, senderAt + SENDER.length());
+                senderAndSeq[index] = sender << 32 | seq;
+            }
+        }
+
+        boolean holds(long offset, int sender, int seq) {
+            return senderAndSeq[(int) (offset - latest - 1)] == ((long) sender << 32 | seq);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package chat.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** 10 clients, all senders, 1 000 acknowledged messages each with up to 32 unacknowledged: acked msgs/s. */
+final class IngestScenario {
+
+    static final int CLIENTS = 10;
+    static final int WINDOW = 32;
+
+    private final BenchContext context;
+    double ackedPerSecond = Double.NaN;
+
+    IngestScenario(BenchContext context) {
+        this.context = context;
+    }
+
+    /**
+     * The same load once before measuring: the server's JIT compiles the path, and the figure is its steady
+     * state rather than the first seconds of a fresh JVM.
+     */
+    private void warmUp(List<BenchSocket> sockets, int perClient, long deadline) throws Exception {
+        Bench.log("ingest: warm-up, " + CLIENTS + " x " + perClient + " messages, not measured");
+        List<Sender> senders = new ArrayList<>();
+        for (int i = 0; i < CLIENTS; i++) {
+            senders.add(new Sender(i, sockets.get(i), context.runTag + "-warmup", perClient));
+        }
+        Clients.sendAll(senders, WINDOW, deadline);
+    }
+
+    void run() throws Exception {
+        int perClient = context.options.scaled(1_000, 50);
+        long latest = context.server.latestOffset();
+        long deadline = context.deadline();
+        Bench.log("ingest: " + CLIENTS + " clients, " + perClient + " messages each, window " + WINDOW);
+        List<BenchSocket> sockets = Clients.connect(context, CLIENTS, latest, CLIENTS, deadline);
+        try {
+            Clients.awaitSynced(sockets, deadline);
+            List<Sender> senders = new ArrayList<>();
+            for (int i = 0; i < CLIENTS; i++) {
+                senders.add(new Sender(i, sockets.get(i), context.runTag + "-ingest", perClient));
+            }
+            warmUp(sockets, perClient, deadline);
+            MetricsWindow metrics = MetricsWindow.open(context.server);
+            CpuMeter cpu = context.cpu();
+            long start = System.nanoTime();
+            Clients.sendAll(senders, WINDOW, deadline);
+            long end = senders.stream().mapToLong(Sender::lastAnswerNanos).max().orElseThrow();
+            metrics.close();
+            cpu.report(context.report, "ingest");
+            int refused = senders.stream().mapToInt(Sender::refusedCount).sum();
+            int duplicates = senders.stream().mapToInt(Sender::duplicateAcks).sum();
+            long acked = (long) CLIENTS * perClient - refused;
+            ackedPerSecond = acked / ((end - start) / 1e9);
+            String problems = refused + duplicates == 0 ? null : refused + " refused (first: "
+                    + senders.stream().map(Sender::firstRefusal).filter(f -> f != null).findFirst().orElse("")
+                    + "), " + duplicates + " duplicate acks";
+            context.report.add("ingest", "acked messages/s (10 senders, window 32)", ackedPerSecond, "msgs/s",
+                    Report.Target.atLeast(20_000), "1 200 msgs/s", problems != null ? problems
+                            : "after a warm-up of the same size, not measured");
+            context.report.add("ingest", "messages per commit (mean)", metrics.meanBatchSize(), "",
+                    null, null, metrics.available() ? null : MetricsWindow.absentNote());
+        } finally {
+            Clients.abortAll(sockets);
+        }
+    }
+}

@@ -1,0 +1,52 @@
+package chat.bench;
+
+import java.util.Optional;
+
+/** How the server's counters moved over a phase, or NaN for every figure when the server has no /metrics. */
+final class MetricsWindow {
+
+    static final String COMMITTED = "chat_messages_committed_total";
+    static final String BATCH_SUM = "chat_commit_batch_size_sum";
+    static final String BATCH_COUNT = "chat_commit_batch_size_count";
+    static final String REPLAYED_MEMORY = "chat_replayed_messages_total{source=\"memory\"}";
+    static final String REPLAYED_STORE = "chat_replayed_messages_total{source=\"store\"}";
+
+    private final ServerUnderTest server;
+    private final Optional<PrometheusText> before;
+    private Optional<PrometheusText> after = Optional.empty();
+
+    private MetricsWindow(ServerUnderTest server) {
+        this.server = server;
+        this.before = server.metrics();
+    }
+
+    static MetricsWindow open(ServerUnderTest server) {
+        return new MetricsWindow(server);
+    }
+
+    MetricsWindow close() {
+        after = server.metrics();
+        return this;
+    }
+
+    boolean available() {
+        return before.isPresent() && after.isPresent();
+    }
+
+    /** The change of one sample over the phase; NaN if either side lacks it. */
+    double delta(String key) {
+        if (!available()) {
+            return Double.NaN;
+        }
+        return after.get().value(key) - before.get().value(key);
+    }
+
+    /** Messages per commit over the phase, from the batch-size histogram. */
+    double meanBatchSize() {
+        return delta(BATCH_SUM) / delta(BATCH_COUNT);
+    }
+
+    static String absentNote() {
+        return "the server has no /metrics";
+    }
+}

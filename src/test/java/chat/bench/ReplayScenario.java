@@ -1,0 +1,134 @@
+package chat.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * 50 clients connect at once to a stored history and are replayed it: from offset 0, and from a recent offset
+ * inside the server's memory recovery window; then from 0 again in front of ten times the history. Time until every
+ * one is synced, frames replayed per second, and the server's peak heap over its heap after a GC just before.
+ */
+final class ReplayScenario {
+
+    static final int CLIENTS = 50;
+    static final int RECOVERY_WINDOW = 10_000;
+    private static final int SEED_SENDERS = 4;
+    private static final int SEED_WINDOW = 256;
+
+    private final BenchContext context;
+
+    ReplayScenario(BenchContext context) {
+        this.context = context;
+    }
+
+    void run() throws Exception {
+        int small = context.options.scaled(20_000, 1_000);
+        int large = context.options.scaled(200_000, 10_000);
+        seed(small);
+        Double smallGrowth = replay("replay " + label(small), 0);
+        long latest = context.server.latestOffset();
+        int recent = (int) Math.min(RECOVERY_WINDOW / 2, latest / 4);
+        replay("replay recent", latest - recent);
+        seed(large);
+        Double largeGrowth = replay("replay " + label(large), 0);
+        if (smallGrowth != null && largeGrowth != null) {
+            context.report.add("replay", "heap growth difference, " + label(large) + " vs " + label(small),
+                    (largeGrowth - smallGrowth), "MiB", null, null,
+                    "should be near 0: a replay holds pages, not the history");
+        }
+    }
+
+    private static String label(int history) {
+        return history >= 1000 ? history / 1000 + "k" : Integer.toString(history);
+    }
+
+    /** Stores messages until the history holds at least {@code history}. */
+    private void seed(int history) throws Exception {
+        long latest = context.server.latestOffset();
+        if (latest >= history) {
+            return;
+        }
+        int perSender = (int) ((history - latest + SEED_SENDERS - 1) / SEED_SENDERS);
+        Bench.log("replay: storing " + (long) perSender * SEED_SENDERS + " messages to reach " + history);
+        long deadline = context.deadline();
+        List<BenchSocket> sockets = Clients.connect(context, SEED_SENDERS, latest, SEED_SENDERS, deadline);
+        try {
+            Clients.awaitSynced(sockets, deadline);
+            List<Sender> senders = new ArrayList<>();
+            for (int i = 0; i < SEED_SENDERS; i++) {
+                senders.add(new Sender(i, sockets.get(i), context.runTag + "-seed" + history, perSender));
+            }
+            long start = System.nanoTime();
+            Clients.sendAll(senders, SEED_WINDOW, deadline);
+            Bench.log("replay: stored at " + Report.number(perSender * SEED_SENDERS / StorageFloor.seconds(start))
+                    + " msgs/s (" + SEED_SENDERS + " senders, window " + SEED_WINDOW + ")");
+        } finally {
+            Clients.abortAll(sockets);
+        }
+    }
+
+    /** @return the heap growth in MiB, or null if the server's JVM cannot be looked into */
+    private Double replay(String scenario, long fromOffset) throws Exception {
+        long latest = context.server.latestOffset();
+        long perClient = latest - fromOffset;
+        Bench.log(scenario + ": " + CLIENTS + " clients from offset " + fromOffset + " (" + perClient
+                + " messages each, " + latest + " stored)");
+        Optional<JvmProbe> probe = context.probe();
+        Long baseline = probe.isPresent() ? probe.get().heapAfterGc() : null;
+        HeapSampler sampler = baseline == null ? null : HeapSampler.start(context.server.pid().getAsLong());
+        MetricsWindow metrics = MetricsWindow.open(context.server);
+        long deadline = context.deadline();
+        CpuMeter cpu = context.cpu();
+        long start = System.nanoTime();
+        List<BenchSocket> sockets = List.of();
+        long peak;
+        try {
+            sockets = Clients.connect(context, CLIENTS, fromOffset, CLIENTS, deadline);
+            Clients.awaitSynced(sockets, deadline);
+        } finally {
+            Clients.abortAll(sockets);
+            if (sampler != null) {
+                sampler.close();
+            }
+        }
+        peak = sampler == null ? 0 : sampler.peakBytes();
+        metrics.close();
+        cpu.report(context.report, scenario);
+        long end = sockets.stream().mapToLong(BenchSocket::syncedAtNanos).max().orElseThrow();
+        long replayed = sockets.stream().mapToLong(BenchSocket::chatFramesAtSync).sum();
+        long wrong = 0;
+        for (BenchSocket socket : sockets) {
+            wrong += socket.orderErrors() + socket.errorFrames() + (socket.wasReset() ? 1 : 0)
+                    + Math.abs(socket.chatFramesAtSync() - perClient);
+        }
+        Report report = context.report;
+        report.add(scenario, "time until all " + CLIENTS + " are synced", (end - start) / 1e6, "ms");
+        report.add(scenario, "replayed frames/s", replayed / ((end - start) / 1e9), "frames/s",
+                Report.Target.atLeast(500_000), "85 000 frames/s", replayed + " frames");
+        report.add(scenario, "missing, duplicated or reordered replayed frames", (double) wrong, "",
+                Report.Target.atMost(0), null, wrong == 0 ? null : Clients.firstProblem(sockets));
+        Double growth = null;
+        if (baseline != null) {
+            growth = (peak - baseline) / (1024.0 * 1024);
+            report.add(scenario, "peak server heap", peak / (1024.0 * 1024), "MiB", null, null,
+                    "jstat every 100 ms, uncollected garbage included");
+            report.add(scenario, "heap growth (peak minus heap after GC before)", growth, "MiB",
+                    Report.Target.atMost(256), null, null);
+        } else {
+            report.add(scenario, "heap growth (peak minus heap after GC before)", null, "MiB",
+                    Report.Target.atMost(256), null, "the server's JVM is not local (bench.url)");
+        }
+        double fromStore = metrics.delta(MetricsWindow.REPLAYED_STORE);
+        double fromMemory = metrics.delta(MetricsWindow.REPLAYED_MEMORY);
+        String absent = metrics.available() ? null : MetricsWindow.absentNote();
+        report.add(scenario, "messages replayed from memory", fromMemory, "", null, null, absent);
+        if (fromOffset > 0) {
+            report.add(scenario, "messages replayed from SQLite (should be 0)", fromStore, "",
+                    Report.Target.atMost(0), null, absent);
+        } else {
+            report.add(scenario, "messages replayed from SQLite", fromStore, "", null, null, absent);
+        }
+        return growth;
+    }
+}
