@@ -23,6 +23,16 @@ public final class Broadcaster {
         }
     }
 
+    /** Whether no subscriber has a frame queued or being sent. */
+    boolean outboxesIdle() {
+        for (Subscription subscription : subscriptions) {
+            if (!subscription.outbox().isIdle()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public int size() {
         return subscriptions.size();
     }

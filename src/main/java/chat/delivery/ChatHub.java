@@ -37,6 +37,11 @@ public final class ChatHub implements AutoCloseable {
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
         this.writer = new MessageWriter(store, broadcaster, config.writeQueueCapacity(), config.writeBatchMax());
+        try {
+            store.checkWritable();
+        } catch (StoreException e) {
+            writer.storeFailed(e.getMessage());
+        }
     }
 
     /**
@@ -95,6 +100,25 @@ public final class ChatHub implements AutoCloseable {
             store.checkWritable();
             writer.storeRecovered();
         }
+    }
+
+    /**
+     * The first step of stopping, taken while the connections are still open: commits what is queued and answers
+     * every message sent from now on with {@code store-unavailable}, then waits until each client has been sent its
+     * acks and errors, or the timeout passed.
+     *
+     * @return false if some client still had frames waiting when the timeout passed
+     */
+    public boolean stopTakingMessages(long timeoutMillis) throws InterruptedException {
+        writer.close();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (!broadcaster.outboxesIdle()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     /** Commits what is queued, stops the threads and closes the store. */
