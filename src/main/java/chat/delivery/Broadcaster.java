@@ -41,6 +41,16 @@ public final class Broadcaster {
         return max;
     }
 
+    /** Whether no subscriber has a frame queued or being sent. */
+    boolean outboxesIdle() {
+        for (Subscription subscription : subscriptions) {
+            if (!subscription.outbox().isIdle()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public int size() {
         return subscriptions.size();
     }

@@ -53,6 +53,11 @@ public final class ChatHub implements AutoCloseable {
         this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
                 config.writeBatchMax());
         metrics.watch(broadcaster::size, broadcaster::queuedFrames, broadcaster::maxQueuedFrames, writer::queued);
+        try {
+            store.checkWritable();
+        } catch (StoreException e) {
+            writer.storeFailed(e.getMessage());
+        }
     }
 
     /**
@@ -144,6 +149,25 @@ public final class ChatHub implements AutoCloseable {
             store.checkWritable();
             writer.storeRecovered();
         }
+    }
+
+    /**
+     * The first step of stopping, taken while the connections are still open: commits what is queued and answers
+     * every message sent from now on with {@code store-unavailable}, then waits until each client has been sent its
+     * acks and errors, or the timeout passed.
+     *
+     * @return false if some client still had frames waiting when the timeout passed
+     */
+    public boolean stopTakingMessages(long timeoutMillis) throws InterruptedException {
+        writer.close();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        while (!broadcaster.outboxesIdle()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     /** Commits what is queued, stops the threads and closes the store. */

@@ -153,6 +153,12 @@ public final class MessageWriter implements AutoCloseable {
         return lastFailure;
     }
 
+    /** The store refused a probe before any message was written (at start): /health says so until it recovers. */
+    void storeFailed(String why) {
+        lastFailure = why;
+        LOG.warning(why);
+    }
+
     /** The store took writes again (a probe said so) before any message did. */
     void storeRecovered() {
         lastFailure = null;

@@ -110,6 +110,11 @@ public final class Outbox implements FrameSink.SendCallback {
         whenDrained.set(null);
     }
 
+    /** Closed, or nothing queued and no send outstanding. */
+    public boolean isIdle() {
+        return closed || (frames.isEmpty() && !sending.get());
+    }
+
     public boolean isClosed() {
         return closed;
     }

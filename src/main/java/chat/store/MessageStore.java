@@ -22,7 +22,7 @@ public interface MessageStore extends AutoCloseable {
     List<StoredMessage> readAfter(long offset, int limit) throws StoreException;
 
     /**
-     * Checks, without storing anything and without waiting for another writer, that the store would take a write
+     * Checks, without storing a message and without waiting for another writer, that the store would take a write
      * now.
      *
      * @throws StoreException if it would not

@@ -34,6 +34,12 @@ public final class SqliteMessageStore implements MessageStore {
                 id    INTEGER PRIMARY KEY CHECK (id = 1),
                 epoch TEXT NOT NULL
             )""";
+    /** One row, rewritten by {@link #checkWritable()}; no message and no offset is involved. */
+    private static final String PROBE_SCHEMA = """
+            CREATE TABLE IF NOT EXISTS chat_write_probe (
+                id        INTEGER PRIMARY KEY CHECK (id = 1),
+                probed_at INTEGER NOT NULL
+            )""";
     private static final String INSERT = "INSERT INTO messages (client_offset, content, created_at) VALUES (?, ?, ?)"
             + " ON CONFLICT (client_offset) DO NOTHING RETURNING id";
     private static final String FIND_BY_CLIENT_OFFSET = "SELECT id FROM messages WHERE client_offset = ?";
@@ -68,15 +74,25 @@ public final class SqliteMessageStore implements MessageStore {
                             + "); put the database on a local file system", null);
                 }
             }
+            // On a database that has them already these write nothing, so the chat starts on a read-only file
+            // too: it serves the history, and /health says 503 until the file takes writes.
             statement.executeUpdate(SCHEMA);
             statement.executeUpdate(IDENTITY_SCHEMA);
-            statement.executeUpdate("INSERT OR IGNORE INTO chat_identity (id, epoch) VALUES (1, '" + UUID.randomUUID() + "')");
-            try (ResultSet identity = statement.executeQuery("SELECT epoch FROM chat_identity WHERE id = 1")) {
-                identity.next();
-                return new SqliteMessageStore(dataSource, durability, ownedPool, identity.getString(1));
+            String epoch = storedEpoch(statement);
+            if (epoch == null) {
+                statement.executeUpdate("INSERT OR IGNORE INTO chat_identity (id, epoch) VALUES (1, '"
+                        + UUID.randomUUID() + "')");
+                epoch = storedEpoch(statement);
             }
+            return new SqliteMessageStore(dataSource, durability, ownedPool, epoch);
         } catch (SQLException e) {
             throw new StoreException("Cannot open the message store: " + e.getMessage(), e);
+        }
+    }
+
+    private static String storedEpoch(Statement statement) throws SQLException {
+        try (ResultSet identity = statement.executeQuery("SELECT epoch FROM chat_identity WHERE id = 1")) {
+            return identity.next() ? identity.getString(1) : null;
         }
     }
 
@@ -169,7 +185,11 @@ public final class SqliteMessageStore implements MessageStore {
         }
     }
 
-    /** Takes SQLite's write lock and gives it back at once; its busy timeout is 0 meanwhile, so nobody is waited for. */
+    /**
+     * Commits a write of one row of its own, with a busy timeout of 0 meanwhile, so nobody is waited for. Taking
+     * the write lock alone would not do: a connection on a read-only file gets the lock, and a full disk shows only
+     * when the commit appends to the write-ahead log.
+     */
     @Override
     public void checkWritable() throws StoreException {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
@@ -179,13 +199,37 @@ public final class SqliteMessageStore implements MessageStore {
             }
             statement.execute("PRAGMA busy_timeout = 0");
             try {
-                statement.execute("BEGIN IMMEDIATE");
-                statement.execute("ROLLBACK");
-            } finally {
-                statement.execute("PRAGMA busy_timeout = " + busyTimeout);
+                probeWrite(statement);
+            } catch (SQLException e) {
+                // The pool may have dropped the connection for this failure; then there is nothing to restore.
+                try {
+                    statement.execute("PRAGMA busy_timeout = " + busyTimeout);
+                } catch (SQLException restoreFailure) {
+                    e.addSuppressed(restoreFailure);
+                }
+                throw e;
             }
+            statement.execute("PRAGMA busy_timeout = " + busyTimeout);
         } catch (SQLException e) {
             throw new StoreException("The message store does not take writes: " + e.getMessage(), e);
+        }
+    }
+
+    private static void probeWrite(Statement statement) throws SQLException {
+        statement.execute("BEGIN IMMEDIATE");
+        try {
+            statement.executeUpdate(PROBE_SCHEMA);
+            statement.executeUpdate("INSERT OR REPLACE INTO chat_write_probe (id, probed_at) VALUES (1, "
+                    + System.currentTimeMillis() + ")");
+            statement.execute("COMMIT");
+        } catch (SQLException e) {
+            try {
+                statement.execute("ROLLBACK");
+            } catch (SQLException rollbackFailure) {
+                // SQLite rolls back by itself after some failures (a full disk, an I/O error).
+                e.addSuppressed(rollbackFailure);
+            }
+            throw e;
         }
     }
 

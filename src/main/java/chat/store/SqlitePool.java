@@ -31,6 +31,7 @@ public final class SqlitePool {
         hikari.setJdbcUrl("jdbc:sqlite:" + file);
         hikari.setMaximumPoolSize(config.readerPoolSize() + 1);
         hikari.setMinimumIdle(1);
+        hikari.setExceptionOverrideClassName(SqliteErrorEviction.class.getName());
         hikari.addDataSourceProperty("journal_mode", "WAL");
         hikari.addDataSourceProperty("synchronous", config.durability().name());
         hikari.addDataSourceProperty("busy_timeout", String.valueOf(config.busyTimeoutMillis()));

@@ -21,6 +21,7 @@ import java.util.Map;
 public final class ChatUpgradeServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
+    private static final long DRAIN_MILLIS = 5_000;
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException, ServletException {
@@ -53,6 +54,28 @@ public final class ChatUpgradeServlet extends HttpServlet {
             sockets.container().upgradeHttpToWebSocket(request, response, endpoint, Map.of());
         } catch (DeploymentException e) {
             throw new ServletException("Cannot upgrade to a WebSocket", e);
+        }
+    }
+
+    /**
+     * Tomcat stops a webapp's servlets before it calls the listeners' contextDestroyed, and its own WebSocket
+     * listener, which closes every session (1001), comes before {@link ChatLifecycle}'s. So this is the last moment
+     * with the sessions open: the chat commits what it has queued and sends the acks and errors it owes before
+     * they close.
+     */
+    @Override
+    public void destroy() {
+        ChatSockets sockets = (ChatSockets) getServletContext().getAttribute(ChatSockets.ATTRIBUTE);
+        if (sockets == null) {
+            return;
+        }
+        try {
+            if (!sockets.hub().stopTakingMessages(DRAIN_MILLIS)) {
+                log("Stopping: some clients were still being sent acks and errors after " + DRAIN_MILLIS
+                        + " ms; their connections close now");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

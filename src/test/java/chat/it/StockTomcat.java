@@ -53,6 +53,10 @@ public final class StockTomcat implements AutoCloseable {
     private final Path database;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Thread killOnExit;
+    /** Put before java on the command line: {@link #withoutDacOverride()}. */
+    private final List<String> launcher = new ArrayList<>();
+    /** What {@code GET /health} must answer before a start returns: {@link #startExpectingHealth(int)}. */
+    private int expectedHealth = 200;
     private Process process;
     private Path output;
     private int port;
@@ -141,7 +145,7 @@ public final class StockTomcat implements AutoCloseable {
         port = TestFiles.freePort();
         starts++;
         output = base.resolve("logs/jvm-" + starts + ".out");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(launcher);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
         command.addAll(ADD_OPENS);
@@ -186,7 +190,7 @@ public final class StockTomcat implements AutoCloseable {
             }
             try {
                 HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200) {
+                if (response.statusCode() == expectedHealth) {
                     return;
                 }
                 last = response.statusCode() + " " + response.body();
@@ -194,7 +198,7 @@ public final class StockTomcat implements AutoCloseable {
                 last = e.toString();
             }
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("/health of the Tomcat on port " + port + " did not answer 200 within "
+                throw new IllegalStateException("/health of the Tomcat on port " + port + " did not answer " + expectedHealth + " within "
                         + START_TIMEOUT + " (last: " + last + ")\n" + output());
             }
             Thread.sleep(100);
@@ -297,5 +301,53 @@ public final class StockTomcat implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    static final String SETPRIV = "/usr/bin/setpriv";
+    static final String DROP_DAC_CAPABILITIES = "--bounding-set=-dac_override,-dac_read_search";
+
+    /**
+     * Starts the JVMs from now on through {@code setpriv} without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so
+     * that file modes bind Tomcat even when the tests run as root: a {@code chmod 0444} makes the database read-only
+     * for it.
+     */
+    StockTomcat withoutDacOverride() {
+        if (!Files.isExecutable(Path.of(SETPRIV))) {
+            throw new IllegalStateException(SETPRIV + " (util-linux) is missing; it drops root's file capabilities");
+        }
+        launcher.clear();
+        launcher.addAll(List.of(SETPRIV, DROP_DAC_CAPABILITIES));
+        return this;
+    }
+
+    /** Like {@link #start()}, but returns once {@code GET /health} answers {@code status} (503: a store that refuses writes). */
+    void startExpectingHealth(int status) throws IOException, InterruptedException {
+        expectedHealth = status;
+        try {
+            start();
+        } finally {
+            expectedHealth = 200;
+        }
+    }
+
+    /**
+     * SIGTERM, Tomcat's normal stop (its shutdown hook stops every webapp), and waits for the JVM to exit by itself.
+     *
+     * @return its exit code: 143 after a SIGTERM it handled
+     */
+    int stop() throws InterruptedException {
+        long pid = process.pid();
+        process.destroy();
+        if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            killQuietly();
+            throw new IllegalStateException("Tomcat (pid " + pid + ") did not stop within " + STOP_TIMEOUT
+                    + " of SIGTERM and was killed\n" + output());
+        }
+        return process.exitValue();
+    }
+
+    /** The Tomcat JVM's base directory, {@code target/<name>/<distribution>/}. */
+    Path base() {
+        return base;
     }
 }
