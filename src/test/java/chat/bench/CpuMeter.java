@@ -4,7 +4,12 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.DirectoryStream;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
 
 /**
  * CPU time the server's JVM and this load generator spent over a phase, as cores busy on average: on a shared
@@ -19,12 +24,14 @@ final class CpuMeter {
     private final long startNanos;
     private final long clientStart;
     private final double serverStart;
+    private final Map<String, Double> serverThreadsStart;
 
     private CpuMeter(OptionalLong serverPid) {
         this.serverPid = serverPid;
         this.startNanos = System.nanoTime();
         this.clientStart = clientCpuNanos();
         this.serverStart = serverCpuSeconds();
+        this.serverThreadsStart = serverThreadSeconds();
     }
 
     static CpuMeter start(OptionalLong serverPid) {
@@ -36,8 +43,43 @@ final class CpuMeter {
         double wall = (System.nanoTime() - startNanos) / 1e9;
         double server = serverCpuSeconds() - serverStart;
         report.add(scenario, "server CPU", server / wall, "cores", null, null,
-                Double.isNaN(server) ? "the server's JVM is not local" : null);
+                Double.isNaN(server) ? "the server's JVM is not local" : busiestThreads(wall));
         report.add(scenario, "load generator CPU", (clientCpuNanos() - clientStart) / 1e9 / wall, "cores");
+    }
+
+    /** The server threads that used the most CPU since the start, by name (pooled threads summed). */
+    private String busiestThreads(double wall) {
+        Map<String, Double> now = serverThreadSeconds();
+        Map<String, Double> used = new HashMap<>();
+        now.forEach((name, seconds) -> used.put(name, seconds - serverThreadsStart.getOrDefault(name, 0.0)));
+        return "busiest threads (cores): " + used.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(4)
+                .map(e -> e.getKey() + " " + String.format(Locale.ROOT, "%.2f", e.getValue() / wall))
+                .collect(Collectors.joining(", "));
+    }
+
+    /** CPU seconds per thread name of the server, with the digits of pooled threads' names dropped. */
+    private Map<String, Double> serverThreadSeconds() {
+        Map<String, Double> byName = new HashMap<>();
+        if (serverPid.isEmpty()) {
+            return byName;
+        }
+        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/" + serverPid.getAsLong() + "/task"))) {
+            for (Path task : tasks) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("\\d+", "N");
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    double seconds = (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
+                    byName.merge(name, seconds, Double::sum);
+                } catch (IOException | RuntimeException threadEnded) {
+                    // the thread ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            // the process ended
+        }
+        return byName;
     }
 
     private static long clientCpuNanos() {
