@@ -12,8 +12,9 @@ import java.util.OptionalLong;
 import java.util.stream.Collectors;
 
 /**
- * CPU time the server's JVM and this load generator spent over a phase, as cores busy on average: on a shared
- * 2-core machine it says which side a figure is limited by.
+ * CPU time the server's JVM and this load generator spent over a phase, as cores busy on average, and what the
+ * rest of the machine took meanwhile: on a shared 2-core machine it says which side a figure is limited by, and
+ * whether other work competed for the cores.
  */
 final class CpuMeter {
 
@@ -25,6 +26,7 @@ final class CpuMeter {
     private final long clientStart;
     private final double serverStart;
     private final Map<String, Double> serverThreadsStart;
+    private final double machineStart;
 
     private CpuMeter(OptionalLong serverPid) {
         this.serverPid = serverPid;
@@ -32,6 +34,7 @@ final class CpuMeter {
         this.clientStart = clientCpuNanos();
         this.serverStart = serverCpuSeconds();
         this.serverThreadsStart = serverThreadSeconds();
+        this.machineStart = machineBusySeconds();
     }
 
     static CpuMeter start(OptionalLong serverPid) {
@@ -44,7 +47,11 @@ final class CpuMeter {
         double server = serverCpuSeconds() - serverStart;
         report.add(scenario, "server CPU", server / wall, "cores", null, null,
                 Double.isNaN(server) ? "the server's JVM is not local" : busiestThreads(wall));
-        report.add(scenario, "load generator CPU", (clientCpuNanos() - clientStart) / 1e9 / wall, "cores");
+        double client = (clientCpuNanos() - clientStart) / 1e9;
+        report.add(scenario, "load generator CPU", client / wall, "cores");
+        double others = machineBusySeconds() - machineStart - client - (Double.isNaN(server) ? 0 : server);
+        report.add(scenario, "other processes' CPU", Math.max(0, others) / wall, "cores", null, null,
+                "all cores busy minus the two above, from /proc/stat; above 0.1 means other work competed");
     }
 
     /** The server threads that used the most CPU since the start, by name (pooled threads summed). */
@@ -80,6 +87,22 @@ final class CpuMeter {
             // the process ended
         }
         return byName;
+    }
+
+    /** Seconds all cores of the machine were busy (not idle, not waiting for I/O) since boot. */
+    static double machineBusySeconds() {
+        try {
+            String[] fields = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long busy = 0;
+            for (int i = 1; i < fields.length && i <= 8; i++) {
+                if (i != 4 && i != 5) {
+                    busy += Long.parseLong(fields[i]);
+                }
+            }
+            return busy / TICKS_PER_SECOND;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
     }
 
     private static long clientCpuNanos() {
