@@ -126,12 +126,18 @@ public final class Bench {
         report.fact("date", Instant.now().toString());
         report.fact("cores", Runtime.getRuntime().availableProcessors() + " (load generator and server share them)");
         report.fact("cpu", cpuModel());
+        report.fact("load average at start", loadAverage());
         report.fact("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         report.fact("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
         String home = System.getProperty("it.tomcat.home");
         report.fact("server", options.url != null ? options.url.toString()
                 : home == null ? "?" : Path.of(home).getFileName() + ", the packaged WAR as ROOT");
         report.fact("scale", options.scale);
+    }
+
+    private static String loadAverage() throws IOException {
+        Path loadavg = Path.of("/proc/loadavg");
+        return Files.isReadable(loadavg) ? Files.readString(loadavg).trim() : "?";
     }
 
     private static String cpuModel() throws IOException {

@@ -33,6 +33,8 @@ final class BenchSocket {
         void chat(long offset, CharSequence frame);
     }
 
+    private static final AtomicBoolean FIRST_FAILURE_PRINTED = new AtomicBoolean();
+
     final long fromOffset;
     private final CountDownLatch synced = new CountDownLatch(1);
     private final StringBuilder partial = new StringBuilder();
@@ -171,6 +173,10 @@ final class BenchSocket {
     }
 
     void failed(Throwable error) {
+        if (FIRST_FAILURE_PRINTED.compareAndSet(false, true)) {
+            Bench.log("a client connection failed (further failures are only counted):");
+            error.printStackTrace(System.out);
+        }
         failure = error;
     }
 

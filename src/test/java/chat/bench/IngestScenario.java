@@ -37,11 +37,11 @@ final class IngestScenario {
         List<BenchSocket> sockets = Clients.connect(context, CLIENTS, latest, CLIENTS, deadline);
         try {
             Clients.awaitSynced(sockets, deadline);
+            warmUp(sockets, perClient, deadline);
             List<Sender> senders = new ArrayList<>();
             for (int i = 0; i < CLIENTS; i++) {
                 senders.add(new Sender(i, sockets.get(i), context.runTag + "-ingest", perClient));
             }
-            warmUp(sockets, perClient, deadline);
             MetricsWindow metrics = MetricsWindow.open(context.server);
             CpuMeter cpu = context.cpu();
             long start = System.nanoTime();
