@@ -60,7 +60,7 @@ final class BenchOptions {
         return new BenchOptions(url == null ? null : URI.create(url), scenarios, scale, timeout,
                 orDefault(System.getProperty("bench.serverHeap"), "1g"),
                 Boolean.parseBoolean(System.getProperty("bench.jfr", "false")), target.resolve("bench"),
-                orDefault(System.getProperty("bench.client"), "jdk"));
+                orDefault(System.getProperty("bench.client"), "tomcat"));
     }
 
     /** {@code count} times the scale, at least {@code minimum}. */

@@ -21,6 +21,9 @@ final class CpuMeter {
     /** USER_HZ: /proc/pid/stat counts clock ticks, 100 a second on Linux. */
     private static final double TICKS_PER_SECOND = 100;
 
+    private static final String OTHERS_NOTE = "all cores busy (/proc/stat) minus the server and the load generator;"
+            + " above 0.1 cores, other work competed for the machine";
+
     private final OptionalLong serverPid;
     private final long startNanos;
     private final long clientStart;
@@ -50,8 +53,7 @@ final class CpuMeter {
         double client = (clientCpuNanos() - clientStart) / 1e9;
         report.add(scenario, "load generator CPU", client / wall, "cores");
         double others = machineBusySeconds() - machineStart - client - (Double.isNaN(server) ? 0 : server);
-        report.add(scenario, "other processes' CPU", Math.max(0, others) / wall, "cores", null, null,
-                "all cores busy minus the two above, from /proc/stat; above 0.1 means other work competed");
+        report.add(scenario, "other processes' CPU", Math.max(0, others) / wall, "cores", null, null, OTHERS_NOTE);
     }
 
     /** The server threads that used the most CPU since the start, by name (pooled threads summed). */

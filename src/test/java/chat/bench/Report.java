@@ -103,12 +103,15 @@ final class Report {
                 text.append('\n');
             }
         }
-        List<String> rowNotes = new ArrayList<>();
+        // A note shared by several rows (e.g. "the server has no /metrics") is printed once, naming them all.
+        Map<String, List<String>> rowsByNote = new LinkedHashMap<>();
         for (Row row : rows) {
             if (row.note() != null) {
-                rowNotes.add(row.scenario() + " / " + row.metric() + ": " + row.note());
+                rowsByNote.computeIfAbsent(row.note(), n -> new ArrayList<>()).add(row.scenario() + " / " + row.metric());
             }
         }
+        List<String> rowNotes = new ArrayList<>();
+        rowsByNote.forEach((note, named) -> rowNotes.add(String.join(", ", named) + ": " + note));
         if (!rowNotes.isEmpty() || !notes.isEmpty()) {
             text.append('\n');
             rowNotes.forEach(n -> text.append("* ").append(n).append('\n'));
