@@ -14,14 +14,21 @@ final class SessionSink implements FrameSink {
     private static final Logger LOG = Logger.getLogger(SessionSink.class.getName());
 
     private final Session session;
+    /** Null where frames cannot be gathered: then each is written on its own. */
+    private final GatheredSends gathered;
 
     SessionSink(Session session) {
         this.session = session;
+        this.gathered = GatheredSends.of(session);
     }
 
     @Override
-    public void send(String frame, SendCallback done) {
+    public void send(String frame, boolean more, SendCallback done) {
         try {
+            if (gathered != null) {
+                gathered.send(frame, more, done);
+                return;
+            }
             session.getAsyncRemote().sendText(frame, result -> done.sent(result.isOK() ? null : result.getException()));
         } catch (RuntimeException closedMeanwhile) {
             done.sent(closedMeanwhile);
@@ -30,6 +37,9 @@ final class SessionSink implements FrameSink {
 
     @Override
     public void close(int closeCode, String reason) {
+        if (gathered != null) {
+            gathered.stop();
+        }
         try {
             session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(closeCode), reason));
         } catch (IOException e) {
