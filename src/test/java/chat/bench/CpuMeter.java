@@ -53,7 +53,8 @@ final class CpuMeter {
         double client = (clientCpuNanos() - clientStart) / 1e9;
         report.add(scenario, "load generator CPU", client / wall, "cores");
         double others = machineBusySeconds() - machineStart - client - (Double.isNaN(server) ? 0 : server);
-        report.add(scenario, "other processes' CPU", Math.max(0, others) / wall, "cores", null, null, OTHERS_NOTE);
+        report.add(scenario, serverPid.isPresent() ? "other processes' CPU" : "other processes' CPU (server included)",
+                Math.max(0, others) / wall, "cores", null, null, OTHERS_NOTE);
     }
 
     /** The server threads that used the most CPU since the start, by name (pooled threads summed). */

@@ -45,18 +45,23 @@ final class JvmProbe {
     String jcmd(String... command) throws IOException, InterruptedException {
         List<String> line = new ArrayList<>(List.of(jdkTool("jcmd"), Long.toString(pid)));
         line.addAll(List.of(command));
-        Process process = new ProcessBuilder(line).redirectErrorStream(true).start();
-        byte[] out = process.getInputStream().readAllBytes();
-        if (!process.waitFor(JCMD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IOException("jcmd " + String.join(" ", command) + " did not finish within "
-                    + JCMD_TIMEOUT_SECONDS + " s");
+        // Output to a file rather than a pipe, so that a jcmd that hangs cannot block the read past the timeout.
+        Path output = Files.createTempFile("jcmd", ".out");
+        try {
+            Process process = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+            if (!process.waitFor(JCMD_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException("jcmd " + String.join(" ", command) + " did not finish within "
+                        + JCMD_TIMEOUT_SECONDS + " s");
+            }
+            String text = Files.readString(output, StandardCharsets.UTF_8);
+            if (process.exitValue() != 0) {
+                throw new IOException("jcmd " + String.join(" ", command) + " failed: " + text);
+            }
+            return text;
+        } finally {
+            Files.deleteIfExists(output);
         }
-        String text = new String(out, StandardCharsets.UTF_8);
-        if (process.exitValue() != 0) {
-            throw new IOException("jcmd " + String.join(" ", command) + " failed: " + text);
-        }
-        return text;
     }
 
     static String jdkTool(String name) {

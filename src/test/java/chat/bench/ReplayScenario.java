@@ -26,12 +26,12 @@ final class ReplayScenario {
         int small = context.options.scaled(20_000, 1_000);
         int large = context.options.scaled(200_000, 10_000);
         seed(small);
-        Double smallGrowth = replay("replay " + label(small), 0);
+        Double smallGrowth = replay("replay " + label(context.server.latestOffset()), 0);
         long latest = context.server.latestOffset();
         int recent = (int) Math.min(RECOVERY_WINDOW / 2, latest / 4);
         replay("replay recent", latest - recent);
         seed(large);
-        Double largeGrowth = replay("replay " + label(large), 0);
+        Double largeGrowth = replay("replay " + label(context.server.latestOffset()), 0);
         if (smallGrowth != null && largeGrowth != null) {
             context.report.add("replay", "heap growth difference, " + label(large) + " vs " + label(small),
                     (largeGrowth - smallGrowth), "MiB", null, null,
@@ -39,8 +39,9 @@ final class ReplayScenario {
         }
     }
 
-    private static String label(int history) {
-        return history >= 1000 ? history / 1000 + "k" : Integer.toString(history);
+    /** The history size as the scenario's name shows it: 20k for 20 000 to 20 999 stored messages. */
+    private static String label(long history) {
+        return history >= 1000 ? history / 1000 + "k" : Long.toString(history);
     }
 
     /** Stores messages until the history holds at least {@code history}. */
