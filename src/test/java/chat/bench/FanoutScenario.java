@@ -87,6 +87,7 @@ final class FanoutScenario {
         CountDownLatch reached = reachedLatch(sockets, latest + total);
         List<Sender> senders = senders(sockets, "paced", perSender);
         CpuMeter cpu = context.cpu();
+        MetricsWindow commits = MetricsWindow.open(context.server);
         long period = TimeUnit.SECONDS.toNanos(1) / PACED_RATE;
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
         long behindMax = 0;
@@ -107,6 +108,7 @@ final class FanoutScenario {
             }
         }
         awaitReached(reached, sockets, deadline);
+        commits.close();
         cpu.report(context.report, "fanout paced");
         long violations = violations(sockets, senders, latest, total, null);
         long[] sorted = Samples.sortedUnion(latencies);
@@ -120,6 +122,11 @@ final class FanoutScenario {
                 Report.Target.atMost(10), "490 ms", null);
         report.add("fanout paced", "end-to-end latency max", millis(sorted.length == 0 ? Double.NaN
                 : sorted[sorted.length - 1]), "ms");
+        String noMetrics = commits.available() ? null : MetricsWindow.absentNote();
+        report.add("fanout paced", "server commit time (mean, disk sync included)", commits.meanCommitMillis(), "ms",
+                null, null, noMetrics);
+        report.add("fanout paced", "server commits over 10 ms", commits.commitsOver10MillisPercent(), "%",
+                null, null, noMetrics);
         report.add("fanout paced", "lost, duplicated or reordered deliveries", (double) violations, "",
                 Report.Target.atMost(0), null, violations == 0 ? sorted.length + " deliveries checked"
                         : violationSummary(sockets, senders));

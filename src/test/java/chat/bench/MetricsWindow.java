@@ -8,6 +8,9 @@ final class MetricsWindow {
     static final String COMMITTED = "chat_messages_committed_total";
     static final String BATCH_SUM = "chat_commit_batch_size_sum";
     static final String BATCH_COUNT = "chat_commit_batch_size_count";
+    static final String COMMIT_SECONDS_SUM = "chat_commit_seconds_sum";
+    static final String COMMIT_SECONDS_COUNT = "chat_commit_seconds_count";
+    static final String COMMITS_WITHIN_10_MS = "chat_commit_seconds_bucket{le=\"0.01\"}";
     static final String REPLAYED_MEMORY = "chat_replayed_messages_total{source=\"memory\"}";
     static final String REPLAYED_STORE = "chat_replayed_messages_total{source=\"store\"}";
 
@@ -44,6 +47,17 @@ final class MetricsWindow {
     /** Messages per commit over the phase, from the batch-size histogram. */
     double meanBatchSize() {
         return delta(BATCH_SUM) / delta(BATCH_COUNT);
+    }
+
+    /** Mean time per commit over the phase, in milliseconds. */
+    double meanCommitMillis() {
+        return 1000 * delta(COMMIT_SECONDS_SUM) / delta(COMMIT_SECONDS_COUNT);
+    }
+
+    /** Commits over the phase that took more than 10 ms, in percent. */
+    double commitsOver10MillisPercent() {
+        double count = delta(COMMIT_SECONDS_COUNT);
+        return 100 * (count - delta(COMMITS_WITHIN_10_MS)) / count;
     }
 
     static String absentNote() {
