@@ -7,10 +7,12 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.websocket.DeploymentException;
+import jakarta.websocket.Extension;
 import jakarta.websocket.server.ServerContainer;
 import jakarta.websocket.server.ServerEndpointConfig;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -47,6 +49,17 @@ public final class ChatUpgradeServlet extends HttpServlet {
                     @Override
                     public <T> T getEndpointInstance(Class<T> endpointClass) {
                         return endpointClass.cast(sockets.endpointFor(clientAddress));
+                    }
+
+                    /**
+                     * No permessage-deflate, which browsers offer: chat frames are small, and each connection
+                     * would deflate every frame again with a compressor of its own (CPU per recipient, and
+                     * hundreds of KiB of native memory per connection).
+                     */
+                    @Override
+                    public List<Extension> getNegotiatedExtensions(List<Extension> installed,
+                                                                   List<Extension> requested) {
+                        return List.of();
                     }
                 })
                 .build();

@@ -9,6 +9,8 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+import java.io.DataInputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.net.URL;
 import java.net.http.HttpResponse;
@@ -19,6 +21,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -359,6 +362,28 @@ class ChatContractIT {
         assertEquals(fromStore, ChatWar.metric(base(), "chat_replayed_messages_total{source=\"store\"}"),
                 "a replay inside the recovery window reads nothing from the store");
         assertTrue(ChatWar.metric(base(), "jvm_memory_used_bytes{area=\"heap\"}") > 0);
+    }
+
+    @Test
+    void theHandshakeTurnsDownCompression() throws Exception {
+        long latest = ChatWar.latestOffset(base());
+        try (Socket socket = new Socket(base().getHost(), base().getPort())) {
+            socket.setSoTimeout(10_000);
+            String head = RawWebSocket.handshake(socket, new DataInputStream(socket.getInputStream()), base(),
+                    "?serverOffset=" + latest, "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n");
+            assertTrue(head.startsWith("HTTP/1.1 101"), head);
+            assertFalse(head.toLowerCase(Locale.ROOT).contains("sec-websocket-extensions"), head);
+        }
+    }
+
+    @Test
+    void runsOfFramesAreGatheredInThisTomcat() throws Exception {
+        try (ChatClient client = connectLive()) {
+            assertTrue(client.isOpen());
+        }
+        List<String> fallback = TomcatLog.allLines().stream()
+                .filter(line -> line.contains("Frames are written one by one")).toList();
+        assertEquals(List.of(), fallback, "GatheredSends found what it needs in this Tomcat");
     }
 
     private static long count(Connection db, String sql) throws Exception {

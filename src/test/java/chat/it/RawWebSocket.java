@@ -19,9 +19,15 @@ final class RawWebSocket {
      * @return the response's status line and headers
      */
     static String handshake(Socket socket, DataInputStream in, URI base, String query) throws IOException {
+        return handshake(socket, in, base, query, "");
+    }
+
+    /** The same with more request headers, each ending in CRLF. */
+    static String handshake(Socket socket, DataInputStream in, URI base, String query, String headers)
+            throws IOException {
         OutputStream out = socket.getOutputStream();
         out.write(("GET " + base.getPath() + "chat" + query + " HTTP/1.1\r\n"
-                + "Host: " + base.getHost() + ':' + base.getPort() + "\r\n"
+                + "Host: " + base.getHost() + ':' + base.getPort() + "\r\n" + headers
                 + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
                 .getBytes(StandardCharsets.US_ASCII));

@@ -31,6 +31,15 @@ final class TomcatLog {
         return log;
     }
 
+    /** Every line in the logs, from the start of the server. */
+    static List<String> allLines() throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (Path file : new TomcatLog().files()) {
+            Files.readAllLines(file, StandardCharsets.UTF_8).forEach(lines::add);
+        }
+        return lines;
+    }
+
     /** The lines written since the mark, in files that existed then and in files started since (a new day). */
     List<String> linesSinceMark() throws IOException, InterruptedException {
         Thread.sleep(1_500);
