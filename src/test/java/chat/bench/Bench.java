@@ -104,6 +104,7 @@ public final class Bench {
     private static StockTomcat startTomcat(BenchOptions options, Report report) throws IOException, InterruptedException {
         StockTomcat tomcat = StockTomcat.create("bench");
         List<String> jvm = new ArrayList<>(List.of(
+                "-Xms" + options.serverHeap, // a fixed heap, as tomcat-conf/bin/setenv.sh starts it
                 "-Xmx" + options.serverHeap,
                 "-Dchat.messagesPerSecond=0",
                 "-Dchat.maxConnectionsPerAddress=20000",

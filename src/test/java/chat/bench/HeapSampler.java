@@ -9,7 +9,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The peak heap use of the server's JVM over a phase, from {@code jstat -gc <pid> 100}: it reads the JVM's
  * performance counters from shared memory, so sampling ten times a second costs the server nothing. Heap in use is
- * S0U + S1U + EU + OU, garbage not yet collected included.
+ * S0U + S1U + EU + OU, garbage not yet collected included, so it mostly shows how large the collector lets eden
+ * grow; heap held is S0U + S1U + OU, what survived young collections: what the phase kept alive.
  */
 final class HeapSampler implements AutoCloseable {
 
@@ -17,6 +18,7 @@ final class HeapSampler implements AutoCloseable {
     private final Thread reader;
     private final java.util.concurrent.CountDownLatch firstSample = new java.util.concurrent.CountDownLatch(1);
     private volatile long peakBytes;
+    private volatile long peakHeldBytes;
 
     private HeapSampler(Process jstat) {
         this.jstat = jstat;
@@ -43,11 +45,11 @@ final class HeapSampler implements AutoCloseable {
                     columns = new int[] {indexOf(fields, "S0U"), indexOf(fields, "S1U"), indexOf(fields, "EU"),
                             indexOf(fields, "OU")};
                 } else if (columns != null && fields.length > columns[3]) {
-                    double kb = 0;
-                    for (int column : columns) {
-                        kb += Double.parseDouble(fields[column]);
-                    }
-                    peakBytes = Math.max(peakBytes, (long) (kb * 1024));
+                    double edenKb = Double.parseDouble(fields[columns[2]]);
+                    double heldKb = Double.parseDouble(fields[columns[0]]) + Double.parseDouble(fields[columns[1]])
+                            + Double.parseDouble(fields[columns[3]]);
+                    peakBytes = Math.max(peakBytes, (long) ((heldKb + edenKb) * 1024));
+                    peakHeldBytes = Math.max(peakHeldBytes, (long) (heldKb * 1024));
                     firstSample.countDown();
                 }
             }
@@ -67,6 +69,11 @@ final class HeapSampler implements AutoCloseable {
 
     long peakBytes() {
         return peakBytes;
+    }
+
+    /** The peak of survivor plus old generation use. */
+    long peakHeldBytes() {
+        return peakHeldBytes;
     }
 
     @Override
