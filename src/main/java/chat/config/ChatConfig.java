@@ -24,6 +24,7 @@ public final class ChatConfig {
     private final int busyTimeoutMillis;
     private final int maxFrameBytes;
     private final int maxTextLength;
+    private final int maxClientOffsetLength;
     private final int replayPageSize;
     private final int recoveryWindowMessages;
     private final long recoveryWindowChars;
@@ -46,6 +47,8 @@ public final class ChatConfig {
         this.busyTimeoutMillis = reader.integer("chat.db.busyTimeoutMs", 5_000, 0, 600_000);
         this.maxFrameBytes = reader.integer("chat.maxFrameBytes", 65_536, 1_024, 16 << 20);
         this.maxTextLength = reader.integer("chat.maxTextLength", 10_000, 1, 1 << 20);
+        // At least 36: the page's clientOffsets are UUIDs.
+        this.maxClientOffsetLength = reader.integer("chat.maxClientOffsetLength", 128, 36, 1_024);
         this.replayPageSize = reader.integer("chat.replayPageSize", 500, 1, 100_000);
         this.recoveryWindowMessages = reader.integer("chat.recoveryWindowMessages", 10_000, 0, 1 << 24);
         this.recoveryWindowChars = reader.integer("chat.recoveryWindowChars", 8 << 20, 0, Integer.MAX_VALUE);
@@ -113,6 +116,7 @@ public final class ChatConfig {
     public int busyTimeoutMillis() { return busyTimeoutMillis; }
     public int maxFrameBytes() { return maxFrameBytes; }
     public int maxTextLength() { return maxTextLength; }
+    public int maxClientOffsetLength() { return maxClientOffsetLength; }
     public int replayPageSize() { return replayPageSize; }
     /** How many of the newest messages are kept in memory for replays; 0: every replay reads the store. */
     public int recoveryWindowMessages() { return recoveryWindowMessages; }

@@ -44,7 +44,7 @@ public final class ChatHub implements AutoCloseable {
         this.config = config;
         this.store = store;
         this.metrics = metrics;
-        this.codec = new FrameCodec(config.maxTextLength());
+        this.codec = new FrameCodec(config.maxTextLength(), config.maxClientOffsetLength());
         RecoveryWindow window = new RecoveryWindow(config.recoveryWindowMessages(), config.recoveryWindowChars());
         fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
         this.history = new History(store, window, metrics);

@@ -16,7 +16,6 @@ import java.io.UncheckedIOException;
 public final class FrameCodec {
 
     public static final String TYPE_CHAT_MESSAGE = "chat message";
-    public static final int MAX_CLIENT_OFFSET_LENGTH = 128;
 
     /**
      * Buffers are recycled through a bounded pool of this class's own, not Jackson's default thread-locals: those
@@ -28,12 +27,18 @@ public final class FrameCodec {
             .build();
 
     private final int maxTextLength;
+    private final int maxClientOffsetLength;
 
-    public FrameCodec(int maxTextLength) {
+    /** Both limits count characters (code points). */
+    public FrameCodec(int maxTextLength, int maxClientOffsetLength) {
         if (maxTextLength < 1) {
             throw new IllegalArgumentException("maxTextLength must be at least 1, got " + maxTextLength);
         }
+        if (maxClientOffsetLength < 1) {
+            throw new IllegalArgumentException("maxClientOffsetLength must be at least 1, got " + maxClientOffsetLength);
+        }
         this.maxTextLength = maxTextLength;
+        this.maxClientOffsetLength = maxClientOffsetLength;
     }
 
     public ClientFrame parse(String frame) {
@@ -98,14 +103,14 @@ public final class FrameCodec {
         }
         if (clientOffset != null && validClientOffset == null) {
             return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET,
-                    "\"clientOffset\" must be 1 to " + MAX_CLIENT_OFFSET_LENGTH + " well-formed characters long.");
+                    "\"clientOffset\" must be 1 to " + maxClientOffsetLength + " well-formed characters long.");
         }
         return new ClientFrame.ChatMessage(text, clientOffset);
     }
 
-    private static boolean validClientOffset(String clientOffset) {
+    private boolean validClientOffset(String clientOffset) {
         int length = codePointsIfWellFormed(clientOffset);
-        return length >= 1 && length <= MAX_CLIENT_OFFSET_LENGTH;
+        return length >= 1 && length <= maxClientOffsetLength;
     }
 
     /**

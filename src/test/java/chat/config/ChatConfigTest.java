@@ -35,6 +35,7 @@ class ChatConfigTest {
         assertEquals(5_000, config.busyTimeoutMillis());
         assertEquals(65_536, config.maxFrameBytes());
         assertEquals(10_000, config.maxTextLength());
+        assertEquals(128, config.maxClientOffsetLength());
         assertEquals(500, config.replayPageSize());
         assertEquals(16_384, config.writeQueueCapacity());
         assertEquals(1_024, config.writeBatchMax());
@@ -64,6 +65,7 @@ class ChatConfigTest {
                 Map.entry("chat.db.busyTimeoutMs", "250"),
                 Map.entry("chat.maxFrameBytes", "2048"),
                 Map.entry("chat.maxTextLength", "300"),
+                Map.entry("chat.maxClientOffsetLength", "40"),
                 Map.entry("chat.replayPageSize", "50"),
                 Map.entry("chat.writeQueueCapacity", "100"),
                 Map.entry("chat.writeBatchMax", "16"),
@@ -74,6 +76,7 @@ class ChatConfigTest {
         assertEquals(250, config.busyTimeoutMillis());
         assertEquals(2048, config.maxFrameBytes());
         assertEquals(300, config.maxTextLength());
+        assertEquals(40, config.maxClientOffsetLength());
         assertEquals(50, config.replayPageSize());
         assertEquals(100, config.writeQueueCapacity());
         assertEquals(16, config.writeBatchMax());
@@ -100,6 +103,7 @@ class ChatConfigTest {
                 Arguments.of("chat.db.busyTimeoutMs", 0, 600_000),
                 Arguments.of("chat.maxFrameBytes", 1_024, 16 << 20),
                 Arguments.of("chat.maxTextLength", 1, 1 << 20),
+                Arguments.of("chat.maxClientOffsetLength", 36, 1_024),
                 Arguments.of("chat.replayPageSize", 1, 100_000),
                 Arguments.of("chat.writeQueueCapacity", 1, 1 << 24),
                 Arguments.of("chat.writeBatchMax", 1, 1 << 16),

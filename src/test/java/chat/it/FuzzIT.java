@@ -1,5 +1,6 @@
 package chat.it;
 
+import chat.config.ChatConfig;
 import chat.protocol.ClientFrame;
 import chat.protocol.FrameCodec;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -49,8 +50,9 @@ class FuzzIT {
 
     private static final int FRAMES = 400;
     private static final int MAX_FRAME_BYTES = 65_536;
-    /** What the deployed chat accepts (README's defaults); the codec decides what each frame should get. */
-    private static final FrameCodec CODEC = new FrameCodec(10_000);
+    /** What the deployed chat accepts (its default limits); the codec decides what each frame should get. */
+    private static final FrameCodec CODEC = new FrameCodec(ChatConfig.of(Map.of()).maxTextLength(),
+            ChatConfig.of(Map.of()).maxClientOffsetLength());
 
     @Deployment(testable = false)
     static WebArchive war() {

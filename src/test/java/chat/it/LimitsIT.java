@@ -21,7 +21,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The chat's limits, set low through context parameters: origins, connections per address, message rate. */
+/**
+ * The chat's limits, set low through context parameters: origins, connections per address, message rate, text and
+ * clientOffset lengths.
+ */
 @ExtendWith(ArquillianExtension.class)
 class LimitsIT {
 
@@ -33,6 +36,8 @@ class LimitsIT {
                 "chat.messagesPerSecond", "2",
                 "chat.messageBurst", "3",
                 "chat.maxConnectionsPerAddress", "3",
+                "chat.maxTextLength", "50",
+                "chat.maxClientOffsetLength", "40",
                 "chat.allowedOrigins", ALLOWED_ORIGIN));
     }
 
@@ -113,6 +118,32 @@ class LimitsIT {
         }
         try (ChatClient reader = ChatClient.connect(base(), start)) {
             assertEquals(3, reader.awaitSynced().messages().size(), "nothing over the rate was stored");
+        }
+    }
+
+    @Test
+    void textAndClientOffsetOverTheirConfiguredLengthsAreRefusedAndNotStored() throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String longestOffset = run + "-" + "o".repeat(40 - run.length() - 1);
+        long start = ChatWar.latestOffset(base());
+        try (ChatClient sender = ChatClient.connect(base(), start)) {
+            sender.awaitSynced();
+            sender.sendChat("t".repeat(51), run + "-long-text");
+            JsonNode tooLong = sender.next();
+            assertEquals("bad-text", tooLong.path("code").asText(), tooLong::toString);
+            assertEquals(run + "-long-text", tooLong.path("clientOffset").asText());
+            assertTrue(tooLong.path("message").asText().contains("1 to 50 characters"), tooLong::toString);
+
+            sender.sendChat("fits", longestOffset + "x");
+            JsonNode badOffset = sender.next();
+            assertEquals("bad-client-offset", badOffset.path("code").asText(), badOffset::toString);
+            assertTrue(badOffset.path("message").asText().contains("1 to 40"), badOffset::toString);
+
+            sender.sendChat("t".repeat(50), longestOffset);
+            assertEquals(start + 1, sender.nextAck().path("offset").asLong());
+        }
+        try (ChatClient reader = ChatClient.connect(base(), start)) {
+            assertEquals(1, reader.awaitSynced().messages().size(), "only the message within both limits was stored");
         }
     }
 

@@ -44,6 +44,7 @@ class FrameCodecFuzzTest {
 
     /** Small, so that random texts often fall on both sides of the limit. */
     private static final int MAX_TEXT = 12;
+    private static final int MAX_CLIENT_OFFSET_LENGTH = 128;
 
     /** One JSON object and nothing after it, no duplicate key anywhere: the frames README calls JSON. */
     private static final ObjectMapper STRICT = JsonMapper.builder()
@@ -51,7 +52,7 @@ class FrameCodecFuzzTest {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    private final FrameCodec codec = new FrameCodec(MAX_TEXT);
+    private final FrameCodec codec = new FrameCodec(MAX_TEXT, MAX_CLIENT_OFFSET_LENGTH);
 
     // ---------------------------------------------------------------------------------------------------- parsing
 
@@ -208,7 +209,7 @@ class FrameCodecFuzzTest {
             assertEquals(expected, message, () -> "accepted " + shown(frame));
             assertWellFormedWithLength(message.text(), 1, MAX_TEXT, frame);
             if (message.clientOffset() != null) {
-                assertWellFormedWithLength(message.clientOffset(), 1, FrameCodec.MAX_CLIENT_OFFSET_LENGTH, frame);
+                assertWellFormedWithLength(message.clientOffset(), 1, MAX_CLIENT_OFFSET_LENGTH, frame);
             }
             return "accepted";
         }
@@ -246,7 +247,7 @@ class FrameCodecFuzzTest {
             return new ClientFrame.ChatMessage(text.textValue(), null);
         }
         if (!clientOffset.isTextual()
-                || !wellFormedWithLength(clientOffset.textValue(), 1, FrameCodec.MAX_CLIENT_OFFSET_LENGTH)) {
+                || !wellFormedWithLength(clientOffset.textValue(), 1, MAX_CLIENT_OFFSET_LENGTH)) {
             return rejected(ErrorCode.BAD_CLIENT_OFFSET);
         }
         return new ClientFrame.ChatMessage(text.textValue(), clientOffset.textValue());
@@ -403,7 +404,7 @@ class FrameCodecFuzzTest {
         Arbitrary<List<Integer>> text = codePoint().list().ofMinSize(1).ofMaxSize(MAX_TEXT);
         Arbitrary<List<Integer>> clientOffset = Arbitraries.frequencyOf(
                 Tuple.of(4, codePoint().list().ofMinSize(1).ofMaxSize(20)),
-                Tuple.of(1, codePoint().list().ofMinSize(120).ofMaxSize(FrameCodec.MAX_CLIENT_OFFSET_LENGTH)));
+                Tuple.of(1, codePoint().list().ofMinSize(120).ofMaxSize(MAX_CLIENT_OFFSET_LENGTH)));
         Arbitrary<Integer> clientOffsetForm = Arbitraries.of(0, 1, 2); // absent, null, a string
         Arbitrary<List<String>> extras = Combinators.combine(key(true), whitespace(), value(2, true))
                 .as((k, w, v) -> k + w + ":" + v)

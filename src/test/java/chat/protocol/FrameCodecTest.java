@@ -19,7 +19,9 @@ class FrameCodecTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
-    private final FrameCodec codec = new FrameCodec(10);
+    private static final int MAX_CLIENT_OFFSET_LENGTH = 128;
+
+    private final FrameCodec codec = new FrameCodec(10, MAX_CLIENT_OFFSET_LENGTH);
 
     private static String repeat(char c, int times) {
         return String.valueOf(c).repeat(times);
@@ -108,7 +110,7 @@ class FrameCodecTest {
 
     @Test
     void parseAcceptsClientOffsetOf128Characters() {
-        String offset = repeat('o', FrameCodec.MAX_CLIENT_OFFSET_LENGTH);
+        String offset = repeat('o', MAX_CLIENT_OFFSET_LENGTH);
         assertEquals(offset,
                 accepted("{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":\"" + offset + "\"}")
                         .clientOffset());
@@ -225,7 +227,7 @@ class FrameCodecTest {
     @Test
     void parseRejectsClientOffsetOf129Characters() {
         assertRejected(ErrorCode.BAD_CLIENT_OFFSET, "{\"type\":\"chat message\",\"text\":\"hi\",\"clientOffset\":\""
-                + repeat('o', FrameCodec.MAX_CLIENT_OFFSET_LENGTH + 1) + "\"}");
+                + repeat('o', MAX_CLIENT_OFFSET_LENGTH + 1) + "\"}");
     }
 
     @Test
@@ -312,7 +314,7 @@ class FrameCodecTest {
     void formatChatMessageOutputParsesBackThroughTheCodec() {
         String text = "quote \" slash \\ newline \n emoji \uD83D\uDE00";
         String frame = FrameCodec.chatMessage(3, text);
-        ClientFrame parsed = new FrameCodec(100).parse(frame);
+        ClientFrame parsed = new FrameCodec(100, MAX_CLIENT_OFFSET_LENGTH).parse(frame);
         assertEquals(new ClientFrame.ChatMessage(text, null), parsed);
     }
 
