@@ -30,6 +30,7 @@ public final class ChatConfig {
     private final long recoveryWindowChars;
     private final int writeQueueCapacity;
     private final int writeBatchMax;
+    private final int fanoutThreads;
     private final int outboxMaxFrames;
     private final long outboxMaxChars;
     private final int pingIntervalSeconds;
@@ -54,6 +55,8 @@ public final class ChatConfig {
         this.recoveryWindowChars = reader.integer("chat.recoveryWindowChars", 8 << 20, 0, Integer.MAX_VALUE);
         this.writeQueueCapacity = reader.integer("chat.writeQueueCapacity", 16_384, 1, 1 << 24);
         this.writeBatchMax = reader.integer("chat.writeBatchMax", 1_024, 1, 1 << 16);
+        this.fanoutThreads = reader.integer("chat.fanoutThreads",
+                Math.min(4, Runtime.getRuntime().availableProcessors()), 1, 64);
         this.outboxMaxFrames = reader.integer("chat.outboxMaxFrames", 10_000, 16, 1 << 24);
         this.outboxMaxChars = reader.integer("chat.outboxMaxChars", 8 << 20, 64 << 10, Integer.MAX_VALUE);
         this.pingIntervalSeconds = reader.integer("chat.pingIntervalSeconds", 25, 0, 3_600);
@@ -124,6 +127,8 @@ public final class ChatConfig {
     public long recoveryWindowChars() { return recoveryWindowChars; }
     public int writeQueueCapacity() { return writeQueueCapacity; }
     public int writeBatchMax() { return writeBatchMax; }
+    /** Threads that hand committed messages to the connections, each to its share of them. */
+    public int fanoutThreads() { return fanoutThreads; }
     public int outboxMaxFrames() { return outboxMaxFrames; }
     public long outboxMaxChars() { return outboxMaxChars; }
     /** 0: no pings. */

@@ -28,13 +28,15 @@ import java.util.logging.Logger;
 public final class ChatHub implements AutoCloseable {
 
     private static final int WORKER_THREADS = 2;
+    /** Committed batches a fan-out lane may fall behind the writer before the writer waits for it. */
+    private static final int LANE_CAPACITY_BATCHES = 16;
     private static final Logger LOG = Logger.getLogger(ChatHub.class.getName());
 
     private final ChatConfig config;
     private final MessageStore store;
     private final FrameCodec codec;
     private final ChatMetrics metrics;
-    private final Broadcaster broadcaster = new Broadcaster();
+    private final Broadcaster broadcaster;
     private final History history;
     private final MessageWriter writer;
     private final ExecutorService workers;
@@ -48,6 +50,7 @@ public final class ChatHub implements AutoCloseable {
         RecoveryWindow window = new RecoveryWindow(config.recoveryWindowMessages(), config.recoveryWindowChars());
         fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
         this.history = new History(store, window, metrics);
+        this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
         this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
@@ -102,7 +105,8 @@ public final class ChatHub implements AutoCloseable {
     public Subscription connect(FrameSink sink, long serverOffset, String epoch) {
         Outbox outbox = new Outbox(sink, workers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
         TokenBucket allowance = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
-        Subscription subscription = new Subscription(outbox, allowance, history, workers, serverOffset, epoch,
+        Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), allowance, history, workers,
+                serverOffset, epoch,
                 config.replayPageSize(), config.outboxMaxFrames());
         broadcaster.add(subscription);
         subscription.startReplay();
@@ -114,7 +118,7 @@ public final class ChatHub implements AutoCloseable {
         ClientFrame parsed = codec.parse(frame);
         if (parsed instanceof ClientFrame.ChatMessage message) {
             if (from.mayChat()) {
-                writer.submit(new Draft(message.text(), message.clientOffset()), from.outbox());
+                writer.submit(new Draft(message.text(), message.clientOffset()), from);
             } else {
                 from.outbox().offer(FrameCodec.error(ErrorCode.RATE_LIMITED, "More than " + config.messagesPerSecond()
                         + " messages a second; not stored, send it again later", message.clientOffset()));
@@ -174,7 +178,11 @@ public final class ChatHub implements AutoCloseable {
     @Override
     public void close() {
         try {
-            writer.close();
+            try {
+                writer.close();
+            } finally {
+                broadcaster.close();
+            }
         } finally {
             workers.shutdown();
             try {

@@ -18,9 +18,9 @@ import java.util.logging.Logger;
 
 /**
  * The one thread that writes. It takes whatever messages are waiting, commits them in one transaction (group
- * commit), then publishes the new ones in offset order and acknowledges each to its sender. Nothing is published
- * or acknowledged before its transaction committed; a failed transaction answers every sender in it with
- * {@code store-unavailable}.
+ * commit), then hands the new ones in offset order to the broadcaster's lanes and acknowledges each to its sender.
+ * Nothing is published or acknowledged before its transaction committed; a failed transaction answers every
+ * sender in it with {@code store-unavailable}.
  */
 public final class MessageWriter implements AutoCloseable {
 
@@ -56,15 +56,15 @@ public final class MessageWriter implements AutoCloseable {
      *
      * @return false if the writer is stopping or its queue is full
      */
-    public boolean submit(Draft draft, Outbox sender) {
+    public boolean submit(Draft draft, Subscription sender) {
         if (!running) {
-            sender.offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE,
+            sender.outbox().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE,
                     "The server is shutting down; send again after reconnecting", draft.clientOffset()));
             return false;
         }
         Submission submission = new Submission(draft, sender);
         if (!queue.offer(submission)) {
-            sender.offer(FrameCodec.error(ErrorCode.OVERLOADED,
+            sender.outbox().offer(FrameCodec.error(ErrorCode.OVERLOADED,
                     "Too many messages waiting to be stored; send again shortly", draft.clientOffset()));
             return false;
         }
@@ -116,29 +116,41 @@ public final class MessageWriter implements AutoCloseable {
         }
         long elapsed = System.nanoTime() - start;
         lastFailure = null;
-        int inserted = 0;
+        List<CommittedFrame> committed = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Appended appended = results.get(i);
             if (appended.inserted()) {
-                inserted++;
                 CommittedFrame message = new CommittedFrame(appended.offset(),
                         FrameCodec.chatMessage(appended.offset(), drafts.get(i).text()));
                 window.add(message);
-                broadcaster.publish(message);
+                committed.add(message);
             }
         }
-        metrics.committed(batch.size(), inserted, elapsed);
+        metrics.committed(batch.size(), committed.size(), elapsed);
+        List<Broadcaster.Ack> acks = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             String clientOffset = drafts.get(i).clientOffset();
             if (clientOffset != null) {
-                batch.get(i).sender().offer(FrameCodec.ack(clientOffset, results.get(i).offset()));
+                acks.add(new Broadcaster.Ack(batch.get(i).sender(), FrameCodec.ack(clientOffset, results.get(i).offset())));
             }
+        }
+        if (committed.isEmpty() && acks.isEmpty()) {
+            return;
+        }
+        try {
+            broadcaster.publish(committed, acks);
+        } catch (InterruptedException e) {
+            // Stopping, and a lane had no room within the wait: the committed messages are replayed to whoever
+            // reconnects, and the senders' resends are acknowledged from the store.
+            LOG.warning("Stopped before " + committed.size() + " committed message(s) and " + acks.size()
+                    + " ack(s) were handed out");
+            Thread.currentThread().interrupt();
         }
     }
 
     private static void reject(List<Submission> batch, String message) {
         for (Submission submission : batch) {
-            submission.sender().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE, message,
+            submission.sender().outbox().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE, message,
                     submission.draft().clientOffset()));
         }
     }
@@ -182,6 +194,6 @@ public final class MessageWriter implements AutoCloseable {
         reject(late, "The server is shutting down; send again after reconnecting");
     }
 
-    private record Submission(Draft draft, Outbox sender) {
+    private record Submission(Draft draft, Subscription sender) {
     }
 }

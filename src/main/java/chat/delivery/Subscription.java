@@ -27,13 +27,15 @@ public final class Subscription {
     private static final Logger LOG = Logger.getLogger(Subscription.class.getName());
 
     private final Outbox outbox;
+    /** The broadcaster's lane that delivers to this subscription. */
+    private final int lane;
     private final TokenBucket sendAllowance;
     private final History history;
     private final Executor replayExecutor;
     private final int pageSize;
     private final int maxHeld;
 
-    /** Highest offset queued to the outbox; written by the replay until {@code live}, then only by the writer. */
+    /** Highest offset queued to the outbox; written by the replay until {@code live}, then only by the lane. */
     private long lastQueued;
     /** Set once, when the replay is done; from then on live messages take the lock-free path. */
     private volatile boolean live;
@@ -44,10 +46,11 @@ public final class Subscription {
     /** The client's offset came from another database (another epoch, or above anything stored): replay everything. */
     private boolean reset;
 
-    Subscription(Outbox outbox, TokenBucket sendAllowance, History history, Executor replayExecutor,
+    Subscription(Outbox outbox, int lane, TokenBucket sendAllowance, History history, Executor replayExecutor,
                  long serverOffset, String clientEpoch, int pageSize, int maxHeld) {
         this.clientEpoch = clientEpoch;
         this.outbox = outbox;
+        this.lane = lane;
         this.sendAllowance = sendAllowance;
         this.history = history;
         this.replayExecutor = replayExecutor;
@@ -58,6 +61,10 @@ public final class Subscription {
 
     public Outbox outbox() {
         return outbox;
+    }
+
+    int lane() {
+        return lane;
     }
 
     /** @return true if this client may send another message now (its rate limit) */
@@ -101,33 +108,42 @@ public final class Subscription {
         replayNextPage();
     }
 
-    /**
-     * A committed message, delivered by the single writer in offset order.
-     *
-     */
-    void deliver(CommittedFrame message) {
+    /** Committed messages in offset order, handed over by this subscription's one lane of the broadcaster. */
+    void deliver(List<CommittedFrame> batch) {
         if (live) {
-            if (message.offset() > lastQueued) {
-                lastQueued = message.offset();
-                outbox.offer(message.frame());
+            for (CommittedFrame message : batch) {
+                if (message.offset() > lastQueued) {
+                    lastQueued = message.offset();
+                    if (!outbox.enqueue(message.frame(), true)) {
+                        return; // closed, or closed now for being too slow: the client replays after reconnecting
+                    }
+                }
             }
+            outbox.flush();
             return;
         }
         synchronized (this) {
             if (!live) {
-                if (heldOverflowed) {
-                    return;
-                }
-                if (held.size() < maxHeld) {
-                    held.add(message);
-                } else {
-                    held.clear();
-                    heldOverflowed = true;
+                for (CommittedFrame message : batch) {
+                    hold(message);
                 }
                 return;
             }
         }
-        deliver(message);
+        deliver(batch);
+    }
+
+    /** Caller holds the lock. */
+    private void hold(CommittedFrame message) {
+        if (heldOverflowed) {
+            return;
+        }
+        if (held.size() < maxHeld) {
+            held.add(message);
+        } else {
+            held.clear();
+            heldOverflowed = true;
+        }
     }
 
     private void replayNextPage() {

@@ -211,6 +211,64 @@ class ChatHubTest {
     }
 
     @Test
+    void withSeveralFanoutLanesEveryClientGetsEveryMessageInOrderAndALiveSenderItsOwnMessageBeforeItsAck()
+            throws Exception {
+        ChatConfig config = config(Map.of("chat.fanoutThreads", "3"));
+        PausableStore store = store(config);
+        ChatHub hub = hub(config, store);
+        List<RecordingSink> clients = new ArrayList<>();
+        List<Subscription> subscriptions = new ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            RecordingSink client = sink();
+            subscriptions.add(hub.connect(client, 0, null));
+            client.awaitSynced();
+            clients.add(client);
+        }
+        int senders = 4;
+        int perSender = 200;
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
+        try {
+            List<Future<?>> sending = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                Subscription from = subscriptions.get(s);
+                String prefix = s + "-";
+                sending.add(pool.submit(() -> {
+                    for (int m = 0; m < perSender; m++) {
+                        hub.receive(from, chat("m" + m, prefix + m));
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> future : sending) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        long total = (long) senders * perSender;
+        for (RecordingSink client : clients) {
+            List<JsonNode> frames = client.awaitFrame(frame -> frame.path("offset").asLong() == total && frame.has("text"));
+            assertEquals(range(1, total), RecordingSink.chatOffsets(frames));
+        }
+        for (int s = 0; s < senders; s++) {
+            String lastAck = s + "-" + (perSender - 1);
+            List<JsonNode> frames = clients.get(s).awaitFrame(frame -> isAck(frame, lastAck));
+            List<Long> seen = new ArrayList<>();
+            int acks = 0;
+            for (JsonNode frame : frames) {
+                if (frame.has("text")) {
+                    seen.add(frame.path("offset").asLong());
+                } else if (frame.path("type").asText().equals("ack")) {
+                    acks++;
+                    long offset = frame.path("offset").asLong();
+                    assertTrue(seen.contains(offset), "the message at " + offset + " reached its sender before its ack");
+                }
+            }
+            assertEquals(perSender, acks);
+        }
+    }
+
+    @Test
     void aClientAheadOfTheStoreIsReplayedEverythingFlaggedResetThenGetsLiveMessages() throws Exception {
         ChatConfig config = config(Map.of());
         PausableStore store = store(config);
