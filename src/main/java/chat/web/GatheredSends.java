@@ -16,16 +16,23 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Sends a run of frames through Tomcat's 8 KiB output buffer, so that the run costs one socket write per buffer
+ * Sends a run of frames through Tomcat's output buffer, so that the run costs one socket write per buffer
  * instead of one write, and one completion handed to another thread, per frame.
  *
  * <p>The WebSocket API has batching ({@code setBatchingAllowed}), but it ends a batch with {@code flushBatch()},
  * which blocks until the socket takes the data: on a slow client that would stall the thread delivering to
  * everyone. Tomcat itself can flush without blocking, through an internal flush message written like any other
- * frame. So this class sets Tomcat's batching flag while a run is sent, and after the run's last frame clears it
- * and starts that internal flush; the frame is reported sent when the flush is written. The flag and the flush
- * are Tomcat internals, the same in 10.1 and 11; where they are not found, {@link #of} returns null and every
- * frame is written on its own.
+ * frame. So this class sets Tomcat's batching flag while a run is sent, and after the run's last frame starts that
+ * internal flush; the frame is reported sent when the flush is written. The flag and the flush are Tomcat
+ * internals, the same in 10.1 and 11; where they are not found, {@link #of} returns null and every frame is
+ * written on its own.
+ *
+ * <p>Tomcat writes frames of its own at any time: pongs to the client's pings, from its reading thread, and the
+ * chat's pings. While the flag is on they are appended to the buffer; while it is off they go straight to the
+ * socket. A buffer that ends in the first part of a frame must therefore never meet a frame written straight to
+ * the socket, or that frame would land inside the other one's payload. So the flag is cleared only once the run's
+ * flush has emptied the buffer; whatever control frame was appended in the moment between, whole, goes out with
+ * a second flush.
  */
 final class GatheredSends {
 
@@ -66,8 +73,14 @@ final class GatheredSends {
         } else if (gathering.get()) {
             remote.sendText(frame, result -> {
                 if (result.isOK()) {
-                    gathering.set(false);
-                    flush(done);
+                    flush(flushed -> {
+                        gathering.set(false);
+                        if (flushed.isOK()) {
+                            flush(strays -> done.sent(failure(strays)));
+                        } else {
+                            done.sent(flushed.getException());
+                        }
+                    });
                 } else {
                     done.sent(result.getException());
                 }
@@ -86,14 +99,14 @@ final class GatheredSends {
         gathering.set(false);
     }
 
-    private void flush(FrameSink.SendCallback done) {
-        SendHandler flushed = result -> done.sent(failure(result));
+    /** Writes Tomcat's output buffer without blocking; {@code then} learns when it is written. */
+    private void flush(SendHandler then) {
         try {
-            TOMCAT.startMessage.invoke(endpoint, TOMCAT.flushOpcode, (ByteBuffer) null, true, flushed);
+            TOMCAT.startMessage.invoke(endpoint, TOMCAT.flushOpcode, (ByteBuffer) null, true, then);
         } catch (Error e) {
             throw e;
         } catch (Throwable closedMeanwhile) {
-            done.sent(closedMeanwhile);
+            then.onResult(new SendResult(closedMeanwhile));
         }
     }
 
