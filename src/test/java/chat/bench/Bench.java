@@ -110,6 +110,7 @@ public final class Bench {
                 "-Dchat.maxConnectionsPerAddress=20000",
                 "-Dchat.pingIntervalSeconds=25",
                 "-Dchat.db.busyTimeoutMs=5000"));
+        jvm.addAll(options.serverOptions);
         if (options.jfr) {
             Files.createDirectories(options.outputDirectory);
             jvm.add("-XX:StartFlightRecording=settings=profile,filename="

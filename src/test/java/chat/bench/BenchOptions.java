@@ -10,9 +10,10 @@ import java.util.Set;
 /**
  * The benchmark's settings, all system properties: {@code bench.url} (a running server's {@code ws://host:port/chat};
  * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all),
- * {@code bench.client} ({@code jdk} or {@code tomcat}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
- * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap} and {@code bench.jfr} (a flight recording of the
- * server in target/bench/server.jfr).
+ * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
+ * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap}, {@code bench.serverOptions} (more JVM options for the
+ * benchmark's Tomcat, space-separated, e.g. {@code -Dchat.fanoutThreads=1}) and {@code bench.jfr} (a flight recording
+ * of the server in target/bench/server.jfr).
  */
 final class BenchOptions {
 
@@ -26,9 +27,10 @@ final class BenchOptions {
     final boolean jfr;
     final Path outputDirectory;
     final String client;
+    final List<String> serverOptions;
 
     private BenchOptions(URI url, Set<String> scenarios, double scale, Duration phaseTimeout, String serverHeap,
-            boolean jfr, Path outputDirectory, String client) {
+            boolean jfr, Path outputDirectory, String client, List<String> serverOptions) {
         this.url = url;
         this.scenarios = scenarios;
         this.scale = scale;
@@ -37,6 +39,7 @@ final class BenchOptions {
         this.jfr = jfr;
         this.outputDirectory = outputDirectory;
         this.client = client;
+        this.serverOptions = serverOptions;
     }
 
     static BenchOptions fromSystemProperties() {
@@ -60,7 +63,9 @@ final class BenchOptions {
         return new BenchOptions(url == null ? null : URI.create(url), scenarios, scale, timeout,
                 orDefault(System.getProperty("bench.serverHeap"), "1g"),
                 Boolean.parseBoolean(System.getProperty("bench.jfr", "false")), target.resolve("bench"),
-                orDefault(System.getProperty("bench.client"), "tomcat"));
+                orDefault(System.getProperty("bench.client"), "nio"),
+                List.of(orDefault(System.getProperty("bench.serverOptions"), "").trim().split("\\s+")).stream()
+                        .filter(option -> !option.isEmpty()).toList());
     }
 
     /** {@code count} times the scale, at least {@code minimum}. */

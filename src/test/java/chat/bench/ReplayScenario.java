@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * 50 clients connect at once to a stored history and are replayed it: from offset 0, and from a recent offset
  * inside the server's memory recovery window; then from 0 again in front of ten times the history. Time until every
- * one is synced, frames replayed per second, and the server's peak heap over its heap after a GC just before.
+ * one is synced, frames replayed per second, and the server's peak heap over its heap after a GC just before. The
+ * server's first replay warms its JIT up; it is reported, without a target, and measured again.
  */
 final class ReplayScenario {
 
@@ -26,12 +27,13 @@ final class ReplayScenario {
         int small = context.options.scaled(20_000, 1_000);
         int large = context.options.scaled(200_000, 10_000);
         seed(small);
-        Double smallGrowth = replay("replay " + label(context.server.latestOffset()), 0);
+        replay("replay " + label(context.server.latestOffset()) + " cold", 0, true);
+        Double smallGrowth = replay("replay " + label(context.server.latestOffset()), 0, false);
         long latest = context.server.latestOffset();
         int recent = (int) Math.min(RECOVERY_WINDOW / 2, latest / 4);
-        replay("replay recent", latest - recent);
+        replay("replay recent", latest - recent, false);
         seed(large);
-        Double largeGrowth = replay("replay " + label(context.server.latestOffset()), 0);
+        Double largeGrowth = replay("replay " + label(context.server.latestOffset()), 0, false);
         if (smallGrowth != null && largeGrowth != null) {
             context.report.add("replay", "heap growth difference, " + label(large) + " vs " + label(small),
                     (largeGrowth - smallGrowth), "MiB", null, null,
@@ -69,8 +71,11 @@ final class ReplayScenario {
         }
     }
 
-    /** @return the heap growth in MiB, or null if the server's JVM cannot be looked into */
-    private Double replay(String scenario, long fromOffset) throws Exception {
+    /**
+     * @param coldServer the server's first replay: only its time and rate are reported, without a target
+     * @return the heap growth in MiB, or null if the server's JVM cannot be looked into
+     */
+    private Double replay(String scenario, long fromOffset, boolean coldServer) throws Exception {
         long latest = context.server.latestOffset();
         long perClient = latest - fromOffset;
         Bench.log(scenario + ": " + CLIENTS + " clients from offset " + fromOffset + " (" + perClient
@@ -100,17 +105,18 @@ final class ReplayScenario {
         cpu.report(context.report, scenario);
         long end = sockets.stream().mapToLong(BenchSocket::syncedAtNanos).max().orElseThrow();
         long replayed = sockets.stream().mapToLong(BenchSocket::chatFramesAtSync).sum();
-        long wrong = 0;
-        for (BenchSocket socket : sockets) {
-            wrong += socket.orderErrors() + socket.errorFrames() + (socket.wasReset() ? 1 : 0)
-                    + Math.abs(socket.chatFramesAtSync() - perClient);
-        }
+        long wrong = wrongFrames(sockets, perClient);
         Report report = context.report;
         report.add(scenario, "time until all " + CLIENTS + " are synced", (end - start) / 1e6, "ms");
         report.add(scenario, "replayed frames/s", replayed / ((end - start) / 1e9), "frames/s",
-                Report.Target.atLeast(500_000), "85 000 frames/s", replayed + " frames");
+                coldServer ? null : Report.Target.atLeast(500_000), "85 000 frames/s", replayed + " frames"
+                        + (coldServer ? "; the server's first replay, its JIT still compiling: no target, measured"
+                                + " again next" : ""));
         report.add(scenario, "missing, duplicated or reordered replayed frames", (double) wrong, "",
                 Report.Target.atMost(0), null, wrong == 0 ? null : Clients.firstProblem(sockets));
+        if (coldServer) {
+            return null;
+        }
         Double growth = null;
         if (baseline != null) {
             growth = (held - baseline) / (1024.0 * 1024);
@@ -134,5 +140,14 @@ final class ReplayScenario {
             report.add(scenario, "messages replayed from SQLite", fromStore, "", null, null, absent);
         }
         return growth;
+    }
+
+    private static long wrongFrames(List<BenchSocket> sockets, long perClient) {
+        long wrong = 0;
+        for (BenchSocket socket : sockets) {
+            wrong += socket.orderErrors() + socket.errorFrames() + (socket.wasReset() ? 1 : 0)
+                    + Math.abs(socket.chatFramesAtSync() - perClient);
+        }
+        return wrong;
     }
 }

@@ -3,7 +3,7 @@ package chat.bench;
 import java.net.URI;
 import java.util.concurrent.CompletableFuture;
 
-/** Opens {@link BenchSocket}s over one WebSocket client implementation ({@code -Dbench.client=jdk|tomcat}). */
+/** Opens {@link BenchSocket}s over one WebSocket client implementation ({@code -Dbench.client=nio|tomcat|jdk}). */
 interface WsClient extends AutoCloseable {
 
     /** Opens {@code chatUri?serverOffset=fromOffset}. */
@@ -16,9 +16,10 @@ interface WsClient extends AutoCloseable {
 
     static WsClient named(String name) {
         return switch (name) {
+            case "nio" -> new NioWsClient();
             case "jdk" -> new JdkWsClient();
             case "tomcat" -> new TomcatWsClient();
-            default -> throw new IllegalArgumentException("bench.client must be jdk or tomcat, got " + name);
+            default -> throw new IllegalArgumentException("bench.client must be nio, tomcat or jdk, got " + name);
         };
     }
 }
