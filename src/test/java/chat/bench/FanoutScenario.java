@@ -122,6 +122,13 @@ final class FanoutScenario {
                 Report.Target.atMost(10), "490 ms", null);
         report.add("fanout paced", "end-to-end latency max", millis(sorted.length == 0 ? Double.NaN
                 : sorted[sorted.length - 1]), "ms");
+        long[][] firstAndSpread = firstAndSpread(latencies, total);
+        report.add("fanout paced", "latency to a message's first recipient p99",
+                millis(Samples.percentile(firstAndSpread[0], 99)), "ms", null, null,
+                "commit and hand-off: what every recipient waits for");
+        report.add("fanout paced", "fan-out spread p99 (last recipient minus first)",
+                millis(Samples.percentile(firstAndSpread[1], 99)), "ms", null, null,
+                "the writes to " + CLIENTS + " sockets and their reading");
         String noMetrics = commits.available() ? null : MetricsWindow.absentNote();
         report.add("fanout paced", "server commit time (mean, disk sync included)", commits.meanCommitMillis(), "ms",
                 null, null, noMetrics);
@@ -130,6 +137,39 @@ final class FanoutScenario {
         report.add("fanout paced", "lost, duplicated or reordered deliveries", (double) violations, "",
                 Report.Target.atMost(0), null, violations == 0 ? sorted.length + " deliveries checked"
                         : violationSummary(sockets, senders));
+    }
+
+    /**
+     * Per message (each socket's samples are in offset order, one per message): the latency to its first recipient
+     * and how much later its last one got it, each sorted. Messages some socket has no sample of are left out.
+     */
+    private static long[][] firstAndSpread(List<Samples> latencies, int messages) {
+        long[] first = new long[messages];
+        long[] spread = new long[messages];
+        int counted = 0;
+        for (int m = 0; m < messages; m++) {
+            long min = Long.MAX_VALUE;
+            long max = Long.MIN_VALUE;
+            boolean complete = true;
+            for (Samples samples : latencies) {
+                if (samples.size() <= m) {
+                    complete = false;
+                    break;
+                }
+                min = Math.min(min, samples.get(m));
+                max = Math.max(max, samples.get(m));
+            }
+            if (complete) {
+                first[counted] = min;
+                spread[counted] = max - min;
+                counted++;
+            }
+        }
+        first = Arrays.copyOf(first, counted);
+        spread = Arrays.copyOf(spread, counted);
+        Arrays.sort(first);
+        Arrays.sort(spread);
+        return new long[][] {first, spread};
     }
 
     private List<Sender> senders(List<BenchSocket> sockets, String phase, int perSender) {

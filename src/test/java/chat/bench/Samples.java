@@ -20,6 +20,10 @@ final class Samples {
         return size;
     }
 
+    long get(int index) {
+        return values[index];
+    }
+
     /** All samples of all the given sets, sorted. */
     static long[] sortedUnion(List<Samples> all) {
         int total = all.stream().mapToInt(Samples::size).sum();
