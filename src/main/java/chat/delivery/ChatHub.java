@@ -30,6 +30,9 @@ public final class ChatHub implements AutoCloseable {
     private static final int WORKER_THREADS = 2;
     /** Committed batches a fan-out lane may fall behind the writer before the writer waits for it. */
     private static final int LANE_CAPACITY_BATCHES = 16;
+    /** Store pages kept for replays that read the same stretch at about the same time. */
+    private static final int SHARED_PAGES = 16;
+    private static final long SHARED_PAGES_MAX_CHARS = 2 << 20;
     private static final Logger LOG = Logger.getLogger(ChatHub.class.getName());
 
     private final ChatConfig config;
@@ -49,7 +52,7 @@ public final class ChatHub implements AutoCloseable {
         this.codec = new FrameCodec(config.maxTextLength(), config.maxClientOffsetLength());
         RecoveryWindow window = new RecoveryWindow(config.recoveryWindowMessages(), config.recoveryWindowChars());
         fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
-        this.history = new History(store, window, metrics);
+        this.history = new History(store, window, new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));

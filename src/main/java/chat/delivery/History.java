@@ -9,16 +9,21 @@ import chat.store.StoredMessage;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The committed messages a replay reads: from the recovery window when it reaches back far enough, else from the store. */
+/**
+ * The committed messages a replay reads: from the recovery window when it reaches back far enough, else from the
+ * store, through the pages other replays read from it just before.
+ */
 final class History {
 
     private final MessageStore store;
     private final RecoveryWindow window;
+    private final SharedPages shared;
     private final ChatMetrics metrics;
 
-    History(MessageStore store, RecoveryWindow window, ChatMetrics metrics) {
+    History(MessageStore store, RecoveryWindow window, SharedPages shared, ChatMetrics metrics) {
         this.store = store;
         this.window = window;
+        this.shared = shared;
         this.metrics = metrics;
     }
 
@@ -29,12 +34,18 @@ final class History {
             metrics.replayedFromMemory(recent.size());
             return recent;
         }
+        List<CommittedFrame> read = shared.get(offset, limit);
+        if (read != null) {
+            metrics.replayedFromSharedPages(read.size());
+            return read;
+        }
         List<StoredMessage> stored = store.readAfter(offset, limit);
         List<CommittedFrame> page = new ArrayList<>(stored.size());
         for (StoredMessage message : stored) {
             page.add(new CommittedFrame(message.offset(), FrameCodec.chatMessage(message.offset(), message.text())));
         }
         metrics.replayedFromStore(page.size());
+        shared.offer(offset, limit, page);
         return page;
     }
 

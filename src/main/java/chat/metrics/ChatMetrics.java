@@ -25,6 +25,7 @@ public final class ChatMetrics {
     private final Counter slowConsumersClosed;
     private final CounterDataPoint replayedFromMemory;
     private final CounterDataPoint replayedFromStore;
+    private final CounterDataPoint replayedFromSharedPages;
 
     public ChatMetrics(PrometheusRegistry registry) {
         this.registry = registry;
@@ -49,10 +50,12 @@ public final class ChatMetrics {
                 .help("Connections closed because their outbound queue was over its cap")
                 .withoutExemplars().register(registry);
         Counter replayed = Counter.builder().name("chat_replayed_messages")
-                .help("Messages replayed to reconnecting clients, from the in-memory recovery window or the store")
+                .help("Messages replayed to reconnecting clients: from the in-memory recovery window, from the store,"
+                        + " or from store pages another replay had just read")
                 .labelNames("source").withoutExemplars().register(registry);
         replayedFromMemory = replayed.labelValues("memory");
         replayedFromStore = replayed.labelValues("store");
+        replayedFromSharedPages = replayed.labelValues("shared");
     }
 
     /** A metrics set of its own, for tests and tools. */
@@ -102,5 +105,9 @@ public final class ChatMetrics {
 
     public void replayedFromStore(int messages) {
         replayedFromStore.inc(messages);
+    }
+
+    public void replayedFromSharedPages(int messages) {
+        replayedFromSharedPages.inc(messages);
     }
 }

@@ -13,6 +13,7 @@ final class MetricsWindow {
     static final String COMMITS_WITHIN_10_MS = "chat_commit_seconds_bucket{le=\"0.01\"}";
     static final String REPLAYED_MEMORY = "chat_replayed_messages_total{source=\"memory\"}";
     static final String REPLAYED_STORE = "chat_replayed_messages_total{source=\"store\"}";
+    static final String REPLAYED_SHARED = "chat_replayed_messages_total{source=\"shared\"}";
 
     private final ServerUnderTest server;
     private final Optional<PrometheusText> before;

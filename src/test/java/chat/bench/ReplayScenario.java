@@ -133,6 +133,8 @@ final class ReplayScenario {
         double fromMemory = metrics.delta(MetricsWindow.REPLAYED_MEMORY);
         String absent = metrics.available() ? null : MetricsWindow.absentNote();
         report.add(scenario, "messages replayed from memory", fromMemory, "", null, null, absent);
+        report.add(scenario, "messages replayed from store pages another replay had just read",
+                metrics.delta(MetricsWindow.REPLAYED_SHARED), "", null, null, absent);
         if (fromOffset > 0) {
             report.add(scenario, "messages replayed from SQLite (should be 0)", fromStore, "",
                     Report.Target.atMost(0), null, absent);

@@ -1,0 +1,56 @@
+package chat.delivery;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+class SharedPagesTest {
+
+    private static List<CommittedFrame> page(long after, int size, int frameChars) {
+        List<CommittedFrame> page = new ArrayList<>();
+        for (long offset = after + 1; offset <= after + size; offset++) {
+            page.add(new CommittedFrame(offset, "x".repeat(frameChars)));
+        }
+        return page;
+    }
+
+    @Test
+    void aFullPageIsSharedAndAShortOneIsNot() {
+        SharedPages shared = new SharedPages(4, 1_000_000);
+        List<CommittedFrame> full = page(0, 3, 10);
+        shared.offer(0, 3, full);
+        assertSame(full, shared.get(0, 3));
+        assertNull(shared.get(0, 5), "a page of another size is not the one asked for");
+
+        shared.offer(3, 3, page(3, 2, 10)); // the store ended after two: more may be committed since
+        assertNull(shared.get(3, 3));
+    }
+
+    @Test
+    void theLeastRecentlyUsedPageLeavesFirstPastThePageCount() {
+        SharedPages shared = new SharedPages(2, 1_000_000);
+        shared.offer(0, 2, page(0, 2, 10));
+        shared.offer(2, 2, page(2, 2, 10));
+        shared.get(0, 2);
+        shared.offer(4, 2, page(4, 2, 10));
+        assertNull(shared.get(2, 2));
+        assertSame(shared.get(0, 2), shared.get(0, 2));
+        assertSame(shared.get(4, 2), shared.get(4, 2));
+    }
+
+    @Test
+    void pagesLeavePastTheCharacterBudgetAndAPageOverItIsNotKept() {
+        SharedPages shared = new SharedPages(10, 100);
+        shared.offer(0, 2, page(0, 2, 20));
+        shared.offer(2, 2, page(2, 2, 20));
+        shared.offer(4, 2, page(4, 2, 20)); // 120 characters in all: the oldest leaves
+        assertNull(shared.get(0, 2));
+        assertSame(shared.get(2, 2), shared.get(2, 2));
+        shared.offer(6, 2, page(6, 2, 60));
+        assertNull(shared.get(6, 2), "one page over the whole budget is not kept");
+    }
+}
