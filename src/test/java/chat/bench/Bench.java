@@ -27,7 +27,7 @@ public final class Bench {
         BenchOptions options = BenchOptions.fromSystemProperties();
         Report report = new Report();
         facts(report, options);
-        WakeupJitter.measure(report);
+        WakeupJitter.measureIdle(report);
         boolean failed = false;
         StorageFloor floor = null;
         if (options.scenarios.contains("storage")) {

@@ -88,6 +88,7 @@ final class FanoutScenario {
         List<Sender> senders = senders(sockets, "paced", perSender);
         CpuMeter cpu = context.cpu();
         MetricsWindow commits = MetricsWindow.open(context.server);
+        WakeupJitter jitter = WakeupJitter.start();
         long period = TimeUnit.SECONDS.toNanos(1) / PACED_RATE;
         long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
         long behindMax = 0;
@@ -108,6 +109,7 @@ final class FanoutScenario {
             }
         }
         awaitReached(reached, sockets, deadline);
+        jitter.close();
         commits.close();
         cpu.report(context.report, "fanout paced");
         long violations = violations(sockets, senders, latest, total, null);
@@ -129,6 +131,8 @@ final class FanoutScenario {
         report.add("fanout paced", "fan-out spread p99 (last recipient minus first)",
                 millis(Samples.percentile(firstAndSpread[1], 99)), "ms", null, null,
                 "the writes to " + CLIENTS + " sockets and their reading");
+        jitter.report(report, "fanout paced", "a thread of the load generator parking 1 ms again and again"
+                + " meanwhile: the scheduling noise each hand-off between threads can meet");
         String noMetrics = commits.available() ? null : MetricsWindow.absentNote();
         report.add("fanout paced", "server commit time (mean, disk sync included)", commits.meanCommitMillis(), "ms",
                 null, null, noMetrics);
