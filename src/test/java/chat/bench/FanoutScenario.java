@@ -70,7 +70,8 @@ final class FanoutScenario {
                 "83 000 frames/s", null);
         report.add("fanout", "end-to-end latency p50", millis(Samples.percentile(sorted, 50)), "ms");
         report.add("fanout", "end-to-end latency p95", millis(Samples.percentile(sorted, 95)), "ms");
-        report.add("fanout", "end-to-end latency p99", millis(Samples.percentile(sorted, 99)), "ms");
+        report.add("fanout", "end-to-end latency p99", millis(Samples.percentile(sorted, 99)), "ms", null,
+                "490 ms at saturation", null);
         report.add("fanout", "lost, duplicated or reordered deliveries", (double) violations, "",
                 Report.Target.atMost(0), null, violations == 0 ? sorted.length + " deliveries checked"
                         : violationSummary(sockets, senders));
@@ -121,7 +122,7 @@ final class FanoutScenario {
         report.add("fanout paced", "delivered frames/s", offered * CLIENTS, "frames/s");
         report.add("fanout paced", "end-to-end latency p50", millis(Samples.percentile(sorted, 50)), "ms");
         report.add("fanout paced", "end-to-end latency p99", millis(Samples.percentile(sorted, 99)), "ms",
-                Report.Target.atMost(10), "490 ms", null);
+                Report.Target.atMost(10), null, null);
         report.add("fanout paced", "end-to-end latency max", millis(sorted.length == 0 ? Double.NaN
                 : sorted[sorted.length - 1]), "ms");
         long[][] firstAndSpread = firstAndSpread(latencies, total);
