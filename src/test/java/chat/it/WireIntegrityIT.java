@@ -32,7 +32,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,8 +42,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * Every frame the chat writes arrives whole while Tomcat writes control frames of its own in between. A raw-socket
  * reader pings the server without pause, and Tomcat answers each ping with a pong from its reading thread, while
  * senders pipeline messages of a few hundred bytes: the runs of frames the chat gathers in Tomcat's output buffer
- * keep meeting pongs and the server's own pings. Every frame must be a well-formed server frame, every text frame
- * valid UTF-8 JSON, and the chat messages must follow one another by offset without a gap.
+ * keep meeting pongs and the server's own pings. Then readers like it are replayed the same messages a few times,
+ * four at once, in runs of whole history pages that overflow Tomcat's buffer mid-frame. Every frame must be a
+ * well-formed server frame, every text frame valid UTF-8 JSON, and the chat messages must follow one another by
+ * offset without a gap.
  */
 @ExtendWith(ArquillianExtension.class)
 class WireIntegrityIT {
@@ -53,6 +54,8 @@ class WireIntegrityIT {
     private static final int MESSAGES_PER_SENDER = 1_500;
     private static final int WINDOW = 32;
     private static final long PING_EVERY_NANOS = TimeUnit.MICROSECONDS.toNanos(100);
+    private static final int REPLAY_ROUNDS = 5;
+    private static final int REPLAY_READERS = 4;
     private static final Duration DEADLINE = Duration.ofSeconds(90);
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -68,44 +71,71 @@ class WireIntegrityIT {
     void framesArriveWholeWhilePongsAndPingsAreWrittenBetweenGatheredRuns() throws Exception {
         URI base = deployed.toURI();
         long start = ChatWar.latestOffset(base);
-        long total = (long) SENDERS * MESSAGES_PER_SENDER;
+        long last = start + (long) SENDERS * MESSAGES_PER_SENDER;
         long deadline = System.nanoTime() + DEADLINE.toNanos();
         String run = UUID.randomUUID().toString().substring(0, 8);
-        ExecutorService threads = Executors.newFixedThreadPool(SENDERS + 1);
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try {
+            // Live: the messages arrive as the senders' commits are fanned out, in short runs.
+            Future<Integer> live = threads.submit(() -> readWhilePinging(base, start, last, deadline, threads));
+            List<Future<?>> senders = new ArrayList<>();
+            for (int s = 0; s < SENDERS; s++) {
+                String tag = run + "-" + s;
+                senders.add(threads.submit(() -> {
+                    send(base, tag, deadline);
+                    return null;
+                }));
+            }
+            for (Future<?> sender : senders) {
+                sender.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            }
+            int pongs = live.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+            // Replayed: the same messages again, in runs of a whole history page that overflow Tomcat's buffer.
+            for (int round = 0; round < REPLAY_ROUNDS; round++) {
+                List<Future<Integer>> replays = new ArrayList<>();
+                for (int r = 0; r < REPLAY_READERS; r++) {
+                    replays.add(threads.submit(() -> readWhilePinging(base, start, last, deadline, threads)));
+                }
+                for (Future<Integer> replay : replays) {
+                    pongs += replay.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+                }
+            }
+            assertTrue(pongs > 100, "Tomcat answered " + pongs + " pings while the messages arrived: too few to"
+                    + " have met the gathered runs");
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    /**
+     * Reads the chat from {@code after} up to offset {@code last} on a raw socket that pings all the while, checking
+     * every frame.
+     *
+     * @return the pongs that came back meanwhile
+     */
+    private static int readWhilePinging(URI base, long after, long last, long deadline, ExecutorService threads)
+            throws Exception {
         AtomicBoolean pinging = new AtomicBoolean(true);
-        AtomicLong pingsSent = new AtomicLong();
         try (Socket socket = new Socket(base.getHost(), base.getPort())) {
             socket.setSoTimeout(20_000);
             DataInputStream in = new DataInputStream(socket.getInputStream());
-            String head = RawWebSocket.handshake(socket, in, base, "?serverOffset=" + start);
+            String head = RawWebSocket.handshake(socket, in, base, "?serverOffset=" + after);
             assertTrue(head.startsWith("HTTP/1.1 101"), head);
             OutputStream out = socket.getOutputStream();
             Future<?> pinger = threads.submit(() -> {
                 byte[] ping = {(byte) 0x89, (byte) 0x80, 1, 2, 3, 4}; // FIN + ping, masked, no payload
                 while (pinging.get() && System.nanoTime() - deadline < 0) {
-                    synchronized (out) {
-                        out.write(ping);
-                        out.flush();
-                    }
-                    pingsSent.incrementAndGet();
+                    out.write(ping);
+                    out.flush();
                     LockSupport.parkNanos(PING_EVERY_NANOS);
                 }
                 return null;
             });
-            List<Future<?>> senders = new ArrayList<>();
-            for (int s = 0; s < SENDERS; s++) {
-                int sender = s;
-                senders.add(threads.submit(() -> {
-                    send(base, run + "-" + sender, deadline);
-                    return null;
-                }));
-            }
-
             Reader reader = new Reader(in);
-            long expected = start + 1;
-            while (expected <= start + total) {
+            long expected = after + 1;
+            while (expected <= last) {
                 if (System.nanoTime() - deadline > 0) {
-                    fail("Only offsets up to " + (expected - 1) + " of " + (start + total) + " arrived in time");
+                    fail("Only offsets up to " + (expected - 1) + " of " + last + " arrived in time");
                 }
                 JsonNode frame = reader.nextText();
                 if (frame.path("type").asText().equals("chat message")) {
@@ -115,14 +145,9 @@ class WireIntegrityIT {
             }
             pinging.set(false);
             pinger.get(10, TimeUnit.SECONDS);
-            for (Future<?> sender : senders) {
-                sender.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
-            }
-            assertTrue(reader.pongs > 100, "Tomcat answered " + reader.pongs + " of " + pingsSent.get() + " pings"
-                    + " while the messages arrived: too few to have met the gathered runs");
+            return reader.pongs;
         } finally {
             pinging.set(false);
-            threads.shutdownNow();
         }
     }
 
