@@ -78,6 +78,30 @@ class ChatHubTest {
         }
     }
 
+    private interface Sender {
+        void send(int senderNumber) throws Exception;
+    }
+
+    /** Runs {@code sender} for 0 to {@code senders - 1}, each on a thread of its own, and waits for all of them. */
+    private static void inParallel(int senders, Sender sender) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(senders);
+        try {
+            List<Future<?>> sending = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                int senderNumber = s;
+                sending.add(pool.submit(() -> {
+                    sender.send(senderNumber);
+                    return null;
+                }));
+            }
+            for (Future<?> future : sending) {
+                future.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     private static String chat(String text, String clientOffset) {
         return "{\"type\":\"chat message\",\"text\":\"" + text + "\",\"clientOffset\":\"" + clientOffset + "\"}";
     }
@@ -182,27 +206,14 @@ class ChatHubTest {
         }
         int senders = 4;
         int perSender = 300;
-        ExecutorService pool = Executors.newFixedThreadPool(senders);
-        try {
-            List<Future<?>> sending = new ArrayList<>();
-            for (int s = 0; s < senders; s++) {
-                int senderNumber = s;
-                sending.add(pool.submit(() -> {
-                    RecordingSink own = sink();
-                    Subscription subscription = hub.connect(own, 0, null);
-                    for (int m = 0; m < perSender; m++) {
-                        hub.receive(subscription, chat("m" + m, senderNumber + "-" + m));
-                    }
-                    own.awaitFrame(frame -> isAck(frame, senderNumber + "-" + (perSender - 1)));
-                    return null;
-                }));
+        inParallel(senders, senderNumber -> {
+            RecordingSink own = sink();
+            Subscription subscription = hub.connect(own, 0, null);
+            for (int m = 0; m < perSender; m++) {
+                hub.receive(subscription, chat("m" + m, senderNumber + "-" + m));
             }
-            for (Future<?> future : sending) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+            own.awaitFrame(frame -> isAck(frame, senderNumber + "-" + (perSender - 1)));
+        });
         long total = (long) senders * perSender;
         for (RecordingSink watcher : watchers) {
             List<JsonNode> frames = watcher.awaitFrame(frame -> frame.path("offset").asLong() == total && frame.has("text"));
@@ -226,25 +237,11 @@ class ChatHubTest {
         }
         int senders = 4;
         int perSender = 200;
-        ExecutorService pool = Executors.newFixedThreadPool(senders);
-        try {
-            List<Future<?>> sending = new ArrayList<>();
-            for (int s = 0; s < senders; s++) {
-                Subscription from = subscriptions.get(s);
-                String prefix = s + "-";
-                sending.add(pool.submit(() -> {
-                    for (int m = 0; m < perSender; m++) {
-                        hub.receive(from, chat("m" + m, prefix + m));
-                    }
-                    return null;
-                }));
+        inParallel(senders, s -> {
+            for (int m = 0; m < perSender; m++) {
+                hub.receive(subscriptions.get(s), chat("m" + m, s + "-" + m));
             }
-            for (Future<?> future : sending) {
-                future.get(60, TimeUnit.SECONDS);
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        });
         long total = (long) senders * perSender;
         for (RecordingSink client : clients) {
             List<JsonNode> frames = client.awaitFrame(frame -> frame.path("offset").asLong() == total && frame.has("text"));
