@@ -109,8 +109,7 @@ public final class ChatHub implements AutoCloseable {
         Outbox outbox = new Outbox(sink, workers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
         TokenBucket allowance = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), allowance, history, workers,
-                serverOffset, epoch,
-                config.replayPageSize(), config.outboxMaxFrames());
+                serverOffset, epoch, config.replayPageSize(), config.outboxMaxFrames());
         broadcaster.add(subscription);
         subscription.startReplay();
         return subscription;

@@ -18,9 +18,9 @@ import java.util.logging.Logger;
 
 /**
  * The one thread that writes. It takes whatever messages are waiting, commits them in one transaction (group
- * commit), then hands the new ones in offset order to the broadcaster's lanes and acknowledges each to its sender.
- * Nothing is published or acknowledged before its transaction committed; a failed transaction answers every
- * sender in it with {@code store-unavailable}.
+ * commit), then hands the new ones in offset order, with the ack of every message in the batch, to the
+ * broadcaster's lanes, and goes on with the next batch. Nothing is published or acknowledged before its transaction
+ * committed; a failed transaction answers every sender in it with {@code store-unavailable}.
  */
 public final class MessageWriter implements AutoCloseable {
 
@@ -131,7 +131,8 @@ public final class MessageWriter implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             String clientOffset = drafts.get(i).clientOffset();
             if (clientOffset != null) {
-                acks.add(new Broadcaster.Ack(batch.get(i).sender(), FrameCodec.ack(clientOffset, results.get(i).offset())));
+                String ack = FrameCodec.ack(clientOffset, results.get(i).offset());
+                acks.add(new Broadcaster.Ack(batch.get(i).sender(), ack));
             }
         }
         if (committed.isEmpty() && acks.isEmpty()) {
