@@ -15,7 +15,7 @@ CATALINA_OPTS="$CATALINA_OPTS -Xms1g -Xmx1g -XX:+UseG1GC -XX:+ExitOnOutOfMemoryE
 # which does not survive catalina.sh's eval of CATALINA_OPTS).
 CATALINA_OPTS="$CATALINA_OPTS -Dchat.http.address=127.0.0.1 -Dchat.http.port=8080"
 
-# Tomcat's three WebSocket buffers per connection (receive, gather for sending, UTF-8 encoding), 8 KiB each by
+# Tomcat's three WebSocket buffers per connection (receive, output, UTF-8 encoding), 8 KiB each by
 # default. With conf/server.xml's socket buffers and the webapp's text buffer, an idle connection costs about
 # 16 KiB of heap instead of 53 KiB; larger text frames are still taken (in parts) and sent (as fragments).
 CATALINA_OPTS="$CATALINA_OPTS -Dorg.apache.tomcat.websocket.DEFAULT_BUFFER_SIZE=2048"

@@ -144,7 +144,7 @@ public final class Outbox implements FrameSink.SendCallback {
             queuedFrames.decrementAndGet();
             queuedChars.addAndGet(-frame.length());
             sendState.set(IN_CALL);
-            sink.send(frame, !frames.isEmpty(), this);
+            sink.send(frame, this);
             if (sendState.compareAndSet(IN_CALL, COMPLETES_LATER)) {
                 return true;
             }

@@ -8,38 +8,40 @@ import java.io.IOException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
-/** A WebSocket session as the delivery core's transport. */
+/**
+ * A WebSocket session as the delivery core's transport: each frame is one asynchronous {@code sendText}, through
+ * the WebSocket API only.
+ *
+ * <p>Frames are not gathered in Tomcat's output buffer. The chat once did so by setting Tomcat's internal batching
+ * flag around a run of frames and flushing with Tomcat's internal flush message, neither of which is API: the flag
+ * is read by Tomcat while it writes each message part and is not guarded by Tomcat's message-part lock, and the
+ * chat flipped it from other threads. Under fast senders and readers dropped mid-replay, with the 2 KiB buffers
+ * of tomcat-conf's setenv.sh (runs overflow the buffer mid-frame), clients then received a later frame ahead of
+ * earlier ones, and in other runs a frame with the bytes of later frames spliced into it. Written one by one,
+ * through the API, neither was seen again.
+ */
 final class SessionSink implements FrameSink {
 
     private static final Logger LOG = Logger.getLogger(SessionSink.class.getName());
 
     private final Session session;
-    /** Null where frames cannot be gathered: then each is written on its own. */
-    private final GatheredSends gathered;
 
     SessionSink(Session session) {
         this.session = session;
-        this.gathered = GatheredSends.of(session);
     }
 
     @Override
-    public void send(String frame, boolean more, SendCallback done) {
+    public void send(String frame, SendCallback done) {
         try {
-            if (gathered != null) {
-                gathered.send(frame, more, done);
-                return;
-            }
             session.getAsyncRemote().sendText(frame, result -> done.sent(result.isOK() ? null : result.getException()));
         } catch (RuntimeException closedMeanwhile) {
+            // Tomcat throws before it takes the frame (the session closed meanwhile): the callback has not run.
             done.sent(closedMeanwhile);
         }
     }
 
     @Override
     public void close(int closeCode, String reason) {
-        if (gathered != null) {
-            gathered.stop();
-        }
         try {
             session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(closeCode), reason));
         } catch (IOException e) {

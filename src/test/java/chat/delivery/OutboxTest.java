@@ -24,7 +24,7 @@ class OutboxTest {
         boolean failNext;
 
         @Override
-        public void send(String frame, boolean more, SendCallback done) {
+        public void send(String frame, SendCallback done) {
             deepest = Math.max(deepest, depth.incrementAndGet());
             sent.add(frame);
             boolean fail = failNext;
@@ -102,7 +102,7 @@ class OutboxTest {
         List<Integer> closes = new ArrayList<>();
         FrameSink neverDrains = new FrameSink() {
             @Override
-            public void send(String frame, boolean more, SendCallback done) {
+            public void send(String frame, SendCallback done) {
                 stalled.add(done);
             }
 
@@ -161,7 +161,7 @@ class OutboxTest {
         List<FrameSink.SendCallback> pending = new ArrayList<>();
         FrameSink manual = new FrameSink() {
             @Override
-            public void send(String frame, boolean more, SendCallback done) {
+            public void send(String frame, SendCallback done) {
                 pending.add(done);
             }
 
@@ -182,32 +182,5 @@ class OutboxTest {
 
         outbox.whenDrained(drained::incrementAndGet);
         assertEquals(2, drained.get(), "runs at once when nothing is queued");
-    }
-
-    @Test
-    void aFrameIsMarkedMoreExactlyWhenAnotherIsQueuedBehindIt() {
-        List<FrameSink.SendCallback> pending = new ArrayList<>();
-        List<String> marks = new ArrayList<>();
-        FrameSink manual = new FrameSink() {
-            @Override
-            public void send(String frame, boolean more, SendCallback done) {
-                marks.add(frame + (more ? "+" : "."));
-                pending.add(done);
-            }
-
-            @Override
-            public void close(int code, String reason) {
-            }
-        };
-        Outbox outbox = new Outbox(manual, Runnable::run, ChatMetrics.unregistered(), 100, Long.MAX_VALUE);
-        outbox.offer("a");
-        outbox.offer("b");
-        outbox.offer("c");
-        while (!pending.isEmpty()) {
-            pending.remove(0).sent(null);
-        }
-        outbox.offer("d");
-        pending.remove(0).sent(null);
-        assertEquals(List.of("a.", "b+", "c.", "d."), marks, "the last frame of every run flushes");
     }
 }

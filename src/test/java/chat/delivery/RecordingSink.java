@@ -38,7 +38,7 @@ final class RecordingSink implements FrameSink, AutoCloseable {
     }
 
     @Override
-    public void send(String frame, boolean more, SendCallback done) {
+    public void send(String frame, SendCallback done) {
         if (outstanding.incrementAndGet() != 1) {
             violation = "two sends outstanding at once";
         }

@@ -376,16 +376,6 @@ class ChatContractIT {
         }
     }
 
-    @Test
-    void runsOfFramesAreGatheredInThisTomcat() throws Exception {
-        try (ChatClient client = connectLive()) {
-            assertTrue(client.isOpen());
-        }
-        List<String> fallback = TomcatLog.allLines().stream()
-                .filter(line -> line.contains("Frames are written one by one")).toList();
-        assertEquals(List.of(), fallback, "GatheredSends found what it needs in this Tomcat");
-    }
-
     private static long count(Connection db, String sql) throws Exception {
         try (Statement statement = db.createStatement(); ResultSet result = statement.executeQuery(sql)) {
             result.next();

@@ -1,16 +1,62 @@
 package chat.it;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
 
-/** The client half of a WebSocket handshake by hand, for peers that misbehave on purpose (never read, never pong). */
-final class RawWebSocket {
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
-    private RawWebSocket() {
+/**
+ * A WebSocket client written by hand over a plain socket: it sees the server's frames exactly as they come off
+ * the wire, with nothing in between that could reorder, merge or repair them, and it can misbehave on purpose
+ * (never read, never pong, drop the TCP connection without a close frame).
+ */
+final class RawWebSocket implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final byte[] EMPTY_PING = {(byte) 0x89, (byte) 0x80, 1, 2, 3, 4}; // FIN + ping, masked, empty
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+    private final ByteArrayOutputStream message = new ByteArrayOutputStream();
+    private final List<String> recent = new ArrayList<>();
+    private int pongs;
+
+    private RawWebSocket(Socket socket) throws IOException {
+        this.socket = socket;
+        this.in = new DataInputStream(socket.getInputStream());
+        this.out = socket.getOutputStream();
+    }
+
+    /** Connects to {@code base}'s chat with {@code query} and completes the upgrade, failing the test otherwise. */
+    static RawWebSocket open(URI base, String query) throws IOException {
+        Socket socket = new Socket(base.getHost(), base.getPort());
+        try {
+            socket.setSoTimeout((int) ChatClient.TIMEOUT.toMillis());
+            socket.setTcpNoDelay(true);
+            RawWebSocket raw = new RawWebSocket(socket);
+            String head = handshake(socket, raw.in, base, query);
+            assertTrue(head.startsWith("HTTP/1.1 101"), head);
+            return raw;
+        } catch (IOException | RuntimeException | AssertionError e) {
+            socket.close();
+            throw e;
+        }
     }
 
     /**
@@ -37,5 +83,141 @@ final class RawWebSocket {
             head.append((char) in.readUnsignedByte());
         }
         return head.toString();
+    }
+
+    /**
+     * The next whole text message (fragments put together) as JSON. Every frame on the way is checked for what
+     * RFC 6455 allows a server to send; the server's pings are answered, pongs counted.
+     *
+     * @return the message, or null if the server closed the connection
+     */
+    JsonNode nextText() throws IOException {
+        message.reset();
+        boolean inMessage = false;
+        while (true) {
+            int first = in.readUnsignedByte();
+            int second = in.readUnsignedByte();
+            boolean fin = (first & 0x80) != 0;
+            int opcode = first & 0x0F;
+            long length = second & 0x7F;
+            if (length == 126) {
+                length = in.readUnsignedShort();
+            } else if (length == 127) {
+                length = in.readLong();
+            }
+            String header = String.format("%02x %02x length %d", first, second, length);
+            if ((first & 0x70) != 0 || (second & 0x80) != 0 || length > 1 << 20) {
+                fail("Not a server frame: " + header + " after " + recent);
+            }
+            byte[] payload = new byte[(int) length];
+            in.readFully(payload);
+            remember(header + " " + HexFormat.of().formatHex(payload, 0, Math.min(payload.length, 24)));
+            switch (opcode) {
+                case 0x9 -> pong(payload);
+                case 0xA -> pongs++;
+                case 0x8 -> {
+                    return null;
+                }
+                case 0x1, 0x0 -> {
+                    if ((opcode == 0x1) == inMessage) {
+                        fail("A text frame in the middle of a message, or a continuation outside one: " + recent);
+                    }
+                    inMessage = true;
+                    message.write(payload);
+                    if (fin) {
+                        return parse(message.toByteArray());
+                    }
+                }
+                default -> fail("Unexpected opcode " + opcode + ": " + header + " after " + recent);
+            }
+        }
+    }
+
+    /** Pongs received so far. */
+    int pongs() {
+        return pongs;
+    }
+
+    /** An empty ping; may be called from another thread than the one reading. */
+    synchronized void ping() throws IOException {
+        out.write(EMPTY_PING);
+        out.flush();
+    }
+
+    /** A text frame, masked as a client must. */
+    synchronized void sendText(String text) throws IOException {
+        byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+        writeMasked(0x81, payload);
+    }
+
+    /** Sends a close frame (1000) and closes the socket without waiting for the server's. */
+    void closeCleanly() {
+        try {
+            synchronized (this) {
+                writeMasked(0x88, new byte[]{0x03, (byte) 0xE8});
+            }
+        } catch (IOException peerGone) {
+            // Nothing to close cleanly any more.
+        }
+        abort();
+    }
+
+    /** Drops the TCP connection with a reset, as a client that loses its network does. */
+    void abort() {
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (IOException alreadyClosed) {
+            // Closed is what was asked for.
+        }
+    }
+
+    @Override
+    public void close() {
+        abort();
+    }
+
+    private synchronized void pong(byte[] payload) throws IOException {
+        writeMasked(0x8A, payload);
+    }
+
+    /** Caller holds the lock. The mask is zero: masking is required, its value is the client's choice. */
+    private void writeMasked(int firstByte, byte[] payload) throws IOException {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 8);
+        frame.write(firstByte);
+        if (payload.length < 126) {
+            frame.write(0x80 | payload.length);
+        } else {
+            frame.write(0x80 | 126);
+            frame.write(payload.length >>> 8);
+            frame.write(payload.length & 0xFF);
+        }
+        frame.write(new byte[4]);
+        frame.write(payload);
+        out.write(frame.toByteArray());
+        out.flush();
+    }
+
+    private JsonNode parse(byte[] bytes) throws IOException {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new AssertionError("A text message that is not UTF-8, after " + recent + ": "
+                    + HexFormat.of().formatHex(bytes), e);
+        }
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new AssertionError("A text message that is not JSON, after " + recent + ": " + text, e);
+        }
+    }
+
+    private void remember(String frame) {
+        if (recent.size() == 6) {
+            recent.remove(0);
+        }
+        recent.add(frame);
     }
 }
