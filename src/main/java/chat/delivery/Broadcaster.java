@@ -220,7 +220,7 @@ public final class Broadcaster implements AutoCloseable {
         }
     }
 
-    /** The ack of one message of a batch, to its sender. */
+    /** The answer to one message of a batch, to its sender: its ack, or why it was not stored. */
     record Ack(Subscription sender, String frame) {
     }
 

@@ -130,10 +130,14 @@ public final class MessageWriter implements AutoCloseable {
         List<Broadcaster.Ack> acks = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             String clientOffset = drafts.get(i).clientOffset();
-            if (clientOffset != null) {
-                String ack = FrameCodec.ack(clientOffset, results.get(i).offset());
-                acks.add(new Broadcaster.Ack(batch.get(i).sender(), ack));
+            if (clientOffset == null) {
+                continue;
             }
+            String answer = results.get(i).outcome() == Appended.Outcome.CONFLICT
+                    ? FrameCodec.error(ErrorCode.CLIENT_OFFSET_CONFLICT, "Another message is stored with this"
+                            + " clientOffset; not stored: send it with a clientOffset of its own", clientOffset)
+                    : FrameCodec.ack(clientOffset, results.get(i).offset());
+            acks.add(new Broadcaster.Ack(batch.get(i).sender(), answer));
         }
         if (committed.isEmpty() && acks.isEmpty()) {
             return;

@@ -9,7 +9,8 @@ public enum ErrorCode {
     BAD_OFFSET("bad-offset"),
     STORE_UNAVAILABLE("store-unavailable"),
     OVERLOADED("overloaded"),
-    RATE_LIMITED("rate-limited");
+    RATE_LIMITED("rate-limited"),
+    CLIENT_OFFSET_CONFLICT("client-offset-conflict");
 
     private final String wireName;
 

@@ -42,7 +42,7 @@ public final class SqliteMessageStore implements MessageStore {
             )""";
     private static final String INSERT = "INSERT INTO messages (client_offset, content, created_at) VALUES (?, ?, ?)"
             + " ON CONFLICT (client_offset) DO NOTHING RETURNING id";
-    private static final String FIND_BY_CLIENT_OFFSET = "SELECT id FROM messages WHERE client_offset = ?";
+    private static final String FIND_BY_CLIENT_OFFSET = "SELECT id, content FROM messages WHERE client_offset = ?";
     private static final String READ_AFTER = "SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?";
     private static final String LATEST = "SELECT COALESCE(MAX(id), 0) FROM messages";
 
@@ -130,9 +130,9 @@ public final class SqliteMessageStore implements MessageStore {
     private static Appended insertOne(PreparedStatement insert, PreparedStatement find, Draft draft, long now)
             throws SQLException {
         if (draft.clientOffset() != null) {
-            long stored = find(find, draft.clientOffset());
-            if (stored > 0) {
-                return new Appended(stored, false);
+            Appended stored = find(find, draft);
+            if (stored != null) {
+                return stored;
             }
         }
         insert.setString(1, draft.clientOffset());
@@ -140,22 +140,32 @@ public final class SqliteMessageStore implements MessageStore {
         insert.setLong(3, now);
         try (ResultSet inserted = insert.executeQuery()) {
             if (inserted.next()) {
-                return new Appended(inserted.getLong(1), true);
+                return new Appended(inserted.getLong(1), Appended.Outcome.INSERTED);
             }
         }
-        long stored = find(find, draft.clientOffset());
-        if (stored <= 0) {
+        Appended stored = find(find, draft);
+        if (stored == null) {
             throw new SQLException("Insert of clientOffset '" + draft.clientOffset()
                     + "' was ignored, but no stored row has it");
         }
-        return new Appended(stored, false);
+        return stored;
     }
 
-    /** @return the offset stored with this clientOffset, or 0 */
-    private static long find(PreparedStatement find, String clientOffset) throws SQLException {
-        find.setString(1, clientOffset);
+    /**
+     * A clientOffset names one message: stored again with the same text it is a resend, with another text a
+     * conflict (another client's, or a client reusing its own for something else).
+     *
+     * @return the row stored with the draft's clientOffset, or null
+     */
+    private static Appended find(PreparedStatement find, Draft draft) throws SQLException {
+        find.setString(1, draft.clientOffset());
         try (ResultSet existing = find.executeQuery()) {
-            return existing.next() ? existing.getLong(1) : 0;
+            if (!existing.next()) {
+                return null;
+            }
+            boolean sameText = draft.text().equals(existing.getString(2));
+            return new Appended(existing.getLong(1),
+                    sameText ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
         }
     }
 

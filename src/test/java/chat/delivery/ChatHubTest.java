@@ -5,6 +5,7 @@ import chat.metrics.ChatMetrics;
 import chat.store.Draft;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
+import chat.store.StoredMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.zaxxer.hikari.HikariDataSource;
 import org.junit.jupiter.api.AfterEach;
@@ -334,6 +335,32 @@ class ChatHubTest {
         List<Long> acks = frames.stream().filter(f -> f.path("type").asText().equals("ack"))
                 .map(f -> f.path("offset").asLong()).toList();
         assertEquals(List.of(1L, 1L, 2L), acks);
+    }
+
+    @Test
+    void anotherClientsClientOffsetWithAnotherTextIsAConflictNotAnAckOfTheirMessage() throws Exception {
+        ChatConfig config = config(Map.of());
+        PausableStore store = store(config);
+        ChatHub hub = hub(config, store);
+        RecordingSink owner = sink();
+        RecordingSink other = sink();
+        Subscription first = hub.connect(owner, 0, null);
+        Subscription second = hub.connect(other, 0, null);
+        owner.awaitSynced();
+        other.awaitSynced();
+        hub.receive(first, chat("mine", "k-1"));
+        owner.awaitFrame(frame -> isAck(frame, "k-1"));
+
+        hub.receive(second, chat("not the same", "k-1"));
+        hub.receive(second, chat("after it", "k-2"));
+
+        List<JsonNode> frames = other.awaitFrame(frame -> isAck(frame, "k-2"));
+        JsonNode refused = frames.stream().filter(f -> f.path("clientOffset").asText().equals("k-1")).findFirst()
+                .orElseThrow();
+        assertEquals("error", refused.path("type").asText(), refused::toString);
+        assertEquals("client-offset-conflict", refused.path("code").asText());
+        assertEquals(List.of(1L, 2L), RecordingSink.chatOffsets(frames), "nothing stored for the conflict");
+        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "after it")), store.readAfter(0, 10));
     }
 
     @Test

@@ -1,5 +1,8 @@
 package chat.store;
 
+import static chat.store.Appended.Outcome.ALREADY_STORED;
+import static chat.store.Appended.Outcome.CONFLICT;
+import static chat.store.Appended.Outcome.INSERTED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -133,10 +136,10 @@ class SqliteMessageStoreTest {
     @Test
     void appendReturnsIncreasingOffsetsInListOrder() throws Exception {
         List<Appended> results = store.append(drafts("a", "c-a", "b", "c-b", "c", null));
-        assertEquals(List.of(new Appended(1, true), new Appended(2, true), new Appended(3, true)), results);
+        assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED), new Appended(3, INSERTED)), results);
 
         List<Appended> next = store.append(drafts("d", "c-d"));
-        assertEquals(List.of(new Appended(4, true)), next);
+        assertEquals(List.of(new Appended(4, INSERTED)), next);
 
         assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b"), new StoredMessage(3, "c"),
                 new StoredMessage(4, "d")), store.readAfter(0, 10));
@@ -153,9 +156,9 @@ class SqliteMessageStoreTest {
         store.append(drafts("first", "dup", "other", "o-1"));
         assertEquals(2, rowCount());
 
-        List<Appended> results = store.append(drafts("again", "dup", "new", "n-1"));
+        List<Appended> results = store.append(drafts("first", "dup", "new", "n-1"));
 
-        assertEquals(new Appended(1, false), results.get(0));
+        assertEquals(new Appended(1, ALREADY_STORED), results.get(0));
         assertTrue(results.get(1).inserted());
         assertTrue(results.get(1).offset() > 2, results::toString);
         assertEquals(3, rowCount());
@@ -165,19 +168,20 @@ class SqliteMessageStoreTest {
 
     @Test
     void duplicateClientOffsetWithinOneBatchReturnsTheFirstOffset() throws Exception {
-        List<Appended> results = store.append(drafts("one", "same", "two", null, "three", "same"));
+        List<Appended> results = store.append(drafts("one", "same", "two", null, "one", "same"));
 
-        assertEquals(List.of(new Appended(1, true), new Appended(2, true), new Appended(1, false)), results);
+        assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED), new Appended(1, ALREADY_STORED)),
+                results);
         assertEquals(2, rowCount());
         assertEquals(List.of(new StoredMessage(1, "one"), new StoredMessage(2, "two")), store.readAfter(0, 10));
     }
 
     @Test
     void offsetsKeepIncreasingAfterADuplicate() throws Exception {
-        List<Appended> results = store.append(drafts("a", "same", "b", "same", "c", null, "d", "d-1"));
+        List<Appended> results = store.append(drafts("a", "same", "a", "same", "c", null, "d", "d-1"));
 
-        assertEquals(new Appended(1, true), results.get(0));
-        assertEquals(new Appended(1, false), results.get(1));
+        assertEquals(new Appended(1, INSERTED), results.get(0));
+        assertEquals(new Appended(1, ALREADY_STORED), results.get(1));
         assertTrue(results.get(2).inserted() && results.get(3).inserted(), results::toString);
         assertTrue(results.get(0).offset() < results.get(2).offset(), results::toString);
         assertTrue(results.get(2).offset() < results.get(3).offset(), results::toString);
@@ -186,12 +190,24 @@ class SqliteMessageStoreTest {
     }
 
     @Test
+    void aClientOffsetStoredWithAnotherTextIsAConflictAndStoresNothing() throws Exception {
+        store.append(drafts("mine", "k-1"));
+
+        List<Appended> later = store.append(drafts("someone else's", "k-1"));
+        List<Appended> sameBatch = store.append(drafts("x", "k-2", "y", "k-2"));
+
+        assertEquals(List.of(new Appended(1, CONFLICT)), later);
+        assertEquals(List.of(new Appended(2, INSERTED), new Appended(2, CONFLICT)), sameBatch);
+        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "x")), store.readAfter(0, 10));
+    }
+
+    @Test
     void nullClientOffsetsNeverConflict() throws Exception {
         List<Appended> first = store.append(drafts("a", null, "a", null));
         List<Appended> second = store.append(drafts("a", null));
 
-        assertEquals(List.of(new Appended(1, true), new Appended(2, true)), first);
-        assertEquals(List.of(new Appended(3, true)), second);
+        assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED)), first);
+        assertEquals(List.of(new Appended(3, INSERTED)), second);
         assertEquals(3, rowCount());
     }
 
@@ -244,8 +260,8 @@ class SqliteMessageStoreTest {
         assertEquals(2, store.latestOffset());
         assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b")), store.readAfter(0, 10));
 
-        List<Appended> after = store.append(drafts("a2", "c-a", "c", null));
-        assertEquals(new Appended(1, false), after.get(0));
+        List<Appended> after = store.append(drafts("a", "c-a", "c", null));
+        assertEquals(new Appended(1, ALREADY_STORED), after.get(0));
         assertTrue(after.get(1).inserted());
         assertTrue(after.get(1).offset() > 2, after::toString);
     }
@@ -257,7 +273,7 @@ class SqliteMessageStoreTest {
         assertThrows(StoreException.class, () -> store.append(drafts("ok", "ok-1", null, "broken-1")));
 
         assertEquals(1, rowCount());
-        assertEquals(List.of(new Appended(2, true)), store.append(drafts("ok", "ok-1")));
+        assertEquals(List.of(new Appended(2, INSERTED)), store.append(drafts("ok", "ok-1")));
     }
 
     @Test
@@ -279,7 +295,7 @@ class SqliteMessageStoreTest {
 
         assertEquals(1, rowCount());
         assertEquals(1, store.latestOffset());
-        assertEquals(List.of(new Appended(2, true), new Appended(3, true)),
+        assertEquals(List.of(new Appended(2, INSERTED), new Appended(3, INSERTED)),
                 store.append(drafts("x", "x-1", "y", null)));
         assertEquals(3, rowCount());
     }
@@ -300,7 +316,7 @@ class SqliteMessageStoreTest {
             }
         }
         store.checkWritable();
-        assertEquals(List.of(new Appended(1, true)), store.append(drafts("after the probe", null)),
+        assertEquals(List.of(new Appended(1, INSERTED)), store.append(drafts("after the probe", null)),
                 "the probe stored nothing and left the busy timeout usable");
     }
 
