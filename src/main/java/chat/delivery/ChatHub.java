@@ -43,6 +43,7 @@ public final class ChatHub implements AutoCloseable {
     private final History history;
     private final MessageWriter writer;
     private final ExecutorService workers;
+    private final SendAllowances allowances;
 
     /** Fills the recovery window from the store, then starts the writer. */
     public ChatHub(ChatConfig config, MessageStore store, ChatMetrics metrics) {
@@ -54,6 +55,7 @@ public final class ChatHub implements AutoCloseable {
         fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
         this.history = new History(store, window, new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
+        this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
         this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
@@ -103,13 +105,13 @@ public final class ChatHub implements AutoCloseable {
      * Registers a client for live messages and starts replaying every stored message above {@code serverOffset};
      * {@code synced} follows the replay.
      *
+     * @param clientAddress where the client connects from: its connections share one message rate
      * @param epoch the store epoch the client's offset came from, or null if it does not know one
      */
-    public Subscription connect(FrameSink sink, long serverOffset, String epoch) {
+    public Subscription connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
         Outbox outbox = new Outbox(sink, workers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
-        TokenBucket allowance = new TokenBucket(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
-        Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), allowance, history, workers,
-                serverOffset, epoch, config.replayPageSize(), config.outboxMaxFrames());
+        Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), allowances.of(clientAddress),
+                history, workers, serverOffset, epoch, config.replayPageSize(), config.outboxMaxFrames());
         broadcaster.add(subscription);
         subscription.startReplay();
         return subscription;

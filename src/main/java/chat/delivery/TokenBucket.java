@@ -3,9 +3,10 @@ package chat.delivery;
 import java.util.function.LongSupplier;
 
 /**
- * How many messages one connection may send: {@code burst} at once, then {@code perSecond} on average (a token
- * bucket, kept as the time at which the next message would be due if the bucket were drained steadily). Used on
- * the connection's own receive path only (Tomcat delivers one frame of a session at a time), so it needs no lock.
+ * How many messages one client address may send: {@code burst} at once, then {@code perSecond} on average (a token
+ * bucket, kept as the time at which the next message would be due if the bucket were drained steadily). Shared by
+ * the address's connections, whose frames Tomcat delivers on different threads: hence the lock, which is only
+ * ever contended by connections of one address.
  */
 final class TokenBucket {
 
@@ -25,7 +26,7 @@ final class TokenBucket {
     }
 
     /** @return true if a message may be sent now, and counts it */
-    boolean tryTake() {
+    synchronized boolean tryTake() {
         if (interval == 0) {
             return true;
         }
@@ -36,5 +37,10 @@ final class TokenBucket {
         }
         due = next + interval;
         return true;
+    }
+
+    /** @return true if the whole burst could be sent now: the bucket is as good as a new one */
+    synchronized boolean isFull() {
+        return due - nanoClock.getAsLong() <= 0;
     }
 }

@@ -58,7 +58,7 @@ public final class ChatEndpoint extends Endpoint {
         }
         List<String> epochs = session.getRequestParameterMap().get("epoch");
         String epoch = epochs == null || epochs.isEmpty() ? null : epochs.get(0);
-        Subscription subscribed = hub.connect(new SessionSink(session), serverOffset, epoch);
+        Subscription subscribed = hub.connect(clientAddress, new SessionSink(session), serverOffset, epoch);
         subscription = subscribed;
         heartbeat.watch(session);
         session.addMessageHandler(String.class, new TextMessageAssembler(maxFrameBytes,

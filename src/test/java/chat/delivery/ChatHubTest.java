@@ -29,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** Replay, live hand-off and ordering, on a real SQLite file, with recording transports. */
 class ChatHubTest {
 
+    private static final String LOOPBACK = "127.0.0.1";
+
     @TempDir
     Path directory;
 
@@ -128,10 +130,10 @@ class ChatHubTest {
             store = store(config);
             fill(store, stored);
             hub = hub(config, store);
-            sender = hub.connect(senderSink, stored, null);
+            sender = hub.connect(LOOPBACK, senderSink, stored, null);
             senderSink.awaitSynced();
             store.pauseAfterNextRead();
-            hub.connect(replaying, 0, null);
+            hub.connect(LOOPBACK, replaying, 0, null);
             store.awaitPaused();
         }
 
@@ -185,7 +187,7 @@ class ChatHubTest {
         fill(store, 100_000);
         ChatHub hub = hub(config, store);
         RecordingSink replaying = sink();
-        Subscription subscription = hub.connect(replaying, 0, null);
+        Subscription subscription = hub.connect(LOOPBACK, replaying, 0, null);
         replaying.observe(subscription.outbox());
 
         List<JsonNode> frames = replaying.awaitSynced();
@@ -201,7 +203,7 @@ class ChatHubTest {
         List<RecordingSink> watchers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             RecordingSink watcher = sink();
-            hub.connect(watcher, 0, null);
+            hub.connect(LOOPBACK, watcher, 0, null);
             watcher.awaitSynced();
             watchers.add(watcher);
         }
@@ -209,7 +211,7 @@ class ChatHubTest {
         int perSender = 300;
         inParallel(senders, senderNumber -> {
             RecordingSink own = sink();
-            Subscription subscription = hub.connect(own, 0, null);
+            Subscription subscription = hub.connect(LOOPBACK, own, 0, null);
             for (int m = 0; m < perSender; m++) {
                 hub.receive(subscription, chat("m" + m, senderNumber + "-" + m));
             }
@@ -232,7 +234,7 @@ class ChatHubTest {
         List<Subscription> subscriptions = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             RecordingSink client = sink();
-            subscriptions.add(hub.connect(client, 0, null));
+            subscriptions.add(hub.connect(LOOPBACK, client, 0, null));
             client.awaitSynced();
             clients.add(client);
         }
@@ -273,7 +275,7 @@ class ChatHubTest {
         fill(store, 3);
         ChatHub hub = hub(config, store);
         RecordingSink ahead = sink();
-        Subscription subscription = hub.connect(ahead, 1_000, null);
+        Subscription subscription = hub.connect(LOOPBACK, ahead, 1_000, null);
         List<JsonNode> frames = ahead.awaitSynced();
         assertEquals(range(1, 3), RecordingSink.chatOffsets(frames));
         JsonNode synced = frames.get(frames.size() - 1);
@@ -293,7 +295,7 @@ class ChatHubTest {
         ChatHub hub = hub(config, store);
 
         RecordingSink other = sink();
-        hub.connect(other, 2, "an-epoch-of-another-database");
+        hub.connect(LOOPBACK, other, 2, "an-epoch-of-another-database");
         List<JsonNode> frames = other.awaitSynced();
         assertEquals(range(1, 3), RecordingSink.chatOffsets(frames));
         JsonNode synced = frames.get(frames.size() - 1);
@@ -301,7 +303,7 @@ class ChatHubTest {
         assertEquals(store.epoch(), synced.path("epoch").asText());
 
         RecordingSink same = sink();
-        hub.connect(same, 2, store.epoch());
+        hub.connect(LOOPBACK, same, 2, store.epoch());
         frames = same.awaitSynced();
         assertEquals(List.of(3L), RecordingSink.chatOffsets(frames));
         assertTrue(frames.get(frames.size() - 1).path("reset").isMissingNode());
@@ -313,7 +315,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         fill(store, 3);
         RecordingSink current = sink();
-        hub(config, store).connect(current, 3, null);
+        hub(config, store).connect(LOOPBACK, current, 3, null);
         JsonNode synced = current.awaitSynced().get(0);
         assertEquals(3, synced.path("offset").asLong());
         assertTrue(synced.path("reset").isMissingNode());
@@ -325,7 +327,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(sink, 0, null);
+        Subscription subscription = hub.connect(LOOPBACK, sink, 0, null);
         sink.awaitSynced();
         hub.receive(subscription, chat("once", "same"));
         hub.receive(subscription, chat("once", "same"));
@@ -344,8 +346,8 @@ class ChatHubTest {
         ChatHub hub = hub(config, store);
         RecordingSink owner = sink();
         RecordingSink other = sink();
-        Subscription first = hub.connect(owner, 0, null);
-        Subscription second = hub.connect(other, 0, null);
+        Subscription first = hub.connect(LOOPBACK, owner, 0, null);
+        Subscription second = hub.connect(LOOPBACK, other, 0, null);
         owner.awaitSynced();
         other.awaitSynced();
         hub.receive(first, chat("mine", "k-1"));
@@ -369,7 +371,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(sink, 0, null);
+        Subscription subscription = hub.connect(LOOPBACK, sink, 0, null);
         sink.awaitSynced();
         for (int i = 0; i < 5; i++) {
             hub.receive(subscription, chat("burst " + i, "b-" + i));
@@ -387,7 +389,7 @@ class ChatHubTest {
         ChatConfig config = config(Map.of());
         ChatHub hub = hub(config, store(config));
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(sink, 0, null);
+        Subscription subscription = hub.connect(LOOPBACK, sink, 0, null);
         hub.receive(subscription, "not json");
         List<JsonNode> frames = sink.awaitFrame(frame -> frame.path("type").asText().equals("error"));
         JsonNode error = frames.stream().filter(f -> f.path("type").asText().equals("error")).findFirst().orElseThrow();
@@ -401,14 +403,14 @@ class ChatHubTest {
         fill(store, 50);
         ChatHub hub = hub(config, store);
         RecordingSink sender = sink();
-        Subscription sending = hub.connect(sender, 50, store.epoch());
+        Subscription sending = hub.connect(LOOPBACK, sender, 50, store.epoch());
         sender.awaitSynced();
         hub.receive(sending, chat("live", "w-1"));
         sender.awaitFrame(frame -> isAck(frame, "w-1"));
         int readsBefore = store.reads();
 
         RecordingSink returning = sink();
-        hub.connect(returning, 40, store.epoch());
+        hub.connect(LOOPBACK, returning, 40, store.epoch());
         List<JsonNode> frames = returning.awaitSynced();
 
         assertEquals(range(41, 51), RecordingSink.chatOffsets(frames));
@@ -424,7 +426,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         fill(store, 50);
         RecordingSink returning = sink();
-        hub(config, store).connect(returning, 0, null);
+        hub(config, store).connect(LOOPBACK, returning, 0, null);
 
         assertEquals(range(1, 50), RecordingSink.chatOffsets(returning.awaitSynced()));
         assertEquals(30, replayed("store"));
@@ -442,7 +444,7 @@ class ChatHubTest {
         }
         store.append(drafts);
         RecordingSink returning = sink();
-        hub(config, store).connect(returning, 0, null);
+        hub(config, store).connect(LOOPBACK, returning, 0, null);
 
         assertEquals(range(1, 20), RecordingSink.chatOffsets(returning.awaitSynced()));
         long fromMemory = replayed("memory");

@@ -38,6 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ReconnectChurnTest {
 
+    private static final String LOOPBACK = "127.0.0.1";
+
     private static final int SENDERS = 3;
     private static final int MESSAGES_PER_SENDER = 1_500;
     private static final int CONNECTIONS = 400;
@@ -97,7 +99,7 @@ class ReconnectChurnTest {
             public void close(int closeCode, String reason) {
             }
         };
-        Subscription connection = hub.connect(counting, hub.latestOffset(), null);
+        Subscription connection = hub.connect(LOOPBACK, counting, hub.latestOffset(), null);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(50);
         for (int sent = 0; sent < MESSAGES_PER_SENDER; sent++) {
             while (sent - acks.get() >= 32) {
@@ -122,7 +124,7 @@ class ReconnectChurnTest {
         int connections = 0;
         while (connections < CONNECTIONS && violation.get() == null) {
             CheckingSink sink = new CheckingSink(last, random.split(), completions, violation);
-            Subscription connection = hub.connect(sink, last, null);
+            Subscription connection = hub.connect(LOOPBACK, sink, last, null);
             connections++;
             long keepMicros = random.nextInt(4) == 0 ? random.nextLong(0, 300) : random.nextLong(0, 5_000);
             TimeUnit.MICROSECONDS.sleep(keepMicros);
