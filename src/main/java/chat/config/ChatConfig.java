@@ -26,6 +26,9 @@ public final class ChatConfig {
     private final int maxTextLength;
     private final int maxClientOffsetLength;
     private final int replayPageSize;
+    private final int replayPageChars;
+    private final int replayMemoryMax;
+    private final int stalledReplaySeconds;
     private final int recoveryWindowMessages;
     private final long recoveryWindowChars;
     private final int writeQueueCapacity;
@@ -51,6 +54,10 @@ public final class ChatConfig {
         // At least 36: the page's clientOffsets are UUIDs.
         this.maxClientOffsetLength = reader.integer("chat.maxClientOffsetLength", 128, 36, 1_024);
         this.replayPageSize = reader.integer("chat.replayPageSize", 500, 1, 100_000);
+        this.replayPageChars = reader.integer("chat.replayPageChars", 256 << 10, 1 << 10, 64 << 20);
+        this.replayMemoryMax = reader.integer("chat.replayMemoryMax",
+                (int) Math.min(Integer.MAX_VALUE, Runtime.getRuntime().maxMemory() / 4), 1 << 20, Integer.MAX_VALUE);
+        this.stalledReplaySeconds = reader.integer("chat.stalledReplaySeconds", 30, 1, 3_600);
         this.recoveryWindowMessages = reader.integer("chat.recoveryWindowMessages", 10_000, 0, 1 << 24);
         this.recoveryWindowChars = reader.integer("chat.recoveryWindowChars", 8 << 20, 0, Integer.MAX_VALUE);
         this.writeQueueCapacity = reader.integer("chat.writeQueueCapacity", 16_384, 1, 1 << 24);
@@ -121,6 +128,12 @@ public final class ChatConfig {
     public int maxTextLength() { return maxTextLength; }
     public int maxClientOffsetLength() { return maxClientOffsetLength; }
     public int replayPageSize() { return replayPageSize; }
+    /** A replay page ends once its frames reach this many characters. */
+    public int replayPageChars() { return replayPageChars; }
+    /** Bytes of replay pages read from the store that the whole server holds at most; more replays wait. */
+    public int replayMemoryMax() { return replayMemoryMax; }
+    /** A replay page not sent within this many seconds closes its connection (1008). */
+    public int stalledReplaySeconds() { return stalledReplaySeconds; }
     /** How many of the newest messages are kept in memory for replays; 0: every replay reads the store. */
     public int recoveryWindowMessages() { return recoveryWindowMessages; }
     /** The most characters of encoded frames the recovery window holds; the oldest leave first. */

@@ -13,6 +13,8 @@ import chat.store.StoredMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -28,6 +30,11 @@ import java.util.logging.Logger;
 public final class ChatHub implements AutoCloseable {
 
     private static final int WORKER_THREADS = 2;
+    /**
+     * Threads that close connections the chat gives up on. A close writes a close frame, which waits for a frame
+     * in flight to a peer that may not read (up to SessionSink's close timeout): never on the replay workers.
+     */
+    private static final int CLOSER_THREADS = 4;
     /** Committed batches a fan-out lane may fall behind the writer before the writer waits for it. */
     private static final int LANE_CAPACITY_BATCHES = 16;
     /** Store pages kept for replays that read the same stretch at about the same time. */
@@ -43,7 +50,10 @@ public final class ChatHub implements AutoCloseable {
     private final History history;
     private final MessageWriter writer;
     private final ExecutorService workers;
+    private final ExecutorService closers;
     private final SendAllowances allowances;
+    private final ScheduledExecutorService stallWatch;
+    private final ReplayLimits replayLimits;
 
     /** Fills the recovery window from the store, then starts the writer. */
     public ChatHub(ChatConfig config, MessageStore store, ChatMetrics metrics) {
@@ -56,11 +66,18 @@ public final class ChatHub implements AutoCloseable {
         this.history = new History(store, window, new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
+        this.stallWatch = Executors.newSingleThreadScheduledExecutor(namedDaemons("chat-replay-watch-"));
+        this.replayLimits = new ReplayLimits(config.replayPageSize(), config.replayPageChars(),
+                config.outboxMaxFrames(), new ReplayMemory(config.replayMemoryMax()), stallWatch,
+                TimeUnit.SECONDS.toNanos(config.stalledReplaySeconds()));
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
+        this.closers = new ThreadPoolExecutor(CLOSER_THREADS, CLOSER_THREADS, 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(), namedDaemons("chat-closer-"));
         this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
                 config.writeBatchMax());
         metrics.watch(broadcaster::size, broadcaster::queuedFrames, broadcaster::maxQueuedFrames, writer::queued);
+        metrics.watchReplays(replayLimits.memory()::reserved, replayLimits.memory()::waiting);
         try {
             store.checkWritable();
         } catch (StoreException e) {
@@ -109,9 +126,9 @@ public final class ChatHub implements AutoCloseable {
      * @param epoch the store epoch the client's offset came from, or null if it does not know one
      */
     public Subscription connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
-        Outbox outbox = new Outbox(sink, workers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
+        Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
         Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), allowances.of(clientAddress),
-                history, workers, serverOffset, epoch, config.replayPageSize(), config.outboxMaxFrames());
+                history, workers, serverOffset, epoch, replayLimits);
         broadcaster.add(subscription);
         subscription.startReplay();
         return subscription;
@@ -135,6 +152,7 @@ public final class ChatHub implements AutoCloseable {
     public void disconnect(Subscription subscription) {
         broadcaster.remove(subscription);
         subscription.outbox().close();
+        subscription.releaseMemory();
     }
 
     public int connections() {
@@ -188,16 +206,22 @@ public final class ChatHub implements AutoCloseable {
                 broadcaster.close();
             }
         } finally {
-            workers.shutdown();
-            try {
-                if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
-                    workers.shutdownNow();
-                }
-            } catch (InterruptedException e) {
-                workers.shutdownNow();
-                Thread.currentThread().interrupt();
-            }
+            stallWatch.shutdownNow();
+            stopWithin5Seconds(closers);
+            stopWithin5Seconds(workers);
             store.close();
+        }
+    }
+
+    private static void stopWithin5Seconds(ExecutorService threads) {
+        threads.shutdown();
+        try {
+            if (!threads.awaitTermination(5, TimeUnit.SECONDS)) {
+                threads.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            threads.shutdownNow();
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -27,26 +27,60 @@ final class History {
         this.metrics = metrics;
     }
 
-    /** At most {@code limit} messages after {@code offset}, in offset order. */
-    List<CommittedFrame> after(long offset, int limit) throws StoreException {
+    /**
+     * Up to {@code limit} messages after {@code offset} from the recovery window, no more than {@code maxChars}
+     * characters of frames (always at least one).
+     *
+     * @return the page, or null if the window does not reach back to {@code offset + 1}
+     */
+    ReplayPage fromMemory(long offset, int limit, long maxChars) {
+        long newest = window.newestOffset();
         List<CommittedFrame> recent = window.after(offset, limit);
-        if (recent != null) {
-            metrics.replayedFromMemory(recent.size());
-            return recent;
+        if (recent == null) {
+            return null;
         }
-        List<CommittedFrame> read = shared.get(offset, limit);
-        if (read != null) {
-            metrics.replayedFromSharedPages(read.size());
-            return read;
+        List<CommittedFrame> page = recent;
+        long chars = 0;
+        for (int i = 0; i < recent.size(); i++) {
+            if (chars >= maxChars) {
+                page = recent.subList(0, i);
+                break;
+            }
+            chars += recent.get(i).frame().length();
         }
-        List<StoredMessage> stored = store.readAfter(offset, limit);
-        List<CommittedFrame> page = new ArrayList<>(stored.size());
-        for (StoredMessage message : stored) {
-            page.add(new CommittedFrame(message.offset(), FrameCodec.chatMessage(message.offset(), message.text())));
+        metrics.replayedFromMemory(page.size());
+        return new ReplayPage(page, reaches(page, offset, newest), chars);
+    }
+
+    /**
+     * Up to {@code limit} messages after {@code offset} from the pages other replays read just before, else from
+     * the store, which stops reading once the texts reach {@code maxChars} characters.
+     */
+    ReplayPage fromStore(long offset, int limit, long maxChars) throws StoreException {
+        long newest = newestOffset();
+        List<CommittedFrame> page = shared.get(offset, limit);
+        if (page != null) {
+            metrics.replayedFromSharedPages(page.size());
+        } else {
+            List<StoredMessage> stored = store.readAfter(offset, limit, maxChars);
+            page = new ArrayList<>(stored.size());
+            for (StoredMessage message : stored) {
+                page.add(new CommittedFrame(message.offset(), FrameCodec.chatMessage(message.offset(), message.text())));
+            }
+            metrics.replayedFromStore(page.size());
+            shared.offer(offset, limit, page);
         }
-        metrics.replayedFromStore(page.size());
-        shared.offer(offset, limit, page);
-        return page;
+        long chars = 0;
+        for (CommittedFrame message : page) {
+            chars += message.frame().length();
+        }
+        return new ReplayPage(page, reaches(page, offset, newest), chars);
+    }
+
+    /** Whether the page after {@code offset} goes up to {@code newest}, read before the page was. */
+    private static boolean reaches(List<CommittedFrame> page, long offset, long newest) {
+        long last = page.isEmpty() ? offset : page.get(page.size() - 1).offset();
+        return last >= newest;
     }
 
     /** The highest committed offset, known in memory once the window has started. */

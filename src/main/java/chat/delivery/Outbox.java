@@ -44,6 +44,8 @@ public final class Outbox implements FrameSink.SendCallback {
     private final AtomicInteger sendState = new AtomicInteger(IDLE);
     private final AtomicReference<Runnable> whenDrained = new AtomicReference<>();
     private volatile boolean closed;
+    /** Frames handed to the transport so far; written only by the thread that owns {@code sending}. */
+    private volatile long framesSent;
 
     /**
      * @param closer runs the blocking close of an overflowing or failed connection
@@ -119,6 +121,11 @@ public final class Outbox implements FrameSink.SendCallback {
         return closed;
     }
 
+    /** Frames handed to the transport since the outbox was made. */
+    public long framesSent() {
+        return framesSent;
+    }
+
     /** Frames queued and not yet handed to the transport. */
     public int queuedFrames() {
         return queuedFrames.get();
@@ -143,6 +150,7 @@ public final class Outbox implements FrameSink.SendCallback {
             }
             queuedFrames.decrementAndGet();
             queuedChars.addAndGet(-frame.length());
+            framesSent++;
             sendState.set(IN_CALL);
             sink.send(frame, this);
             if (sendState.compareAndSet(IN_CALL, COMPLETES_LATER)) {

@@ -8,6 +8,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -21,6 +24,11 @@ import java.util.logging.Logger;
  * history page is read only once the previous one has been sent, so a replay of any length holds one page in
  * memory. If more live messages arrive during a replay than may be held, they are dropped and read back from the
  * store instead.
+ *
+ * <p>A page is cut at {@code pageChars} characters as well as at {@code pageSize} messages. A page read from the
+ * store first reserves its room in the server's {@link ReplayMemory} and gives it back once it has been sent; a
+ * page that is still not sent {@code stalledReplayNanos} after it was queued closes the connection (1008): its
+ * client does not read, and reconnects with its last offset when it does.
  */
 public final class Subscription {
 
@@ -33,7 +41,13 @@ public final class Subscription {
     private final History history;
     private final Executor replayExecutor;
     private final int pageSize;
+    private final long pageChars;
     private final int maxHeld;
+    private final ReplayMemory memory;
+    private final ScheduledExecutorService stallWatch;
+    private final long stalledReplayNanos;
+    /** Bytes of {@link #memory} this replay holds: reserved for the page being read, or held by the page queued. */
+    private final AtomicLong memoryHeld = new AtomicLong();
 
     /** Highest offset queued to the outbox; written by the replay until {@code live}, then only by the lane. */
     private long lastQueued;
@@ -47,7 +61,7 @@ public final class Subscription {
     private boolean reset;
 
     Subscription(Outbox outbox, int lane, TokenBucket sendAllowance, History history, Executor replayExecutor,
-                 long serverOffset, String clientEpoch, int pageSize, int maxHeld) {
+                 long serverOffset, String clientEpoch, ReplayLimits limits) {
         this.clientEpoch = clientEpoch;
         this.outbox = outbox;
         this.lane = lane;
@@ -55,8 +69,12 @@ public final class Subscription {
         this.history = history;
         this.replayExecutor = replayExecutor;
         this.lastQueued = serverOffset;
-        this.pageSize = pageSize;
-        this.maxHeld = maxHeld;
+        this.pageSize = limits.pageSize();
+        this.pageChars = limits.pageChars();
+        this.maxHeld = limits.maxHeld();
+        this.memory = limits.memory();
+        this.stallWatch = limits.stallWatch();
+        this.stalledReplayNanos = limits.stalledReplayNanos();
     }
 
     public Outbox outbox() {
@@ -150,28 +168,93 @@ public final class Subscription {
         if (outbox.isClosed()) {
             return;
         }
-        long after;
-        synchronized (this) {
-            after = lastQueued;
+        ReplayPage page = history.fromMemory(lastQueued(), pageSize, pageChars);
+        if (page != null) {
+            queue(page);
+            return;
         }
-        List<CommittedFrame> page;
+        long reservation = ReplayMemory.bytesOf(pageChars);
+        memory.reserve(reservation, () -> {
+            memoryHeld.addAndGet(reservation);
+            runOnReplayExecutor(this::replayStorePage);
+        });
+    }
+
+    /** Reads the next page from the store into the room reserved for it. */
+    private void replayStorePage() {
+        long reservation = memoryHeld.get();
+        if (outbox.isClosed()) {
+            releaseMemory();
+            return;
+        }
+        ReplayPage page;
         try {
-            page = history.after(after, pageSize);
+            page = history.fromStore(lastQueued(), pageSize, pageChars);
         } catch (StoreException e) {
+            releaseMemory();
             storeFailed(e);
             return;
         }
+        long bytes = ReplayMemory.bytesOf(page.chars());
+        memory.resize(reservation, bytes);
+        memoryHeld.addAndGet(bytes - reservation);
+        queue(page);
+    }
+
+    private long lastQueued() {
+        synchronized (this) {
+            return lastQueued;
+        }
+    }
+
+    private void queue(ReplayPage page) {
         boolean done;
         synchronized (this) {
-            for (CommittedFrame message : page) {
-                queue(message);
+            for (CommittedFrame message : page.messages()) {
+                if (message.offset() > lastQueued) {
+                    lastQueued = message.offset();
+                    if (!outbox.enqueue(message.frame(), true)) {
+                        break; // closed now for holding too much: the client replays the rest after reconnecting
+                    }
+                }
             }
-            done = page.size() < pageSize && finishIfHeldComplete();
+            done = page.end() && finishIfHeldComplete();
+        }
+        if (outbox.isClosed()) {
+            releaseMemory();
+            return;
         }
         outbox.flush();
-        if (!done) {
-            outbox.whenDrained(() -> runOnReplayExecutor(this::replayNextPage));
+        if (done) {
+            // Live from here on: what is queued is bounded like any live connection's frames.
+            releaseMemory();
+            return;
         }
+        watchForStall(outbox.framesSent() + outbox.queuedFrames());
+        outbox.whenDrained(() -> {
+            releaseMemory();
+            runOnReplayExecutor(this::replayNextPage);
+        });
+    }
+
+    /** Closes the connection unless {@code sentTarget} frames have been sent within the stall timeout. */
+    private void watchForStall(long sentTarget) {
+        try {
+            stallWatch.schedule(() -> {
+                if (outbox.framesSent() < sentTarget) {
+                    outbox.closeConnection(Outbox.CLOSE_POLICY_VIOLATION, "Replay stalled: the client did not"
+                            + " read its history for " + TimeUnit.NANOSECONDS.toSeconds(stalledReplayNanos)
+                            + " s; reconnect with your last offset");
+                }
+            }, stalledReplayNanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException stopping) {
+            // The chat is stopping; Tomcat closes every session.
+        }
+    }
+
+    /** Gives back what this replay holds of the server's replay memory; safe to call more than once. */
+    void releaseMemory() {
+        memory.release(memoryHeld.getAndSet(0));
     }
 
     private void storeFailed(StoreException e) {
@@ -190,7 +273,10 @@ public final class Subscription {
             return false;
         }
         for (CommittedFrame message : held) {
-            queue(message);
+            if (message.offset() > lastQueued) {
+                lastQueued = message.offset();
+                outbox.enqueue(message.frame(), false); // held messages are bounded by maxHeld already
+            }
         }
         held.clear();
         outbox.enqueue(FrameCodec.synced(lastQueued, history.epoch(), reset), false);
@@ -198,11 +284,4 @@ public final class Subscription {
         return true;
     }
 
-    /** Caller holds the lock. */
-    private void queue(CommittedFrame message) {
-        if (message.offset() > lastQueued) {
-            lastQueued = message.offset();
-            outbox.enqueue(message.frame(), false);
-        }
-    }
 }

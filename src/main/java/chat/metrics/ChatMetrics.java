@@ -76,6 +76,12 @@ public final class ChatMetrics {
         gauge("chat_write_queue", "Messages waiting for the writer", writeQueue);
     }
 
+    /** The heap that replays of store pages hold, and the replays waiting for room in it. */
+    public void watchReplays(LongSupplier memoryBytes, LongSupplier waiting) {
+        gauge("chat_replay_memory_bytes", "Bytes of replay pages read from the store and not yet sent", memoryBytes);
+        gauge("chat_replays_waiting", "Replays waiting for room in chat.replayMemoryMax", waiting);
+    }
+
     private void gauge(String name, String help, LongSupplier value) {
         GaugeWithCallback.builder().name(name).help(help)
                 .callback(callback -> callback.call(value.getAsLong())).register(registry);

@@ -19,7 +19,16 @@ public interface MessageStore extends AutoCloseable {
     List<Appended> append(List<Draft> drafts) throws StoreException;
 
     /** At most {@code limit} messages with an offset above {@code offset}, in offset order. */
-    List<StoredMessage> readAfter(long offset, int limit) throws StoreException;
+    default List<StoredMessage> readAfter(long offset, int limit) throws StoreException {
+        return readAfter(offset, limit, Long.MAX_VALUE);
+    }
+
+    /**
+     * At most {@code limit} messages with an offset above {@code offset}, in offset order, and no more once their
+     * texts add up to {@code maxChars} characters: the message that reaches it is the last, so there is always one
+     * if any is stored. Rows after it are not read.
+     */
+    List<StoredMessage> readAfter(long offset, int limit, long maxChars) throws StoreException;
 
     /**
      * Checks, without storing a message and without waiting for another writer, that the store would take a write

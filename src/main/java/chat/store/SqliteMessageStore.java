@@ -178,15 +178,19 @@ public final class SqliteMessageStore implements MessageStore {
     }
 
     @Override
-    public List<StoredMessage> readAfter(long offset, int limit) throws StoreException {
+    public List<StoredMessage> readAfter(long offset, int limit, long maxChars) throws StoreException {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement read = connection.prepareStatement(READ_AFTER)) {
             read.setLong(1, offset);
             read.setInt(2, limit);
             List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
+            long chars = 0;
+            // SQLite steps the statement row by row: the rows after the cut are never fetched.
             try (ResultSet rows = read.executeQuery()) {
-                while (rows.next()) {
-                    page.add(new StoredMessage(rows.getLong(1), rows.getString(2)));
+                while (chars < maxChars && rows.next()) {
+                    String text = rows.getString(2);
+                    page.add(new StoredMessage(rows.getLong(1), text));
+                    chars += text.length();
                 }
             }
             return page;

@@ -23,6 +23,13 @@ import java.util.logging.Logger;
 final class SessionSink implements FrameSink {
 
     private static final Logger LOG = Logger.getLogger(SessionSink.class.getName());
+    /** Tomcat's per-session timeout of blocking sends, which its close frame is. */
+    private static final String BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
+    /**
+     * How long the close frame may wait behind a frame in flight. The chat closes connections whose peer stopped
+     * reading: their close frame would otherwise hold the closing thread for the whole blocking send timeout.
+     */
+    private static final long CLOSE_WRITE_TIMEOUT_MILLIS = 250;
 
     private final Session session;
 
@@ -42,6 +49,7 @@ final class SessionSink implements FrameSink {
 
     @Override
     public void close(int closeCode, String reason) {
+        session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, CLOSE_WRITE_TIMEOUT_MILLIS);
         try {
             session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(closeCode), reason));
         } catch (IOException e) {

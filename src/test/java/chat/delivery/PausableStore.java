@@ -48,9 +48,9 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
-    public List<StoredMessage> readAfter(long offset, int limit) throws StoreException {
+    public List<StoredMessage> readAfter(long offset, int limit, long maxChars) throws StoreException {
         reads.incrementAndGet();
-        List<StoredMessage> page = store.readAfter(offset, limit);
+        List<StoredMessage> page = store.readAfter(offset, limit, maxChars);
         CountDownLatch waitFor = release;
         if (paused.getCount() > 0) {
             paused.countDown();

@@ -67,6 +67,11 @@ final class RecordingSink implements FrameSink, AutoCloseable {
         closeCode.complete(code);
     }
 
+    /** Frames sent to it so far. */
+    synchronized int frameCount() {
+        return frames.size();
+    }
+
     int deepestQueue() {
         return deepestQueue;
     }

@@ -99,7 +99,7 @@ class ChatContractIT {
     }
 
     @Test
-    void aRepeatedClientOffsetGetsTheStoredOffsetAndNoSecondRowOrBroadcast() throws Exception {
+    void aRepeatedClientOffsetGetsTheStoredOffsetAndNoSecondRowOrBroadcastAndAnotherTextAConflict() throws Exception {
         try (ChatClient sender = connectLive(); ChatClient watcher = connectLive(); Connection db = ChatWar.database()) {
             String clientOffset = newClientOffset();
             sender.sendChat("only once", clientOffset);
@@ -107,7 +107,9 @@ class ChatContractIT {
             sender.sendChat("only once", clientOffset);
             assertEquals(first, sender.nextAck().path("offset").asLong());
             sender.sendChat("only once, but edited", clientOffset);
-            assertEquals(first, sender.nextAck().path("offset").asLong());
+            JsonNode conflict = sender.next("error");
+            assertEquals("client-offset-conflict", conflict.path("code").asText(), conflict::toString);
+            assertEquals(clientOffset, conflict.path("clientOffset").asText());
 
             String marker = newClientOffset();
             sender.sendChat("marker", marker);

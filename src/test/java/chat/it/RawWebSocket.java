@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -45,8 +46,20 @@ final class RawWebSocket implements AutoCloseable {
 
     /** Connects to {@code base}'s chat with {@code query} and completes the upgrade, failing the test otherwise. */
     static RawWebSocket open(URI base, String query) throws IOException {
-        Socket socket = new Socket(base.getHost(), base.getPort());
+        return open(base, query, 0);
+    }
+
+    /**
+     * The same with the socket's receive buffer set to {@code receiveBufferBytes} before it connects (0: the
+     * system's), so that a client that stops reading stops the server's writes soon.
+     */
+    static RawWebSocket open(URI base, String query, int receiveBufferBytes) throws IOException {
+        Socket socket = new Socket();
         try {
+            if (receiveBufferBytes > 0) {
+                socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 10_000);
             socket.setSoTimeout((int) ChatClient.TIMEOUT.toMillis());
             socket.setTcpNoDelay(true);
             RawWebSocket raw = new RawWebSocket(socket);

@@ -1,0 +1,130 @@
+package chat.delivery;
+
+import chat.config.ChatConfig;
+import chat.metrics.ChatMetrics;
+import chat.store.Draft;
+import chat.store.SqliteMessageStore;
+import chat.store.SqlitePool;
+import com.zaxxer.hikari.HikariDataSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Replays of large messages hold bounded memory: pages are cut by characters, a page that is not sent in time
+ * closes its connection, and replays beyond the server's replay memory wait their turn.
+ */
+class ReplayBoundsTest {
+
+    private static final String LOOPBACK = "127.0.0.1";
+    private static final int MESSAGES = 40;
+    private static final String TEXT = "x".repeat(10_000);
+
+    @TempDir
+    Path directory;
+
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = toClose.size() - 1; i >= 0; i--) {
+            toClose.get(i).close();
+        }
+    }
+
+    private ChatHub hub(Map<String, String> settings) throws Exception {
+        Map<String, String> values = new HashMap<>(settings);
+        values.put("chat.db.path", directory.resolve("chat.db").toString());
+        values.put("chat.recoveryWindowMessages", "0"); // every page comes from the store
+        ChatConfig config = ChatConfig.of(values);
+        HikariDataSource pool = SqlitePool.open(config);
+        SqliteMessageStore store = SqliteMessageStore.open(pool, config.durability(), pool);
+        List<Draft> drafts = new ArrayList<>();
+        for (int i = 0; i < MESSAGES; i++) {
+            drafts.add(new Draft(TEXT, null));
+        }
+        store.append(drafts);
+        ChatHub hub = new ChatHub(config, store, ChatMetrics.unregistered());
+        toClose.add(hub);
+        return hub;
+    }
+
+    @Test
+    void aReplayOfLargeMessagesIsCutIntoPagesOfAtMostTheConfiguredCharacters() throws Exception {
+        ChatHub hub = hub(Map.of("chat.replayPageChars", "25000"));
+        RecordingSink sink = new RecordingSink();
+        toClose.add(sink);
+        hub.connect(LOOPBACK, sink, 0, null);
+        assertEquals(LongStream.rangeClosed(1, MESSAGES).boxed().toList(),
+                RecordingSink.chatOffsets(sink.awaitSynced()), "every message once, in order, across the cut pages");
+    }
+
+    @Test
+    void aClientThatDoesNotReadItsReplayIsClosedWithPolicyViolationAfterTheStallTimeout() throws Exception {
+        ChatHub hub = hub(Map.of("chat.replayPageChars", "25000", "chat.stalledReplaySeconds", "1"));
+        StalledSink stalled = new StalledSink();
+        long start = System.nanoTime();
+        hub.connect(LOOPBACK, stalled, 0, null);
+        assertEquals(Outbox.CLOSE_POLICY_VIOLATION, stalled.closeCode.get(10, TimeUnit.SECONDS));
+        long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(waited >= 1_000, "closed after " + waited + " ms, before the stall timeout");
+        assertEquals(1, stalled.sends, "the first frame never completed: nothing else was handed over");
+    }
+
+    @Test
+    void replaysBeyondTheReplayMemoryWaitUntilAnotherGivesItsRoomBack() throws Exception {
+        // A page reserves 2 bytes a character of chat.replayPageChars, then holds what it read: 27 messages here
+        // (the texts of 26 are still under 256 Ki characters), about 530 KiB. Two fit in 1.5 MiB, three do not.
+        ChatHub hub = hub(Map.of("chat.replayPageChars", String.valueOf(256 << 10),
+                "chat.replayMemoryMax", String.valueOf(3 << 19)));
+        StalledSink first = new StalledSink();
+        StalledSink second = new StalledSink();
+        Subscription firstConnection = hub.connect(LOOPBACK, first, 0, null);
+        hub.connect(LOOPBACK, second, 0, null);
+        RecordingSink third = new RecordingSink();
+        toClose.add(third);
+        hub.connect(LOOPBACK, third, 0, null);
+        first.awaitFirstSend();
+        second.awaitFirstSend();
+        Thread.sleep(300);
+        assertEquals(0, third.frameCount(), "the third replay waits for room");
+
+        hub.disconnect(firstConnection);
+        assertEquals(LongStream.rangeClosed(1, MESSAGES).boxed().toList(),
+                RecordingSink.chatOffsets(third.awaitSynced()), "and replays once the first gave its room back");
+    }
+
+    /** A transport whose peer never reads: the first send never completes. */
+    private static final class StalledSink implements FrameSink {
+        final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+        final CompletableFuture<Void> firstSend = new CompletableFuture<>();
+        volatile int sends;
+
+        @Override
+        public void send(String frame, SendCallback done) {
+            sends++;
+            firstSend.complete(null);
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            closeCode.complete(code);
+        }
+
+        void awaitFirstSend() throws Exception {
+            firstSend.get(10, TimeUnit.SECONDS);
+        }
+    }
+}
