@@ -85,19 +85,21 @@ class ReplayBoundsTest {
 
     @Test
     void replaysBeyondTheReplayMemoryWaitUntilAnotherGivesItsRoomBack() throws Exception {
-        // A page reserves 2 bytes a character of chat.replayPageChars, then holds what it read: 27 messages here
-        // (the texts of 26 are still under 256 Ki characters), about 530 KiB. Two fit in 1.5 MiB, three do not.
+        // A page reserves 2 bytes a character of chat.replayPageChars (512 KiB), then holds what it read: 27
+        // messages here (the texts of 26 are still under 256 Ki characters), about 530 KiB. In 1.25 MiB two fit,
+        // and a third does not, whether it asks before the first two have read their pages or after.
         ChatHub hub = hub(Map.of("chat.replayPageChars", String.valueOf(256 << 10),
-                "chat.replayMemoryMax", String.valueOf(3 << 19)));
+                "chat.replayMemoryMax", String.valueOf(5 << 18)));
         StalledSink first = new StalledSink();
         StalledSink second = new StalledSink();
         Subscription firstConnection = hub.connect(LOOPBACK, first, 0, null);
         hub.connect(LOOPBACK, second, 0, null);
+        // Replays start on the worker threads in any order: the third asks only once the first two hold pages.
+        first.awaitFirstSend();
+        second.awaitFirstSend();
         RecordingSink third = new RecordingSink();
         toClose.add(third);
         hub.connect(LOOPBACK, third, 0, null);
-        first.awaitFirstSend();
-        second.awaitFirstSend();
         Thread.sleep(300);
         assertEquals(0, third.frameCount(), "the third replay waits for room");
 
