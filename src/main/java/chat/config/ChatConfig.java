@@ -37,6 +37,7 @@ public final class ChatConfig {
     private final int outboxMaxFrames;
     private final long outboxMaxChars;
     private final int pingIntervalSeconds;
+    private final int controlFrameTimeoutMillis;
     private final int messagesPerSecond;
     private final int messageBurst;
     private final int maxConnections;
@@ -67,10 +68,11 @@ public final class ChatConfig {
         this.outboxMaxFrames = reader.integer("chat.outboxMaxFrames", 10_000, 16, 1 << 24);
         this.outboxMaxChars = reader.integer("chat.outboxMaxChars", 8 << 20, 64 << 10, Integer.MAX_VALUE);
         this.pingIntervalSeconds = reader.integer("chat.pingIntervalSeconds", 25, 0, 3_600);
+        this.controlFrameTimeoutMillis = reader.integer("chat.controlFrameTimeoutMillis", 2_000, 100, 60_000);
         this.messagesPerSecond = reader.integer("chat.messagesPerSecond", 20, 0, 1_000_000);
         this.messageBurst = reader.integer("chat.messageBurst", 60, 1, 1_000_000);
         this.maxConnections = reader.integer("chat.maxConnections", 20_000, 1, 10_000_000);
-        this.maxConnectionsPerAddress = reader.integer("chat.maxConnectionsPerAddress", 200, 1, 10_000_000);
+        this.maxConnectionsPerAddress = reader.integer("chat.maxConnectionsPerAddress", 100, 1, 10_000_000);
         this.allowedOrigins = reader.origins("chat.allowedOrigins");
         this.allowMissingOrigin = reader.bool("chat.allowMissingOrigin", true);
     }
@@ -146,6 +148,8 @@ public final class ChatConfig {
     public long outboxMaxChars() { return outboxMaxChars; }
     /** 0: no pings. */
     public int pingIntervalSeconds() { return pingIntervalSeconds; }
+    /** How long a ping or pong may wait behind the frame in flight before the session is closed. */
+    public int controlFrameTimeoutMillis() { return controlFrameTimeoutMillis; }
     /** Sustained chat messages a connection may send per second; 0: no limit. */
     public int messagesPerSecond() { return messagesPerSecond; }
     /** Messages a connection may send at once before {@link #messagesPerSecond()} applies. */

@@ -60,7 +60,7 @@ public final class ChatEndpoint extends Endpoint {
         String epoch = epochs == null || epochs.isEmpty() ? null : epochs.get(0);
         Subscription subscribed = hub.connect(clientAddress, new SessionSink(session), serverOffset, epoch);
         subscription = subscribed;
-        heartbeat.watch(session);
+        heartbeat.watch(session, subscribed.outbox());
         session.addMessageHandler(String.class, new TextMessageAssembler(maxFrameBytes,
                 frame -> hub.receive(subscribed, frame),
                 () -> close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes")));

@@ -48,7 +48,7 @@ public final class ChatLifecycle implements ServletContextListener {
         JvmMemoryMetrics.builder().register(registry);
         ProcessMetrics.builder().register(registry);
         hub = new ChatHub(config, store, new ChatMetrics(registry));
-        heartbeat = new Heartbeat(config.pingIntervalSeconds());
+        heartbeat = new Heartbeat(config.pingIntervalSeconds(), config.controlFrameTimeoutMillis());
         ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
         if (container == null) {
             heartbeat.close();

@@ -1,5 +1,6 @@
 package chat.web;
 
+import chat.delivery.Outbox;
 import jakarta.websocket.PongMessage;
 import jakarta.websocket.Session;
 
@@ -21,6 +22,18 @@ import java.util.logging.Logger;
  * Pings every session at a fixed interval, so that proxies see traffic on idle connections and dead peers are
  * found. A peer that sends nothing, not even the pong, for two intervals is closed by Tomcat itself (1001),
  * through the session's read idle timeout; the client reconnects with its offset.
+ *
+ * <p>A ping is a blocking send in the WebSocket API: it waits behind the frame in flight, for at most
+ * {@code controlFrameTimeoutMillis}, after which Tomcat closes the session. So that peers that stopped reading
+ * cannot hold up the pings of everyone else, each tick sorts the sessions by their outbox:
+ * <ul>
+ * <li>nothing in flight: pinged on a thread that only pings such sessions, where a ping does not wait;
+ * <li>a frame in flight, but frames went out since the last tick: pinged on threads of their own;
+ * <li>the same frame in flight since the last tick: not pinged. The ping would only wait behind it; the read idle
+ * timeout, the outbox's cap and the replay's stall watch close the connection.
+ * </ul>
+ * The same timeout bounds the pongs Tomcat sends on a worker thread for a client's pings, so that a client that
+ * pings without reading holds a worker thread for at most that long before its session is closed.
  */
 final class Heartbeat implements AutoCloseable {
 
@@ -28,51 +41,61 @@ final class Heartbeat implements AutoCloseable {
     /** Tomcat's per-session settings; other containers ignore them. */
     private static final String READ_IDLE_TIMEOUT_MS = "org.apache.tomcat.websocket.READ_IDLE_TIMEOUT_MS";
     private static final String BLOCKING_SEND_TIMEOUT = "org.apache.tomcat.websocket.BLOCKING_SEND_TIMEOUT";
-    private static final int PING_THREADS = 2;
+    private static final int BUSY_PING_THREADS = 2;
 
     private final long intervalMillis;
-    private final Map<Session, AtomicBoolean> pingInFlight = new ConcurrentHashMap<>();
+    private final long controlFrameTimeoutMillis;
+    private final Map<Session, Watched> watched = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
-    private final ExecutorService pingers;
+    private final ExecutorService idlePinger;
+    private final ExecutorService busyPingers;
 
     /** @param intervalSeconds 0 for no pings */
-    Heartbeat(int intervalSeconds) {
+    Heartbeat(int intervalSeconds, long controlFrameTimeoutMillis) {
         this.intervalMillis = TimeUnit.SECONDS.toMillis(intervalSeconds);
+        this.controlFrameTimeoutMillis = controlFrameTimeoutMillis;
         if (intervalSeconds == 0) {
             timer = null;
-            pingers = null;
+            idlePinger = null;
+            busyPingers = null;
             return;
         }
         timer = Executors.newSingleThreadScheduledExecutor(daemon("chat-heartbeat"));
-        pingers = Executors.newFixedThreadPool(PING_THREADS, daemon("chat-ping-"));
+        idlePinger = Executors.newSingleThreadExecutor(daemon("chat-ping-idle"));
+        busyPingers = Executors.newFixedThreadPool(BUSY_PING_THREADS, daemon("chat-ping-busy-"));
         timer.scheduleAtFixedRate(this::pingAll, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
-    void watch(Session session) {
+    /** @param outbox the frames going to the session's client, whose progress decides how it is pinged */
+    void watch(Session session, Outbox outbox) {
+        session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, controlFrameTimeoutMillis);
         if (timer == null) {
             return;
         }
         session.getUserProperties().put(READ_IDLE_TIMEOUT_MS, 2 * intervalMillis);
-        // A ping waits behind a frame being written; a peer that takes a whole interval to accept one is dead.
-        session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, intervalMillis);
         session.addMessageHandler(PongMessage.class, pong -> { });
-        pingInFlight.put(session, new AtomicBoolean());
+        watched.put(session, new Watched(outbox));
     }
 
     void forget(Session session) {
-        pingInFlight.remove(session);
+        watched.remove(session);
     }
 
     private void pingAll() {
-        for (Map.Entry<Session, AtomicBoolean> entry : pingInFlight.entrySet()) {
+        for (Map.Entry<Session, Watched> entry : watched.entrySet()) {
             Session session = entry.getKey();
-            AtomicBoolean inFlight = entry.getValue();
-            if (session.isOpen() && inFlight.compareAndSet(false, true)) {
-                try {
-                    pingers.execute(() -> ping(session, inFlight));
-                } catch (RejectedExecutionException stopping) {
-                    return;
-                }
+            Watched state = entry.getValue();
+            long sent = state.outbox.framesSent();
+            boolean idle = state.outbox.isIdle();
+            boolean stuck = !idle && sent == state.framesSentAtLastTick;
+            state.framesSentAtLastTick = sent;
+            if (stuck || !session.isOpen() || !state.pingInFlight.compareAndSet(false, true)) {
+                continue;
+            }
+            try {
+                (idle ? idlePinger : busyPingers).execute(() -> ping(session, state.pingInFlight));
+            } catch (RejectedExecutionException stopping) {
+                return;
             }
         }
     }
@@ -88,13 +111,25 @@ final class Heartbeat implements AutoCloseable {
         }
     }
 
+    /** Written by the timer thread only, but for {@code pingInFlight}. */
+    private static final class Watched {
+        final Outbox outbox;
+        final AtomicBoolean pingInFlight = new AtomicBoolean();
+        long framesSentAtLastTick = -1;
+
+        Watched(Outbox outbox) {
+            this.outbox = outbox;
+        }
+    }
+
     @Override
     public void close() {
         if (timer != null) {
             timer.shutdownNow();
-            pingers.shutdownNow();
+            idlePinger.shutdownNow();
+            busyPingers.shutdownNow();
         }
-        pingInFlight.clear();
+        watched.clear();
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -31,6 +31,9 @@ class HeartbeatIT {
 
     private static final int OPCODE_CLOSE = 0x8;
     private static final int OPCODE_PING = 0x9;
+    /** Messages of 10 000 characters: a replay far larger than what the sockets' buffers take. */
+    private static final int STALLED_HISTORY = 400;
+    private static final int STALLED_PEERS = 48;
 
     @Deployment(testable = false)
     static WebArchive war() {
@@ -83,6 +86,41 @@ class HeartbeatIT {
                 }
             }
             fail("not closed within 15 s; opcodes seen " + opcodes);
+        }
+    }
+
+
+    /**
+     * Peers that stopped reading mid-replay have a frame in flight that never completes, and a ping to them waits
+     * behind it until the send timeout. Pinged in one queue with everyone, two dozen of them hold the ping threads
+     * for many intervals, and an idle client that answers every ping is closed (1001) for want of one. Tomcat
+     * checks the read idle timeout every 10 s: the idle client is watched for longer than that.
+     */
+    @Test
+    void peersThatStoppedReadingDoNotHoldUpThePingsOfAnIdleClient() throws Exception {
+        URI base = deployed.toURI();
+        long before = ChatWar.latestOffset(base);
+        String text = "x".repeat(10_000);
+        try (ChatClient writer = ChatClient.connect(base, before)) {
+            writer.awaitSynced();
+            String prefix = "stalled-history-" + System.nanoTime() + "-";
+            for (int i = 0; i < STALLED_HISTORY; i++) {
+                writer.sendChat(text, prefix + i);
+            }
+            for (int i = 0; i < STALLED_HISTORY; i++) {
+                writer.nextAck();
+            }
+        }
+        List<RawWebSocket> stalled = new ArrayList<>();
+        try (ChatClient idle = ChatClient.connect(base, ChatWar.latestOffset(base))) {
+            idle.awaitSynced();
+            for (int i = 0; i < STALLED_PEERS; i++) {
+                stalled.add(RawWebSocket.open(base, "?serverOffset=" + before, 4_096));
+            }
+            assertNull(idle.poll(Duration.ofSeconds(14)), "nothing but pings for fourteen intervals");
+            assertTrue(idle.isOpen(), "the idle client was closed: " + (idle.isOpen() ? "" : idle.awaitClose()));
+        } finally {
+            stalled.forEach(RawWebSocket::abort);
         }
     }
 
