@@ -68,7 +68,9 @@ public final class ChatHub implements AutoCloseable {
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.stallWatch = Executors.newSingleThreadScheduledExecutor(namedDaemons("chat-replay-watch-"));
         this.replayLimits = new ReplayLimits(config.replayPageSize(), config.replayPageChars(),
-                config.outboxMaxFrames(), new ReplayMemory(config.replayMemoryMax()), stallWatch,
+                config.outboxMaxFrames(), new ReplayMemory(config.replayMemoryMax()),
+                ReplayLimits.storePageBytes(config.replayPageSize(), config.replayPageChars(), config.maxTextLength()),
+                stallWatch,
                 TimeUnit.SECONDS.toNanos(config.stalledReplaySeconds()));
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));

@@ -44,6 +44,7 @@ public final class Subscription {
     private final long pageChars;
     private final int maxHeld;
     private final ReplayMemory memory;
+    private final long storePageBytes;
     private final ScheduledExecutorService stallWatch;
     private final long stalledReplayNanos;
     /** Bytes of {@link #memory} this replay holds: reserved for the page being read, or held by the page queued. */
@@ -73,6 +74,7 @@ public final class Subscription {
         this.pageChars = limits.pageChars();
         this.maxHeld = limits.maxHeld();
         this.memory = limits.memory();
+        this.storePageBytes = limits.storePageBytes();
         this.stallWatch = limits.stallWatch();
         this.stalledReplayNanos = limits.stalledReplayNanos();
     }
@@ -173,7 +175,7 @@ public final class Subscription {
             queue(page);
             return;
         }
-        long reservation = ReplayMemory.bytesOf(pageChars);
+        long reservation = storePageBytes;
         memory.reserve(reservation, () -> {
             memoryHeld.addAndGet(reservation);
             runOnReplayExecutor(this::replayStorePage);

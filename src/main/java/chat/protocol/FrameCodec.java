@@ -16,6 +16,8 @@ import java.io.UncheckedIOException;
 public final class FrameCodec {
 
     public static final String TYPE_CHAT_MESSAGE = "chat message";
+    /** {"type":"chat message","text":"","offset":9223372036854775807} */
+    private static final int CHAT_MESSAGE_FIELDS_CHARS = 62;
 
     /**
      * Buffers are recycled through a bounded pool of this class's own, not Jackson's default thread-locals: those
@@ -136,6 +138,15 @@ public final class FrameCodec {
         } catch (NumberFormatException tooLarge) {
             return -1;
         }
+    }
+
+    /**
+     * The most characters a chat message frame with {@code textChars} characters of text takes: its fields with the
+     * longest offset, and six characters a character of text, as a control character or an unpaired surrogate
+     * is escaped ({@code \\u0001}).
+     */
+    public static long maxChatMessageChars(long textChars) {
+        return CHAT_MESSAGE_FIELDS_CHARS + 6 * textChars;
     }
 
     public static String chatMessage(long offset, String text) {

@@ -30,6 +30,7 @@ final class RawWebSocket implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] EMPTY_PING = {(byte) 0x89, (byte) 0x80, 1, 2, 3, 4}; // FIN + ping, masked, empty
+    private static final byte[] EMPTY_PONG = {(byte) 0x8A, (byte) 0x80, 1, 2, 3, 4};
 
     private final Socket socket;
     private final DataInputStream in;
@@ -154,6 +155,15 @@ final class RawWebSocket implements AutoCloseable {
     /** An empty ping; may be called from another thread than the one reading. */
     synchronized void ping() throws IOException {
         out.write(EMPTY_PING);
+        out.flush();
+    }
+
+    /**
+     * An unsolicited pong (RFC 6455 5.5.3): the server sees a live peer and owes it nothing, unlike a ping, whose
+     * pong waits behind the frame in flight.
+     */
+    synchronized void pong() throws IOException {
+        out.write(EMPTY_PONG);
         out.flush();
     }
 

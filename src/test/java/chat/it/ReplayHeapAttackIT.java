@@ -19,8 +19,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * One client address cannot exhaust the heap through replays. On a Tomcat of its own with the heap and flags of
  * tomcat-conf/bin/setenv.sh (1 GiB, exit on OutOfMemoryError), a history of 700 messages of 10 000 {@code \u0001}
- * characters (a 60 KB frame each) is replayed from offset 0 to 40 connections that never read and ping the server
- * every two seconds, so that they are never closed for being idle. Without bounds each would hold its own history
+ * characters (a 60 KB frame each) is replayed from offset 0 to 40 connections that never read and send an
+ * unsolicited pong every two seconds, so that they are never closed for being idle (a ping would be: its pong
+ * waits behind the replay frame in flight, for {@code chat.controlFrameTimeoutMillis}). Without bounds each would hold its own history
  * page of 30 MB. The JVM must stay up, the replay memory must stay within {@code chat.replayMemoryMax}, other
  * clients must get {@code synced} and their acks within a second, and the stalled replays must be closed after
  * {@code chat.stalledReplaySeconds}: those that found room at once, then those that waited for it.
@@ -54,12 +55,13 @@ class ReplayHeapAttackIT {
         tomcat.start();
         URI base = tomcat.uri();
         seed(base);
+        probe(base, -1); // the client side's first connection, before the attack: not a figure of the server's
 
         for (int i = 0; i < ATTACKERS; i++) {
             attackers.add(RawWebSocket.open(base, "?serverOffset=0", 4096));
         }
         long attackStarted = System.nanoTime();
-        long worstProbeMillis = 0;
+        List<Long> probeMillis = new ArrayList<>();
         double peakReplayMemory = 0;
         int round = 0;
         Set<RawWebSocket> closed = new HashSet<>();
@@ -70,28 +72,28 @@ class ReplayHeapAttackIT {
                 && closed.size() < ATTACKERS) {
             for (RawWebSocket attacker : attackers) {
                 try {
-                    attacker.ping(); // writes, never reads: the server sees a live peer
+                    attacker.pong(); // writes, never reads: the server sees a live peer
                 } catch (IOException closedByTheServer) {
                     closed.add(attacker);
                     firstClosedAfterMillis = Math.min(firstClosedAfterMillis,
                             Duration.ofNanos(System.nanoTime() - attackStarted).toMillis());
                 }
             }
-            worstProbeMillis = Math.max(worstProbeMillis, probe(base, round++));
+            probeMillis.add(probe(base, round++));
             peakReplayMemory = Math.max(peakReplayMemory, ChatWar.metric(base, "chat_replay_memory_bytes"));
             Thread.sleep(2_000);
         }
 
         assertTrue(tomcat.isRunning(), "the JVM is up\n" + tomcat.output());
         assertEquals(ATTACKERS, closed.size(), "every stalled replay was closed");
-        // A ping every 2 s notices a close up to 2 s late, and a closed socket may take one more write.
+        // A pong every 2 s notices a close up to 2 s late, and a closed socket may take one more write.
         assertTrue(firstClosedAfterMillis >= (STALLED_SECONDS - 2) * 1_000L,
                 "the first stalled replay was closed " + firstClosedAfterMillis + " ms into the attack");
         assertEquals(200, ChatWar.get(base.resolve("health")).statusCode());
         assertTrue(peakReplayMemory <= REPLAY_MEMORY_MAX + (2L << 20),
                 "replays held " + peakReplayMemory + " bytes, over chat.replayMemoryMax " + REPLAY_MEMORY_MAX);
-        assertTrue(worstProbeMillis < PROBE_LIMIT.toMillis(),
-                "another client waited " + worstProbeMillis + " ms for synced and its ack");
+        assertTrue(probeMillis.stream().allMatch(millis -> millis < PROBE_LIMIT.toMillis()),
+                "other clients waited " + probeMillis + " ms for synced and their ack, one every 2 s");
         assertEquals(0.0, ChatWar.metric(base, "chat_replays_waiting"),
                 "the stalled replays were closed and gave their room back");
         assertEquals(0.0, ChatWar.metric(base, "chat_replay_memory_bytes"));
