@@ -18,7 +18,8 @@ import java.util.logging.Logger;
  *
  * <p>Any thread may queue; nobody blocks. Whoever finds no send outstanding starts the next one, and each
  * completion starts the one after it. A queue over its cap closes the connection (1008): the client lost
- * nothing, it reconnects with its last offset and is replayed from the store.
+ * nothing, it reconnects with its last offset and is replayed from the store. A failed send stops the sending;
+ * the transport closes itself.
  */
 public final class Outbox implements FrameSink.SendCallback {
 
@@ -163,7 +164,10 @@ public final class Outbox implements FrameSink.SendCallback {
     @Override
     public void sent(Throwable failure) {
         if (failure != null) {
-            closeConnection(CLOSE_UNEXPECTED_CONDITION, "Send failed: " + failure.getClass().getSimpleName());
+            // The transport closes itself after a failed send (Tomcat closes the socket on its own thread). Closing
+            // it from here as well races with Tomcat's processing of the same connection: Tomcat 11.0.24 then keeps
+            // the closed connection's upgrade processor, and the webapp's class loader with it, for good.
+            close();
         }
         if (sendState.compareAndSet(IN_CALL, COMPLETED_IN_CALL)) {
             return;

@@ -13,6 +13,7 @@ import jakarta.websocket.Session;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -31,7 +32,9 @@ public final class ChatEndpoint extends Endpoint {
     private final String clientAddress;
     private final int maxFrameBytes;
     private boolean admitted;
-    private Subscription subscription;
+    /** Taken by whoever disconnects it: onClose, or onOpen when the session closed while it was opening. */
+    private final AtomicReference<Subscription> subscription = new AtomicReference<>();
+    private volatile boolean closed;
 
     ChatEndpoint(ChatHub hub, Heartbeat heartbeat, ConnectionLimits limits, String clientAddress, int maxFrameBytes) {
         this.hub = hub;
@@ -43,6 +46,7 @@ public final class ChatEndpoint extends Endpoint {
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
+        heartbeat.bound(session);
         String full = limits.admit(clientAddress);
         if (full != null) {
             close(session, CloseReason.CloseCodes.VIOLATED_POLICY, full);
@@ -59,13 +63,26 @@ public final class ChatEndpoint extends Endpoint {
         List<String> epochs = session.getRequestParameterMap().get("epoch");
         String epoch = epochs == null || epochs.isEmpty() ? null : epochs.get(0);
         Subscription subscribed = hub.connect(clientAddress, new SessionSink(session), serverOffset, epoch);
-        subscription = subscribed;
+        subscription.set(subscribed);
         heartbeat.watch(session, subscribed.outbox());
         session.addMessageHandler(String.class, new TextMessageAssembler(maxFrameBytes,
                 frame -> hub.receive(subscribed, frame),
                 () -> close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes")));
         session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (part, last) ->
                 close(session, CloseReason.CloseCodes.CANNOT_ACCEPT, "Binary frames are not accepted"));
+        if (closed) {
+            // The replay started above may close the session from another thread (its client is gone), and
+            // onClose may then have run before the subscription was set.
+            heartbeat.forget(session);
+            disconnect();
+        }
+    }
+
+    private void disconnect() {
+        Subscription subscribed = subscription.getAndSet(null);
+        if (subscribed != null) {
+            hub.disconnect(subscribed);
+        }
     }
 
     private static void close(Session session, CloseReason.CloseCode code, String reason) {
@@ -96,10 +113,9 @@ public final class ChatEndpoint extends Endpoint {
 
     @Override
     public void onClose(Session session, CloseReason closeReason) {
+        closed = true;
         heartbeat.forget(session);
-        if (subscription != null) {
-            hub.disconnect(subscription);
-        }
+        disconnect();
         if (admitted) {
             admitted = false;
             limits.release(clientAddress);

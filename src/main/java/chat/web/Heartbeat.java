@@ -66,9 +66,16 @@ final class Heartbeat implements AutoCloseable {
         timer.scheduleAtFixedRate(this::pingAll, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
+    /**
+     * Bounds the blocking sends of a new session, before anything is sent to it: pings, Tomcat's pongs, and the
+     * close frame of a connection refused at once.
+     */
+    void bound(Session session) {
+        session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, controlFrameTimeoutMillis);
+    }
+
     /** @param outbox the frames going to the session's client, whose progress decides how it is pinged */
     void watch(Session session, Outbox outbox) {
-        session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, controlFrameTimeoutMillis);
         if (timer == null) {
             return;
         }

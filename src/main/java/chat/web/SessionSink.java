@@ -41,19 +41,24 @@ final class SessionSink implements FrameSink {
     public void send(String frame, SendCallback done) {
         try {
             session.getAsyncRemote().sendText(frame, result -> done.sent(result.isOK() ? null : result.getException()));
-        } catch (RuntimeException closedMeanwhile) {
-            // Tomcat throws before it takes the frame (the session closed meanwhile): the callback has not run.
-            done.sent(closedMeanwhile);
+        } catch (RuntimeException refused) {
+            // Tomcat throws before it takes the frame, and the callback has not run: the session closed meanwhile,
+            // or, were it still open, it cannot be sent to and the client must reconnect.
+            done.sent(refused);
+            if (session.isOpen()) {
+                close(CloseReason.CloseCodes.UNEXPECTED_CONDITION.getCode(), "Send refused; reconnect");
+            }
         }
     }
 
     @Override
     public void close(int closeCode, String reason) {
-        session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, CLOSE_WRITE_TIMEOUT_MILLIS);
         try {
+            session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, CLOSE_WRITE_TIMEOUT_MILLIS);
             session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(closeCode), reason));
-        } catch (IOException e) {
-            LOG.log(Level.FINE, "Closing session " + session.getId() + " failed; the peer is gone", e);
+        } catch (IOException | IllegalStateException closedMeanwhile) {
+            // Tomcat throws IllegalStateException once the session has closed, as it may have by now.
+            LOG.log(Level.FINE, "Closing session " + session.getId() + " failed; it is closed already", closedMeanwhile);
         }
     }
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -144,7 +145,7 @@ class OutboxTest {
     }
 
     @Test
-    void aFailedSendClosesTheConnectionWith1011AndDropsTheRest() {
+    void aFailedSendStopsSendingAndLeavesTheCloseToTheTransport() {
         InlineSink sink = new InlineSink();
         Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000, Long.MAX_VALUE);
         sink.failNext = true;
@@ -152,8 +153,10 @@ class OutboxTest {
         outbox.enqueue("b", true);
         outbox.flush();
         assertEquals(List.of("a"), sink.sent);
-        assertEquals(Outbox.CLOSE_UNEXPECTED_CONDITION, sink.closeCode);
+        assertNull(sink.closeCode, "not closed by the outbox");
         assertTrue(outbox.isClosed());
+        assertFalse(outbox.offer("c"));
+        assertEquals(List.of("a"), sink.sent);
     }
 
     @Test
