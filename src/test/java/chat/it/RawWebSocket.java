@@ -158,18 +158,6 @@ final class RawWebSocket implements AutoCloseable {
         out.flush();
     }
 
-    /** {@code count} pings of the largest payload a control frame may carry (125 bytes), in one write. */
-    synchronized void largePings(int count) throws IOException {
-        int frameLength = 2 + 4 + 125;
-        byte[] flood = new byte[count * frameLength];
-        for (int i = 0; i < count; i++) {
-            flood[i * frameLength] = (byte) 0x89; // FIN + ping
-            flood[i * frameLength + 1] = (byte) (0x80 | 125); // masked, 125 bytes; the mask and payload are zeros
-        }
-        out.write(flood);
-        out.flush();
-    }
-
     /**
      * An unsolicited pong (RFC 6455 5.5.3): the server sees a live peer and owes it nothing, unlike a ping, whose
      * pong waits behind the frame in flight.
