@@ -42,6 +42,7 @@ public final class ChatConfig {
     private final int messageBurst;
     private final int maxConnections;
     private final int maxConnectionsPerAddress;
+    private final List<String> publicOrigins;
     private final List<String> allowedOrigins;
     private final boolean allowMissingOrigin;
 
@@ -73,6 +74,7 @@ public final class ChatConfig {
         this.messageBurst = reader.integer("chat.messageBurst", 60, 1, 1_000_000);
         this.maxConnections = reader.integer("chat.maxConnections", 20_000, 1, 10_000_000);
         this.maxConnectionsPerAddress = reader.integer("chat.maxConnectionsPerAddress", 100, 1, 10_000_000);
+        this.publicOrigins = reader.origins("chat.publicOrigins");
         this.allowedOrigins = reader.origins("chat.allowedOrigins");
         this.allowMissingOrigin = reader.bool("chat.allowMissingOrigin", true);
     }
@@ -157,6 +159,8 @@ public final class ChatConfig {
     public int maxConnections() { return maxConnections; }
     public int maxConnectionsPerAddress() { return maxConnectionsPerAddress; }
     /** Origins allowed to open the chat besides the page's own; normalised (scheme://host[:port], lower case). */
+    /** The origins the chat is served under; empty: the request's own. */
+    public List<String> publicOrigins() { return publicOrigins; }
     public List<String> allowedOrigins() { return allowedOrigins; }
     /** Whether a handshake without Origin (not from a browser) is accepted. */
     public boolean allowMissingOrigin() { return allowMissingOrigin; }

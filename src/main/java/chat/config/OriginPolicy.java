@@ -8,17 +8,30 @@ import java.util.Locale;
 /**
  * Which pages may open the chat's WebSocket: a browser sends the page's origin with the handshake, and a page of
  * another site must not talk to the chat with its user's cookies (cross-site WebSocket hijacking). Allowed are
- * the chat's own origin, as the request reached Tomcat (after RemoteIpValve: the scheme and host the browser
- * used), and the configured origins. A handshake without Origin does not come from a browser.
+ * the chat's own origins and the configured other ones. The chat's own are {@code chat.publicOrigins}, the
+ * origins it is served under; when they are not configured, the request's own origin as it reached Tomcat
+ * (after RemoteIpValve: the scheme and host the browser used). That one a DNS-rebinding page controls: its
+ * Origin and its Host are both the attacker's name. A handshake without Origin does not come from a browser.
  */
 public final class OriginPolicy {
 
+    private final List<String> publicOrigins;
     private final List<String> allowed;
     private final boolean allowMissing;
 
-    public OriginPolicy(List<String> allowed, boolean allowMissing) {
+    /**
+     * @param publicOrigins the chat's own origins, normalised; empty: the request's own
+     * @param allowed       other origins whose pages may connect, normalised
+     */
+    public OriginPolicy(List<String> publicOrigins, List<String> allowed, boolean allowMissing) {
+        this.publicOrigins = List.copyOf(publicOrigins);
         this.allowed = List.copyOf(allowed);
         this.allowMissing = allowMissing;
+    }
+
+    /** Whether the chat's own origin is taken from the request, for want of {@code chat.publicOrigins}. */
+    public boolean trustsRequestHost() {
+        return publicOrigins.isEmpty();
     }
 
     /**
@@ -33,11 +46,17 @@ public final class OriginPolicy {
             return allowMissing ? null : "A handshake without an Origin header is not accepted here";
         }
         String normalised = normalise(origin);
-        if (normalised != null && (normalised.equals(normalise(scheme + "://" + host + ":" + port))
-                || allowed.contains(normalised))) {
+        if (normalised != null && (isOwn(normalised, scheme, host, port) || allowed.contains(normalised))) {
             return null;
         }
         return "Origin " + origin + " may not open this chat";
+    }
+
+    private boolean isOwn(String origin, String scheme, String host, int port) {
+        if (publicOrigins.isEmpty()) {
+            return origin.equals(normalise(scheme + "://" + host + ":" + port));
+        }
+        return publicOrigins.contains(origin);
     }
 
     /** {@code HTTPS://Chat.Example.com:443} becomes {@code https://chat.example.com}; null if it is no origin. */

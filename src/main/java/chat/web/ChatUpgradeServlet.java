@@ -14,6 +14,8 @@ import jakarta.websocket.server.ServerEndpointConfig;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Logger;
 
 /**
  * {@code /chat}: checks the handshake as an HTTP request, where Tomcat (through RemoteIpValve behind a proxy)
@@ -24,6 +26,28 @@ public final class ChatUpgradeServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
     private static final long DRAIN_MILLIS = 5_000;
+    private static final Logger LOG = Logger.getLogger(ChatUpgradeServlet.class.getName());
+
+    private final AtomicBoolean warnedOfRebinding = new AtomicBoolean();
+
+    /**
+     * Without chat.publicOrigins, a handshake's own Host decides which Origin is the chat's, and a DNS-rebinding
+     * page chooses both. Harmless while only the loopback address reaches Tomcat (a proxy in front decides which
+     * names it serves); said once when a handshake comes in on another address.
+     */
+    private void warnOfRebindingOnce(OriginPolicy origins, HttpServletRequest request) {
+        if (origins.trustsRequestHost() && !warnedOfRebinding.get() && !isLoopback(request.getLocalAddr())
+                && warnedOfRebinding.compareAndSet(false, true)) {
+            LOG.warning("chat.publicOrigins is not set and handshakes reach Tomcat on " + request.getLocalAddr()
+                    + ": the Origin of a handshake is compared with the request's own Host, which a DNS-rebinding"
+                    + " page controls. Set chat.publicOrigins to the origins the chat is served under, for example"
+                    + " https://chat.example.com");
+        }
+    }
+
+    private static boolean isLoopback(String address) {
+        return address.startsWith("127.") || address.equals("::1") || address.equals("0:0:0:0:0:0:0:1");
+    }
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException, ServletException {
@@ -37,6 +61,7 @@ public final class ChatUpgradeServlet extends HttpServlet {
             response.sendError(426, "This is the chat's WebSocket endpoint: connect with a WebSocket client");
             return;
         }
+        warnOfRebindingOnce(sockets.origins(), request);
         String refusal = sockets.origins().refusal(request.getHeader("Origin"), request.getScheme(),
                 request.getServerName(), request.getServerPort());
         if (refusal != null) {

@@ -5,12 +5,14 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class OriginPolicyTest {
 
-    private final OriginPolicy sameOriginOnly = new OriginPolicy(List.of(), true);
+    private final OriginPolicy sameOriginOnly = new OriginPolicy(List.of(), List.of(), true);
 
     @Test
     void thePagesOwnOriginIsAllowedWithOrWithoutItsDefaultPort() {
@@ -32,8 +34,20 @@ class OriginPolicyTest {
     }
 
     @Test
+    void withPublicOriginsConfiguredTheRequestsOwnHostNoLongerDecides() {
+        OriginPolicy policy = new OriginPolicy(List.of(OriginPolicy.normalise("https://chat.example.com")), List.of(),
+                true);
+        assertNull(policy.refusal("https://chat.example.com", "https", "chat.example.com", 443));
+        assertNull(policy.refusal("https://chat.example.com", "http", "10.0.0.5", 8080), "behind a proxy too");
+        assertEquals("Origin http://evil.example may not open this chat",
+                policy.refusal("http://evil.example", "http", "evil.example", 80), "a DNS-rebinding page");
+        assertTrue(sameOriginOnly.trustsRequestHost());
+        assertFalse(policy.trustsRequestHost());
+    }
+
+    @Test
     void configuredOriginsAreAllowedToo() {
-        OriginPolicy policy = new OriginPolicy(List.of(OriginPolicy.normalise("https://app.example.com")), true);
+        OriginPolicy policy = new OriginPolicy(List.of(), List.of(OriginPolicy.normalise("https://app.example.com")), true);
         assertNull(policy.refusal("https://app.example.com", "https", "chat.example.com", 443));
         assertNotNull(policy.refusal("https://other.example.com", "https", "chat.example.com", 443));
     }
@@ -41,7 +55,7 @@ class OriginPolicyTest {
     @Test
     void aMissingOriginIsAllowedOnlyWhenConfiguredSo() {
         assertNull(sameOriginOnly.refusal(null, "https", "chat.example.com", 443));
-        assertNotNull(new OriginPolicy(List.of(), false).refusal(null, "https", "chat.example.com", 443));
+        assertNotNull(new OriginPolicy(List.of(), List.of(), false).refusal(null, "https", "chat.example.com", 443));
     }
 
     @Test
