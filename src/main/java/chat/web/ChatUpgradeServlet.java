@@ -68,7 +68,7 @@ public final class ChatUpgradeServlet extends HttpServlet {
             response.sendError(HttpServletResponse.SC_FORBIDDEN, refusal);
             return;
         }
-        String clientAddress = request.getRemoteAddr();
+        String clientAddress = ConnectionLimits.limitKey(request.getRemoteAddr());
         ServerEndpointConfig endpoint = ServerEndpointConfig.Builder.create(ChatEndpoint.class, ChatEndpoint.PATH)
                 .configurator(new ServerEndpointConfig.Configurator() {
                     @Override

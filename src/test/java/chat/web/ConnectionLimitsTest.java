@@ -23,6 +23,22 @@ class ConnectionLimitsTest {
     }
 
     @Test
+    void anIpv6HostIsCountedByItsSlash64WhateverAddressOfItItUses() {
+        assertEquals("2001:db8:1:2::/64", ConnectionLimits.limitKey("2001:db8:1:2:a:b:c:d"));
+        assertEquals("2001:db8:1:2::/64", ConnectionLimits.limitKey("2001:0db8:0001:0002:0000:0000:0000:0001"));
+        assertEquals("2001:db8:1:3::/64", ConnectionLimits.limitKey("2001:db8:1:3::1"));
+        assertEquals("0:0:0:0::/64", ConnectionLimits.limitKey("0:0:0:0:0:0:0:1"));
+        assertEquals("192.0.2.7", ConnectionLimits.limitKey("::ffff:192.0.2.7"));
+        assertEquals("192.0.2.7", ConnectionLimits.limitKey("192.0.2.7"));
+
+        ConnectionLimits limits = new ConnectionLimits(100, 1);
+        assertNull(limits.admit(ConnectionLimits.limitKey("2001:db8:1:2::1")));
+        assertEquals("Too many connections from 2001:db8:1:2::/64 (at most 1)",
+                limits.admit(ConnectionLimits.limitKey("2001:db8:1:2::2")));
+        assertNull(limits.admit(ConnectionLimits.limitKey("2001:db8:1:3::1")), "another /64 is another client");
+    }
+
+    @Test
     void theServerWideLimitRefusesEveryoneWhenFull() {
         ConnectionLimits limits = new ConnectionLimits(2, 10);
         assertNull(limits.admit("10.0.0.1"));
