@@ -32,6 +32,8 @@ public final class ChatConfig {
     private final int recoveryWindowMessages;
     private final long recoveryWindowChars;
     private final int writeQueueCapacity;
+    private final int writeQueueSharePercent;
+    private final long maxStoredBytesPerAddressPerDay;
     private final int writeBatchMax;
     private final int fanoutThreads;
     private final int outboxMaxFrames;
@@ -63,6 +65,9 @@ public final class ChatConfig {
         this.recoveryWindowMessages = reader.integer("chat.recoveryWindowMessages", 10_000, 0, 1 << 24);
         this.recoveryWindowChars = reader.integer("chat.recoveryWindowChars", 8 << 20, 0, Integer.MAX_VALUE);
         this.writeQueueCapacity = reader.integer("chat.writeQueueCapacity", 16_384, 1, 1 << 24);
+        this.writeQueueSharePercent = reader.integer("chat.writeQueueShare", 25, 1, 100);
+        this.maxStoredBytesPerAddressPerDay = reader.integer("chat.maxStoredBytesPerAddressPerDay", 50 << 20, 0,
+                Integer.MAX_VALUE);
         this.writeBatchMax = reader.integer("chat.writeBatchMax", 1_024, 1, 1 << 16);
         this.fanoutThreads = reader.integer("chat.fanoutThreads",
                 Math.min(4, Runtime.getRuntime().availableProcessors()), 1, 64);
@@ -143,6 +148,10 @@ public final class ChatConfig {
     /** The most characters of encoded frames the recovery window holds; the oldest leave first. */
     public long recoveryWindowChars() { return recoveryWindowChars; }
     public int writeQueueCapacity() { return writeQueueCapacity; }
+    /** Percent of the write queue one client address may hold. */
+    public int writeQueueSharePercent() { return writeQueueSharePercent; }
+    /** Bytes of text one client address may store a day; 0: no quota. */
+    public long maxStoredBytesPerAddressPerDay() { return maxStoredBytesPerAddressPerDay; }
     public int writeBatchMax() { return writeBatchMax; }
     /** Threads that hand committed messages to the connections, each to its share of them. */
     public int fanoutThreads() { return fanoutThreads; }

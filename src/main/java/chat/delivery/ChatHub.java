@@ -52,6 +52,7 @@ public final class ChatHub implements AutoCloseable {
     private final ExecutorService workers;
     private final ExecutorService closers;
     private final SendAllowances allowances;
+    private final StorageQuotas quotas;
     private final ScheduledExecutorService stallWatch;
     private final ReplayLimits replayLimits;
 
@@ -66,6 +67,7 @@ public final class ChatHub implements AutoCloseable {
         this.history = new History(store, window, new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
+        this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
         this.stallWatch = Executors.newSingleThreadScheduledExecutor(namedDaemons("chat-replay-watch-"));
         this.replayLimits = new ReplayLimits(config.replayPageSize(), config.replayPageChars(),
                 config.outboxMaxFrames(), new ReplayMemory(config.replayMemoryMax()),
@@ -77,6 +79,7 @@ public final class ChatHub implements AutoCloseable {
         this.closers = new ThreadPoolExecutor(CLOSER_THREADS, CLOSER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-closer-"));
         this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
+                Math.max(1, (int) ((long) config.writeQueueCapacity() * config.writeQueueSharePercent() / 100)),
                 config.writeBatchMax());
         metrics.watch(broadcaster::size, broadcaster::queuedFrames, broadcaster::maxQueuedFrames, writer::queued);
         metrics.watchReplays(replayLimits.memory()::reserved, replayLimits.memory()::waiting);
@@ -129,7 +132,8 @@ public final class ChatHub implements AutoCloseable {
      */
     public Subscription connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
         Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
-        Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), allowances.of(clientAddress),
+        Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), clientAddress,
+                allowances.of(clientAddress),
                 history, workers, serverOffset, epoch, replayLimits);
         broadcaster.add(subscription);
         subscription.startReplay();
@@ -140,11 +144,15 @@ public final class ChatHub implements AutoCloseable {
     public void receive(Subscription from, String frame) {
         ClientFrame parsed = codec.parse(frame);
         if (parsed instanceof ClientFrame.ChatMessage message) {
-            if (from.mayChat()) {
-                writer.submit(new Draft(message.text(), message.clientOffset()), from);
-            } else {
+            if (!from.mayChat()) {
                 from.outbox().offer(FrameCodec.error(ErrorCode.RATE_LIMITED, "More than " + config.messagesPerSecond()
                         + " messages a second; not stored, send it again later", message.clientOffset()));
+            } else if (!quotas.tryCharge(from.clientAddress(), FrameCodec.utf8Length(message.text()))) {
+                metrics.quotaRefused();
+                from.outbox().offer(FrameCodec.error(ErrorCode.QUOTA_EXCEEDED, "Your address has stored "
+                        + quotas.maxBytesPerDay() + " bytes today, its daily quota; not stored", message.clientOffset()));
+            } else {
+                writer.submit(new Draft(message.text(), message.clientOffset()), from);
             }
         } else if (parsed instanceof ClientFrame.Rejected rejected) {
             from.outbox().offer(FrameCodec.error(rejected.code(), rejected.message(), rejected.clientOffset()));

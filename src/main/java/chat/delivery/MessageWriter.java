@@ -32,6 +32,7 @@ public final class MessageWriter implements AutoCloseable {
     private final Broadcaster broadcaster;
     private final ChatMetrics metrics;
     private final BlockingQueue<Submission> queue;
+    private final WriteQueueShares shares;
     private final int batchMax;
     private final Thread thread;
     private volatile boolean running = true;
@@ -39,12 +40,13 @@ public final class MessageWriter implements AutoCloseable {
     private volatile String lastFailure;
 
     MessageWriter(MessageStore store, RecoveryWindow window, Broadcaster broadcaster, ChatMetrics metrics,
-                  int queueCapacity, int batchMax) {
+                  int queueCapacity, int maxQueuedPerAddress, int batchMax) {
         this.store = store;
         this.window = window;
         this.broadcaster = broadcaster;
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
+        this.shares = new WriteQueueShares(maxQueuedPerAddress);
         this.batchMax = batchMax;
         this.thread = new Thread(this::run, "chat-writer");
         this.thread.setDaemon(true);
@@ -62,13 +64,22 @@ public final class MessageWriter implements AutoCloseable {
                     "The server is shutting down; send again after reconnecting", draft.clientOffset()));
             return false;
         }
+        String address = sender.clientAddress();
+        if (!shares.tryTake(address)) {
+            sender.outbox().offer(FrameCodec.error(ErrorCode.OVERLOADED, shares.maxPerAddress() + " messages of your"
+                    + " address are waiting to be stored, its share of the queue; send again shortly",
+                    draft.clientOffset()));
+            return false;
+        }
         Submission submission = new Submission(draft, sender);
         if (!queue.offer(submission)) {
+            shares.release(address);
             sender.outbox().offer(FrameCodec.error(ErrorCode.OVERLOADED,
                     "Too many messages waiting to be stored; send again shortly", draft.clientOffset()));
             return false;
         }
         if (!thread.isAlive() && queue.remove(submission)) {
+            shares.release(address);
             reject(List.of(submission), "The server is shutting down; send again after reconnecting");
             return false;
         }
@@ -96,6 +107,9 @@ public final class MessageWriter implements AutoCloseable {
                 LOG.log(Level.SEVERE, "The writer failed on a batch of " + batch.size() + " message(s)", e);
                 reject(batch, "The server failed to store the message: " + e);
             } finally {
+                for (Submission submission : batch) {
+                    shares.release(submission.sender().clientAddress());
+                }
                 batch.clear();
                 drafts.clear();
             }
@@ -196,6 +210,9 @@ public final class MessageWriter implements AutoCloseable {
         }
         List<Submission> late = new ArrayList<>();
         queue.drainTo(late);
+        for (Submission submission : late) {
+            shares.release(submission.sender().clientAddress());
+        }
         reject(late, "The server is shutting down; send again after reconnecting");
     }
 

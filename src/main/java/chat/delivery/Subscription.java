@@ -37,6 +37,8 @@ public final class Subscription {
     private final Outbox outbox;
     /** The broadcaster's lane that delivers to this subscription. */
     private final int lane;
+    /** The client address its limits are counted under. */
+    private final String clientAddress;
     private final TokenBucket sendAllowance;
     private final History history;
     private final Executor replayExecutor;
@@ -61,11 +63,12 @@ public final class Subscription {
     /** The client's offset came from another database (another epoch, or above anything stored): replay everything. */
     private boolean reset;
 
-    Subscription(Outbox outbox, int lane, TokenBucket sendAllowance, History history, Executor replayExecutor,
+    Subscription(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance, History history, Executor replayExecutor,
                  long serverOffset, String clientEpoch, ReplayLimits limits) {
         this.clientEpoch = clientEpoch;
         this.outbox = outbox;
         this.lane = lane;
+        this.clientAddress = clientAddress;
         this.sendAllowance = sendAllowance;
         this.history = history;
         this.replayExecutor = replayExecutor;
@@ -85,6 +88,10 @@ public final class Subscription {
 
     int lane() {
         return lane;
+    }
+
+    String clientAddress() {
+        return clientAddress;
     }
 
     /** @return true if this client may send another message now (its rate limit) */

@@ -23,6 +23,7 @@ public final class ChatMetrics {
     private final Histogram batchSize;
     private final Histogram commitSeconds;
     private final Counter slowConsumersClosed;
+    private final Counter quotaRefusals;
     private final CounterDataPoint replayedFromMemory;
     private final CounterDataPoint replayedFromStore;
     private final CounterDataPoint replayedFromSharedPages;
@@ -48,6 +49,9 @@ public final class ChatMetrics {
                 .withoutExemplars().register(registry);
         slowConsumersClosed = Counter.builder().name("chat_slow_consumers_closed")
                 .help("Connections closed because their outbound queue was over its cap")
+                .withoutExemplars().register(registry);
+        quotaRefusals = Counter.builder().name("chat_quota_refusals")
+                .help("Messages refused with quota-exceeded: their address had stored its daily quota")
                 .withoutExemplars().register(registry);
         Counter replayed = Counter.builder().name("chat_replayed_messages")
                 .help("Messages replayed to reconnecting clients: from the in-memory recovery window, from the store,"
@@ -99,6 +103,10 @@ public final class ChatMetrics {
 
     public void commitFailed() {
         failedCommits.inc();
+    }
+
+    public void quotaRefused() {
+        quotaRefusals.inc();
     }
 
     public void slowConsumerClosed() {

@@ -10,6 +10,7 @@ public enum ErrorCode {
     STORE_UNAVAILABLE("store-unavailable"),
     OVERLOADED("overloaded"),
     RATE_LIMITED("rate-limited"),
+    QUOTA_EXCEEDED("quota-exceeded"),
     CLIENT_OFFSET_CONFLICT("client-offset-conflict");
 
     private final String wireName;

@@ -109,6 +109,8 @@ public final class Bench {
                 "-Xmx" + options.serverHeap,
                 "-Dchat.messagesPerSecond=0",
                 "-Dchat.maxConnectionsPerAddress=20000",
+                "-Dchat.maxStoredBytesPerAddressPerDay=0", // the load comes from a few loopback addresses
+                "-Dchat.writeQueueShare=100",
                 "-Dchat.pingIntervalSeconds=25",
                 "-Dchat.db.busyTimeoutMs=5000"));
         jvm.addAll(options.serverOptions);

@@ -181,6 +181,56 @@ class ChatHubTest {
     }
 
     @Test
+    void anAddressOverItsDailyStorageQuotaGetsQuotaExceededAndNothingIsStored() throws Exception {
+        ChatConfig config = config(Map.of("chat.maxStoredBytesPerAddressPerDay", "10"));
+        PausableStore store = store(config);
+        ChatHub hub = hub(config, store);
+        RecordingSink sender = sink();
+        Subscription sending = hub.connect("10.0.0.1", sender, 0, null);
+        sender.awaitSynced();
+        hub.receive(sending, chat("\u00e9\u00e9\u00e9", "q-1")); // 6 bytes of UTF-8
+        sender.awaitFrame(frame -> isAck(frame, "q-1"));
+        hub.receive(sending, chat("abcde", "q-2")); // 11 bytes in all
+        java.util.function.Predicate<JsonNode> answer = frame -> frame.path("clientOffset").asText().equals("q-2");
+        JsonNode refused = sender.awaitFrame(answer).stream().filter(answer).findFirst().orElseThrow();
+        assertEquals("quota-exceeded", refused.path("code").asText(), refused::toString);
+        hub.receive(sending, chat("abcd", "q-3")); // 10 bytes: still within
+        sender.awaitFrame(frame -> isAck(frame, "q-3"));
+        assertEquals(2, store.latestOffset(), "q-2 was not stored");
+    }
+
+    @Test
+    void anAddressOverItsShareOfTheWriteQueueIsOverloadedWhileAnotherStillQueues() throws Exception {
+        ChatConfig config = config(Map.of("chat.writeQueueCapacity", "16", "chat.writeQueueShare", "25"));
+        PausableStore store = store(config);
+        ChatHub hub = hub(config, store);
+        RecordingSink flooder = sink();
+        Subscription flooding = hub.connect("10.0.0.1", flooder, 0, null);
+        RecordingSink other = sink();
+        Subscription another = hub.connect("10.0.0.2", other, 0, null);
+        flooder.awaitSynced();
+        other.awaitSynced();
+
+        store.pauseNextAppend();
+        hub.receive(flooding, chat("first", "f-0"));
+        store.awaitAppendPaused(); // f-0 is being stored and still counts: 4 of 16 is the address's share
+        for (int i = 1; i <= 6; i++) {
+            hub.receive(flooding, chat("flood " + i, "f-" + i));
+        }
+        hub.receive(another, chat("mine", "o-1"));
+        List<JsonNode> refused = flooder.awaitFrame(frame -> frame.path("clientOffset").asText().equals("f-6"));
+        assertEquals(List.of("f-4", "f-5", "f-6"), refused.stream()
+                .filter(frame -> frame.path("code").asText().equals("overloaded"))
+                .map(frame -> frame.path("clientOffset").asText()).toList());
+
+        store.releaseAppends();
+        other.awaitFrame(frame -> isAck(frame, "o-1")); // queued, not refused: acks come only once stored
+        flooder.awaitFrame(frame -> isAck(frame, "f-3"));
+        hub.receive(flooding, chat("after", "f-7"));
+        flooder.awaitFrame(frame -> isAck(frame, "f-7")); // stored messages gave their share back
+    }
+
+    @Test
     void aLongReplayHoldsOnePageAtATime() throws Exception {
         ChatConfig config = config(Map.of("chat.replayPageSize", "200"));
         PausableStore store = store(config);

@@ -21,6 +21,8 @@ final class PausableStore implements MessageStore {
     private volatile CountDownLatch paused = new CountDownLatch(0);
     private volatile CountDownLatch release = new CountDownLatch(0);
     private final AtomicInteger reads = new AtomicInteger();
+    private volatile CountDownLatch appendPaused = new CountDownLatch(0);
+    private volatile CountDownLatch appendRelease = new CountDownLatch(0);
 
     PausableStore(MessageStore store) {
         this.store = store;
@@ -65,8 +67,35 @@ final class PausableStore implements MessageStore {
         return page;
     }
 
+    /** The next append waits, before it writes, until {@link #releaseAppends()}. */
+    void pauseNextAppend() {
+        appendPaused = new CountDownLatch(1);
+        appendRelease = new CountDownLatch(1);
+    }
+
+    void awaitAppendPaused() throws InterruptedException {
+        if (!appendPaused.await(20, TimeUnit.SECONDS)) {
+            throw new AssertionError("the writer did not append");
+        }
+    }
+
+    void releaseAppends() {
+        appendRelease.countDown();
+    }
+
     @Override
     public List<Appended> append(List<Draft> drafts) throws StoreException {
+        CountDownLatch waitFor = appendRelease;
+        if (appendPaused.getCount() > 0) {
+            appendPaused.countDown();
+            try {
+                if (!waitFor.await(20, TimeUnit.SECONDS)) {
+                    throw new AssertionError("the test never released the append");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         return store.append(drafts);
     }
 

@@ -31,11 +31,16 @@ final class ChatWar {
     }
 
     static WebArchive packaged() {
+        return packaged(CONTEXT);
+    }
+
+    /** The same under another context path, for a test that must tell its own deployment from the others'. */
+    static WebArchive packaged(String context) {
         File war = new File(System.getProperty("it.war", "target/chat.war"));
         if (!war.isFile()) {
             throw new IllegalStateException(war + " is missing; the integration tests run after 'mvn package'");
         }
-        WebArchive archive = ShrinkWrap.create(ZipImporter.class, CONTEXT + ".war").importFrom(war).as(WebArchive.class);
+        WebArchive archive = ShrinkWrap.create(ZipImporter.class, context + ".war").importFrom(war).as(WebArchive.class);
         String contextXml = System.getProperty("it.context.xml");
         if (contextXml != null) {
             // The operator's context descriptor from tomcat-conf/, carried in the WAR so that the manager uses it.

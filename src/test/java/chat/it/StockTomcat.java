@@ -32,7 +32,7 @@ import java.util.stream.Stream;
  *
  * <p>The JVM is started like arquillian.xml starts the managed one: the same java, heap and add-opens, Tomcat's
  * Bootstrap, {@code -Dchat.http.port} on a free port of 127.0.0.1 (a new one for every start),
- * {@code -Dchat.shutdown.port=-1}, one-second pings, no message rate limit. What it prints goes to {@code logs/jvm-<n>.out}.
+ * {@code -Dchat.shutdown.port=-1}, one-second pings, no message rate limit and no storage quota. What it prints goes to {@code logs/jvm-<n>.out}.
  */
 public final class StockTomcat implements AutoCloseable {
 
@@ -157,6 +157,7 @@ public final class StockTomcat implements AutoCloseable {
         command.add("-Dchat.db.busyTimeoutMs=500");
         command.add("-Dchat.pingIntervalSeconds=1");
         command.add("-Dchat.messagesPerSecond=0"); // senders keep a full window in flight
+        command.add("-Dchat.maxStoredBytesPerAddressPerDay=0"); // every test's messages come from 127.0.0.1
         command.add("-Djava.util.logging.config.file=" + base.resolve("conf/logging.properties"));
         command.add("-Djava.util.logging.manager=org.apache.juli.ClassLoaderLogManager");
         command.add("-Dcatalina.home=" + home);
