@@ -34,6 +34,8 @@ public final class ChatConfig {
     private final int writeQueueCapacity;
     private final int writeQueueSharePercent;
     private final long maxStoredBytesPerAddressPerDay;
+    private final int retentionDays;
+    private final long retentionMaxBytes;
     private final int writeBatchMax;
     private final int fanoutThreads;
     private final int outboxMaxFrames;
@@ -66,8 +68,10 @@ public final class ChatConfig {
         this.recoveryWindowChars = reader.integer("chat.recoveryWindowChars", 8 << 20, 0, Integer.MAX_VALUE);
         this.writeQueueCapacity = reader.integer("chat.writeQueueCapacity", 16_384, 1, 1 << 24);
         this.writeQueueSharePercent = reader.integer("chat.writeQueueShare", 25, 1, 100);
-        this.maxStoredBytesPerAddressPerDay = reader.integer("chat.maxStoredBytesPerAddressPerDay", 50 << 20, 0,
-                Integer.MAX_VALUE);
+        this.retentionDays = reader.integer("chat.retentionDays", 0, 0, 100_000);
+        this.retentionMaxBytes = reader.longInteger("chat.retentionMaxBytes", 0, 0, Long.MAX_VALUE);
+        this.maxStoredBytesPerAddressPerDay = reader.longInteger("chat.maxStoredBytesPerAddressPerDay", 50 << 20, 0,
+                Long.MAX_VALUE);
         this.writeBatchMax = reader.integer("chat.writeBatchMax", 1_024, 1, 1 << 16);
         this.fanoutThreads = reader.integer("chat.fanoutThreads",
                 Math.min(4, Runtime.getRuntime().availableProcessors()), 1, 64);
@@ -150,6 +154,10 @@ public final class ChatConfig {
     public int writeQueueCapacity() { return writeQueueCapacity; }
     /** Percent of the write queue one client address may hold. */
     public int writeQueueSharePercent() { return writeQueueSharePercent; }
+    /** Days a message is kept; 0: for ever. */
+    public int retentionDays() { return retentionDays; }
+    /** Bytes the database's data may take before the oldest messages are deleted; 0: no limit. */
+    public long retentionMaxBytes() { return retentionMaxBytes; }
     /** Bytes of text one client address may store a day; 0: no quota. */
     public long maxStoredBytesPerAddressPerDay() { return maxStoredBytesPerAddressPerDay; }
     public int writeBatchMax() { return writeBatchMax; }
@@ -192,12 +200,16 @@ public final class ChatConfig {
         }
 
         int integer(String name, int fallback, int min, int max) {
+            return (int) longInteger(name, fallback, min, max);
+        }
+
+        long longInteger(String name, long fallback, long min, long max) {
             String value = raw(name);
             if (value == null) {
                 return fallback;
             }
             try {
-                int parsed = Integer.parseInt(value);
+                long parsed = Long.parseLong(value);
                 if (parsed >= min && parsed <= max) {
                     return parsed;
                 }

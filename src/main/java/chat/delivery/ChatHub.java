@@ -69,10 +69,13 @@ public final class ChatHub implements AutoCloseable {
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
         this.stallWatch = Executors.newSingleThreadScheduledExecutor(namedDaemons("chat-replay-watch-"));
+        RetentionSweeper retention = new RetentionSweeper(store, metrics,
+                TimeUnit.DAYS.toMillis(config.retentionDays()), config.retentionMaxBytes(),
+                System::currentTimeMillis, System::nanoTime);
         this.replayLimits = new ReplayLimits(config.replayPageSize(), config.replayPageChars(),
                 config.outboxMaxFrames(), new ReplayMemory(config.replayMemoryMax()),
                 ReplayLimits.storePageBytes(config.replayPageSize(), config.replayPageChars(), config.maxTextLength()),
-                stallWatch,
+                retention.isOn(), stallWatch,
                 TimeUnit.SECONDS.toNanos(config.stalledReplaySeconds()));
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
@@ -80,7 +83,14 @@ public final class ChatHub implements AutoCloseable {
                 new LinkedBlockingQueue<>(), namedDaemons("chat-closer-"));
         this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
                 Math.max(1, (int) ((long) config.writeQueueCapacity() * config.writeQueueSharePercent() / 100)),
-                config.writeBatchMax());
+                config.writeBatchMax(), retention);
+        metrics.watchStore(() -> {
+            try {
+                return store.storedBytes();
+            } catch (StoreException e) {
+                return -1;
+            }
+        });
         metrics.watch(broadcaster::size, broadcaster::queuedFrames, broadcaster::maxQueuedFrames, writer::queued);
         metrics.watchReplays(replayLimits.memory()::reserved, replayLimits.memory()::waiting);
         try {

@@ -83,6 +83,11 @@ final class History {
         return last >= newest;
     }
 
+    /** The oldest offset still stored; 0 if none is. */
+    long oldestOffset() throws StoreException {
+        return store.oldestOffset();
+    }
+
     /** The highest committed offset, known in memory once the window has started. */
     long newestOffset() throws StoreException {
         long newest = window.newestOffset();

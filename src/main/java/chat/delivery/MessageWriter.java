@@ -33,6 +33,7 @@ public final class MessageWriter implements AutoCloseable {
     private final ChatMetrics metrics;
     private final BlockingQueue<Submission> queue;
     private final WriteQueueShares shares;
+    private final RetentionSweeper retention;
     private final int batchMax;
     private final Thread thread;
     private volatile boolean running = true;
@@ -40,13 +41,14 @@ public final class MessageWriter implements AutoCloseable {
     private volatile String lastFailure;
 
     MessageWriter(MessageStore store, RecoveryWindow window, Broadcaster broadcaster, ChatMetrics metrics,
-                  int queueCapacity, int maxQueuedPerAddress, int batchMax) {
+                  int queueCapacity, int maxQueuedPerAddress, int batchMax, RetentionSweeper retention) {
         this.store = store;
         this.window = window;
         this.broadcaster = broadcaster;
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.shares = new WriteQueueShares(maxQueuedPerAddress);
+        this.retention = retention;
         this.batchMax = batchMax;
         this.thread = new Thread(this::run, "chat-writer");
         this.thread.setDaemon(true);
@@ -91,6 +93,7 @@ public final class MessageWriter implements AutoCloseable {
         List<Draft> drafts = new ArrayList<>(batchMax);
         while (running || !queue.isEmpty()) {
             try {
+                retention.runIfDue();
                 Submission first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;

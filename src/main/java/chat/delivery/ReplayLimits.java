@@ -6,11 +6,12 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * What bounds every replay: the size of a page, in messages and in characters of frames; how many live messages
- * may be held meanwhile; the server's replay memory, and the room a page read from the store reserves in it; and
- * how long a queued page may wait to be sent.
+ * may be held meanwhile; the server's replay memory, and the room a page read from the store reserves in it;
+ * whether old messages are deleted (then a replay says when it starts above the offset asked for); and how long a
+ * queued page may wait to be sent.
  */
 record ReplayLimits(int pageSize, long pageChars, int maxHeld, ReplayMemory memory, long storePageBytes,
-                    ScheduledExecutorService stallWatch, long stalledReplayNanos) {
+                    boolean oldMessagesDeleted, ScheduledExecutorService stallWatch, long stalledReplayNanos) {
 
     /**
      * The most bytes the frames of a page read from the store can hold. The store cuts a page once its texts

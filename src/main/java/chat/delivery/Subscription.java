@@ -47,6 +47,7 @@ public final class Subscription {
     private final int maxHeld;
     private final ReplayMemory memory;
     private final long storePageBytes;
+    private final boolean oldMessagesDeleted;
     private final ScheduledExecutorService stallWatch;
     private final long stalledReplayNanos;
     /** Bytes of {@link #memory} this replay holds: reserved for the page being read, or held by the page queued. */
@@ -62,6 +63,8 @@ public final class Subscription {
     private final String clientEpoch;
     /** The client's offset came from another database (another epoch, or above anything stored): replay everything. */
     private boolean reset;
+    /** Messages after the client's offset were deleted by retention: the replay starts above it. */
+    private boolean truncated;
 
     Subscription(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance, History history, Executor replayExecutor,
                  long serverOffset, String clientEpoch, ReplayLimits limits) {
@@ -78,6 +81,7 @@ public final class Subscription {
         this.maxHeld = limits.maxHeld();
         this.memory = limits.memory();
         this.storePageBytes = limits.storePageBytes();
+        this.oldMessagesDeleted = limits.oldMessagesDeleted();
         this.stallWatch = limits.stallWatch();
         this.stalledReplayNanos = limits.stalledReplayNanos();
     }
@@ -120,8 +124,10 @@ public final class Subscription {
      */
     private void checkAheadThenReplay() {
         long latest;
+        long oldest;
         try {
             latest = history.newestOffset();
+            oldest = oldMessagesDeleted ? history.oldestOffset() : 0;
         } catch (StoreException e) {
             storeFailed(e);
             return;
@@ -131,6 +137,7 @@ public final class Subscription {
                 lastQueued = 0;
                 reset = true;
             }
+            truncated = oldest > lastQueued + 1;
         }
         replayNextPage();
     }
@@ -288,7 +295,7 @@ public final class Subscription {
             }
         }
         held.clear();
-        outbox.enqueue(FrameCodec.synced(lastQueued, history.epoch(), reset), false);
+        outbox.enqueue(FrameCodec.synced(lastQueued, history.epoch(), reset, truncated), false);
         live = true;
         return true;
     }

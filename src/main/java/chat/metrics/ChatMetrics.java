@@ -24,6 +24,7 @@ public final class ChatMetrics {
     private final Histogram commitSeconds;
     private final Counter slowConsumersClosed;
     private final Counter quotaRefusals;
+    private final Counter retentionDeleted;
     private final CounterDataPoint replayedFromMemory;
     private final CounterDataPoint replayedFromStore;
     private final CounterDataPoint replayedFromSharedPages;
@@ -52,6 +53,9 @@ public final class ChatMetrics {
                 .withoutExemplars().register(registry);
         quotaRefusals = Counter.builder().name("chat_quota_refusals")
                 .help("Messages refused with quota-exceeded: their address had stored its daily quota")
+                .withoutExemplars().register(registry);
+        retentionDeleted = Counter.builder().name("chat_retention_deleted_messages")
+                .help("Oldest messages deleted for chat.retentionDays or chat.retentionMaxBytes")
                 .withoutExemplars().register(registry);
         Counter replayed = Counter.builder().name("chat_replayed_messages")
                 .help("Messages replayed to reconnecting clients: from the in-memory recovery window, from the store,"
@@ -103,6 +107,18 @@ public final class ChatMetrics {
 
     public void commitFailed() {
         failedCommits.inc();
+    }
+
+    public void retentionDeleted(int messages) {
+        if (messages > 0) {
+            retentionDeleted.inc(messages);
+        }
+    }
+
+    /** The bytes the store's data takes; -1 when it cannot be read. */
+    public void watchStore(LongSupplier storedBytes) {
+        gauge("chat_db_bytes", "Bytes the database's data takes (space freed by retention and reused not counted)",
+                storedBytes);
     }
 
     public void quotaRefused() {

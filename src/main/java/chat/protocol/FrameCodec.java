@@ -170,12 +170,20 @@ public final class FrameCodec {
      * @param reset true when the client's offset was not from this store and everything was replayed
      */
     public static String synced(long offset, String epoch, boolean reset) {
-        return render(64, json -> {
+        return synced(offset, epoch, reset, false);
+    }
+
+    /** @param truncated the replay started above the offset asked for: retention had deleted what lay between */
+    public static String synced(long offset, String epoch, boolean reset, boolean truncated) {
+        return render(80, json -> {
             json.writeStringField("type", "synced");
             json.writeNumberField("offset", offset);
             json.writeStringField("epoch", epoch);
             if (reset) {
                 json.writeBooleanField("reset", true);
+            }
+            if (truncated) {
+                json.writeBooleanField("truncated", true);
             }
         });
     }

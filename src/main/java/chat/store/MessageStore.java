@@ -47,6 +47,21 @@ public interface MessageStore extends AutoCloseable {
     /** The highest offset stored, or 0 when the store is empty. */
     long latestOffset() throws StoreException;
 
+    /** @return the oldest stored offset, or 0 if nothing is stored */
+    long oldestOffset() throws StoreException;
+
+    /**
+     * Deletes up to {@code maxRows} of the oldest messages: those stored before {@code storedBeforeMillis}, and,
+     * while the store holds more than {@code maxBytes} (0: no limit), the oldest whatever their age. The newest
+     * message is never deleted, so that the newest offset stays known; offsets are never handed out again.
+     *
+     * @return the messages deleted
+     */
+    int deleteOldest(long storedBeforeMillis, long maxBytes, int maxRows) throws StoreException;
+
+    /** @return the bytes the store's data takes, space freed by deletions and reused by new messages not counted */
+    long storedBytes() throws StoreException;
+
     @Override
     void close();
 }

@@ -45,6 +45,9 @@ public final class SqliteMessageStore implements MessageStore {
     private static final String FIND_BY_CLIENT_OFFSET = "SELECT id, content FROM messages WHERE client_offset = ?";
     private static final String READ_AFTER = "SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?";
     private static final String LATEST = "SELECT COALESCE(MAX(id), 0) FROM messages";
+    private static final String OLDEST = "SELECT COALESCE(MIN(id), 0) FROM messages";
+    private static final String DELETE_OLDEST = "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
+            + " WHERE id < (SELECT MAX(id) FROM messages) AND (created_at < ? OR ?) ORDER BY id LIMIT ?)";
 
     private final DataSource dataSource;
     private final String synchronousPragma;
@@ -259,6 +262,52 @@ public final class SqliteMessageStore implements MessageStore {
             return latest.getLong(1);
         } catch (SQLException e) {
             throw new StoreException("Reading the latest offset failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public long oldestOffset() throws StoreException {
+        try (Connection connection = dataSource.getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet oldest = statement.executeQuery(OLDEST)) {
+            oldest.next();
+            return oldest.getLong(1);
+        } catch (SQLException e) {
+            throw new StoreException("Reading the oldest offset failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** One DELETE of at most {@code maxRows} rows, its own short transaction. */
+    @Override
+    public int deleteOldest(long storedBeforeMillis, long maxBytes, int maxRows) throws StoreException {
+        boolean overSize = maxBytes > 0 && storedBytes() > maxBytes;
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement delete = connection.prepareStatement(DELETE_OLDEST)) {
+            delete.setLong(1, storedBeforeMillis);
+            delete.setBoolean(2, overSize);
+            delete.setInt(3, maxRows);
+            return delete.executeUpdate();
+        } catch (SQLException e) {
+            throw new StoreException("Deleting the oldest messages failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The database's pages less its free ones: the file does not shrink, its free pages take new messages. */
+    @Override
+    public long storedBytes() throws StoreException {
+        try (Connection connection = dataSource.getConnection();
+             Statement statement = connection.createStatement()) {
+            return (pragma(statement, "page_count") - pragma(statement, "freelist_count"))
+                    * pragma(statement, "page_size");
+        } catch (SQLException e) {
+            throw new StoreException("Reading the database's size failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static long pragma(Statement statement, String name) throws SQLException {
+        try (ResultSet value = statement.executeQuery("PRAGMA " + name)) {
+            value.next();
+            return value.getLong(1);
         }
     }
 

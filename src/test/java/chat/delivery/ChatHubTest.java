@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Replay, live hand-off and ordering, on a real SQLite file, with recording transports. */
@@ -109,6 +110,10 @@ class ChatHubTest {
         return "{\"type\":\"chat message\",\"text\":\"" + text + "\",\"clientOffset\":\"" + clientOffset + "\"}";
     }
 
+    private static JsonNode syncedOf(List<JsonNode> frames) {
+        return frames.stream().filter(frame -> frame.path("type").asText().equals("synced")).findFirst().orElseThrow();
+    }
+
     private static boolean isAck(JsonNode frame, String clientOffset) {
         return frame.path("type").asText().equals("ack") && frame.path("clientOffset").asText().equals(clientOffset);
     }
@@ -178,6 +183,31 @@ class ChatHubTest {
         replay.commit("live", "after");
         assertEquals(range(1, 44), RecordingSink.chatOffsets(
                 replay.replaying.awaitFrame(frame -> frame.path("offset").asLong() == 44 && frame.has("text"))));
+    }
+
+    @Test
+    void aReplayFromBelowWhatRetentionKeptGetsWhatIsLeftWithTruncatedInSynced() throws Exception {
+        ChatConfig config = config(Map.of("chat.retentionMaxBytes", "1")); // always over: all but the newest go
+        PausableStore store = store(config);
+        fill(store, 100);
+        ChatHub hub = hub(config, store);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (store.oldestOffset() != 100) {
+            assertTrue(System.nanoTime() < deadline, "retention did not run; oldest " + store.oldestOffset());
+            Thread.sleep(20);
+        }
+        RecordingSink behind = sink();
+        hub.connect(LOOPBACK, behind, 40, null);
+        List<JsonNode> frames = behind.awaitSynced();
+        assertEquals(List.of(100L), RecordingSink.chatOffsets(frames));
+        JsonNode synced = syncedOf(frames);
+        assertTrue(synced.path("truncated").asBoolean(), synced::toString);
+        assertEquals(100, synced.path("offset").asLong());
+
+        RecordingSink current = sink();
+        hub.connect(LOOPBACK, current, 99, null);
+        JsonNode uptoDate = syncedOf(current.awaitSynced());
+        assertFalse(uptoDate.has("truncated"), "nothing after 99 was deleted: " + uptoDate);
     }
 
     @Test

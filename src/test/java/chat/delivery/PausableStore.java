@@ -116,6 +116,21 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
+    public long oldestOffset() throws StoreException {
+        return store.oldestOffset();
+    }
+
+    @Override
+    public int deleteOldest(long storedBeforeMillis, long maxBytes, int maxRows) throws StoreException {
+        return store.deleteOldest(storedBeforeMillis, maxBytes, maxRows);
+    }
+
+    @Override
+    public long storedBytes() throws StoreException {
+        return store.storedBytes();
+    }
+
+    @Override
     public void close() {
         store.close();
     }

@@ -354,4 +354,42 @@ class SqliteMessageStoreTest {
         assertThrows(StoreException.class, () -> store.append(drafts("late", "l-1")));
         assertEquals(0, rowCount());
     }
+
+    @Test
+    void retentionByAgeDeletesTheOldestButNeverTheNewestAndOffsetsAreNotHandedOutAgain() throws Exception {
+        store.append(drafts("one", "r-1", "two", "r-2", "three", "r-3"));
+        try (Connection connection = plainConnection(); Statement statement = connection.createStatement()) {
+            statement.executeUpdate("UPDATE messages SET created_at = 1000 WHERE id <= 2");
+        }
+        assertEquals(1, store.oldestOffset());
+        assertEquals(2, store.deleteOldest(2_000, 0, 1_000), "the two stored before 2000 ms");
+        assertEquals(3, store.oldestOffset());
+        assertEquals(0, store.deleteOldest(Long.MAX_VALUE, 0, 1_000), "the newest stays, whatever its age");
+        assertEquals(3, store.latestOffset());
+        assertEquals(4, store.append(drafts("four", "r-4")).get(0).offset());
+        assertEquals(List.of(3L, 4L), store.readAfter(0, 10).stream().map(StoredMessage::offset).toList());
+    }
+
+    @Test
+    void retentionBySizeDeletesTheOldestWhileTheDataIsOverTheLimitInBatches() throws Exception {
+        String text = "x".repeat(4_000);
+        List<Draft> drafts = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            drafts.add(new Draft(text, "s-" + i));
+        }
+        store.append(drafts);
+        long before = store.storedBytes();
+        assertTrue(before > 50 * 4_000, "the data takes " + before + " bytes");
+        assertEquals(0, store.deleteOldest(Long.MIN_VALUE, before, 1_000), "not over the limit");
+        assertEquals(10, store.deleteOldest(Long.MIN_VALUE, before - 1, 10), "a batch of at most 10");
+        assertEquals(11, store.oldestOffset());
+        assertEquals(39, store.deleteOldest(Long.MIN_VALUE, 1, 1_000), "all but the newest");
+        assertTrue(store.storedBytes() < before / 4, "freed pages do not count: " + store.storedBytes());
+    }
+
+    @Test
+    void anEmptyStoreHasNoOldestOffset() throws Exception {
+        assertEquals(0, store.oldestOffset());
+        assertEquals(0, store.deleteOldest(Long.MAX_VALUE, 1, 1_000));
+    }
 }
