@@ -12,17 +12,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The real store, with a way to stop a replay right after it read a page: the window in which a message can be
- * committed that the page does not hold.
+ * The real store, with a way to stop a replay right after it read a page (the window in which a message can be
+ * committed that the page does not hold), and the writer right before it appends (so that messages queue up).
  */
 final class PausableStore implements MessageStore {
 
     private final MessageStore store;
-    private volatile CountDownLatch paused = new CountDownLatch(0);
-    private volatile CountDownLatch release = new CountDownLatch(0);
+    private final Gate afterRead = new Gate("replay");
+    private final Gate beforeAppend = new Gate("append");
     private final AtomicInteger reads = new AtomicInteger();
-    private volatile CountDownLatch appendPaused = new CountDownLatch(0);
-    private volatile CountDownLatch appendRelease = new CountDownLatch(0);
 
     PausableStore(MessageStore store) {
         this.store = store;
@@ -30,14 +28,11 @@ final class PausableStore implements MessageStore {
 
     /** The next page read will wait after reading until {@link #release()}. */
     void pauseAfterNextRead() {
-        paused = new CountDownLatch(1);
-        release = new CountDownLatch(1);
+        afterRead.closeForNext();
     }
 
     void awaitPaused() throws InterruptedException {
-        if (!paused.await(20, TimeUnit.SECONDS)) {
-            throw new AssertionError("no replay read the store");
-        }
+        afterRead.awaitWaiting();
     }
 
     /** Reads of messages or of the latest offset so far. */
@@ -46,57 +41,74 @@ final class PausableStore implements MessageStore {
     }
 
     void release() {
-        release.countDown();
+        afterRead.open();
+    }
+
+    /** The next append waits, before it writes, until {@link #releaseAppends()}. */
+    void pauseNextAppend() {
+        beforeAppend.closeForNext();
+    }
+
+    void awaitAppendPaused() throws InterruptedException {
+        beforeAppend.awaitWaiting();
+    }
+
+    void releaseAppends() {
+        beforeAppend.open();
     }
 
     @Override
     public List<StoredMessage> readAfter(long offset, int limit, long maxChars) throws StoreException {
         reads.incrementAndGet();
         List<StoredMessage> page = store.readAfter(offset, limit, maxChars);
-        CountDownLatch waitFor = release;
-        if (paused.getCount() > 0) {
-            paused.countDown();
-            try {
-                if (!waitFor.await(20, TimeUnit.SECONDS)) {
-                    throw new AssertionError("the test never released the replay");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        afterRead.pass();
         return page;
-    }
-
-    /** The next append waits, before it writes, until {@link #releaseAppends()}. */
-    void pauseNextAppend() {
-        appendPaused = new CountDownLatch(1);
-        appendRelease = new CountDownLatch(1);
-    }
-
-    void awaitAppendPaused() throws InterruptedException {
-        if (!appendPaused.await(20, TimeUnit.SECONDS)) {
-            throw new AssertionError("the writer did not append");
-        }
-    }
-
-    void releaseAppends() {
-        appendRelease.countDown();
     }
 
     @Override
     public List<Appended> append(List<Draft> drafts) throws StoreException {
-        CountDownLatch waitFor = appendRelease;
-        if (appendPaused.getCount() > 0) {
-            appendPaused.countDown();
-            try {
-                if (!waitFor.await(20, TimeUnit.SECONDS)) {
-                    throw new AssertionError("the test never released the append");
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+        beforeAppend.pass();
+        return store.append(drafts);
+    }
+
+    /** Lets every caller through, but the first one after {@link #closeForNext()}, which waits for {@link #open()}. */
+    private static final class Gate {
+        private final String what;
+        private volatile CountDownLatch waiting = new CountDownLatch(0);
+        private volatile CountDownLatch opened = new CountDownLatch(0);
+
+        Gate(String what) {
+            this.what = what;
+        }
+
+        void closeForNext() {
+            waiting = new CountDownLatch(1);
+            opened = new CountDownLatch(1);
+        }
+
+        void awaitWaiting() throws InterruptedException {
+            if (!waiting.await(20, TimeUnit.SECONDS)) {
+                throw new AssertionError("no " + what + " reached the store");
             }
         }
-        return store.append(drafts);
+
+        void open() {
+            opened.countDown();
+        }
+
+        void pass() {
+            CountDownLatch waitFor = opened;
+            if (waiting.getCount() > 0) {
+                waiting.countDown();
+                try {
+                    if (!waitFor.await(20, TimeUnit.SECONDS)) {
+                        throw new AssertionError("the test never let the " + what + " go on");
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
     }
 
     @Override
