@@ -66,8 +66,8 @@ public final class Subscription {
     /** Messages after the client's offset were deleted by retention: the replay starts above it. */
     private boolean truncated;
 
-    Subscription(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance, History history, Executor replayExecutor,
-                 long serverOffset, String clientEpoch, ReplayLimits limits) {
+    Subscription(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance, History history,
+                 Executor replayExecutor, long serverOffset, String clientEpoch, ReplayLimits limits) {
         this.clientEpoch = clientEpoch;
         this.outbox = outbox;
         this.lane = lane;

@@ -59,7 +59,8 @@ public final class ChatLifecycle implements ServletContextListener {
         }
         context.setAttribute(ChatUpgradeServlet.ChatSockets.ATTRIBUTE, new ChatUpgradeServlet.ChatSockets(container,
                 hub, heartbeat, new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress()),
-                new OriginPolicy(config.publicOrigins(), config.allowedOrigins(), config.allowMissingOrigin()), config.maxFrameBytes()));
+                new OriginPolicy(config.publicOrigins(), config.allowedOrigins(), config.allowMissingOrigin()),
+                config.maxFrameBytes()));
         context.setAttribute(HUB_ATTRIBUTE, hub);
         context.setAttribute(MetricsServlet.REGISTRY_ATTRIBUTE, registry);
     }
