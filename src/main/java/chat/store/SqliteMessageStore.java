@@ -46,8 +46,12 @@ public final class SqliteMessageStore implements MessageStore {
     private static final String READ_AFTER = "SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?";
     private static final String LATEST = "SELECT COALESCE(MAX(id), 0) FROM messages";
     private static final String OLDEST = "SELECT COALESCE(MIN(id), 0) FROM messages";
-    private static final String DELETE_OLDEST = "DELETE FROM messages WHERE id IN (SELECT id FROM messages"
-            + " WHERE id < (SELECT MAX(id) FROM messages) AND (created_at < ? OR ?) ORDER BY id LIMIT ?)";
+    /**
+     * Looks at the oldest rows only, in the primary key's order: created_at has no index, and a condition on it
+     * alone would scan the whole table each time nothing is old enough. Rows are stored in time order.
+     */
+    private static final String DELETE_OLDEST = "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id"
+            + " LIMIT ?) AND id < (SELECT MAX(id) FROM messages) AND (created_at < ? OR ?)";
 
     private final DataSource dataSource;
     private final String synchronousPragma;
@@ -283,9 +287,9 @@ public final class SqliteMessageStore implements MessageStore {
         boolean overSize = maxBytes > 0 && storedBytes() > maxBytes;
         try (Connection connection = dataSource.getConnection();
              PreparedStatement delete = connection.prepareStatement(DELETE_OLDEST)) {
-            delete.setLong(1, storedBeforeMillis);
-            delete.setBoolean(2, overSize);
-            delete.setInt(3, maxRows);
+            delete.setInt(1, maxRows);
+            delete.setLong(2, storedBeforeMillis);
+            delete.setBoolean(3, overSize);
             return delete.executeUpdate();
         } catch (SQLException e) {
             throw new StoreException("Deleting the oldest messages failed: " + e.getMessage(), e);
