@@ -227,6 +227,45 @@ class ProxyIT {
         assertEquals(404, proxiedMetrics.statusCode(), proxiedMetrics::body);
     }
 
+    /**
+     * A handshake sent a byte every half second never completes: Tomcat's connectionTimeout, a timeout between
+     * reads, would keep it open, nginx's client_header_timeout (10 s for the whole head) closes it.
+     */
+    @Test
+    void aHandshakeTrickledAByteAtATimeIsClosedByTheProxyWithinItsHeaderTimeout() throws Exception {
+        assertTrue(uncommented(Files.readString(nginx.config(), StandardCharsets.UTF_8))
+                .contains("client_header_timeout 10s;"));
+        byte[] handshake = ("GET /" + ChatWar.CONTEXT + "/chat?serverOffset=0 HTTP/1.1\r\nHost: " + Nginx.LOOPBACK
+                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(Nginx.LOOPBACK, nginx.httpPort()), (int) SOCKET_TIMEOUT.toMillis());
+            socket.setSoTimeout(500); // also the pace: a byte every half second
+            long start = System.nanoTime();
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            int sent = 0;
+            boolean closed = false;
+            while (!closed) {
+                long elapsed = System.nanoTime() - start;
+                assertTrue(elapsed < Duration.ofSeconds(20).toNanos(), "still open after 20 s, " + sent + " bytes sent");
+                assertTrue(sent < handshake.length, "the whole handshake went through");
+                try {
+                    out.write(handshake[sent++]);
+                    out.flush();
+                    in.read(); // returns once the proxy answers or closes: it gave up on the head
+                    closed = true;
+                } catch (java.net.SocketTimeoutException stillOpen) {
+                    // nothing yet: the next byte
+                } catch (IOException reset) {
+                    closed = true;
+                }
+            }
+            long closedAfter = Duration.ofNanos(System.nanoTime() - start).toMillis();
+            assertTrue(closedAfter >= 9_000 && closedAfter <= 14_000, "closed after " + closedAfter + " ms");
+        }
+    }
+
     @Test
     void anIdleWebSocketOutlastsTheProxysReadTimeoutBecauseTheServerPings() throws Exception {
         assertTrue(uncommented(Files.readString(nginx.config(), StandardCharsets.UTF_8))
