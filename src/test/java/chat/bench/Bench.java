@@ -61,6 +61,9 @@ public final class Bench {
                 if (options.scenarios.contains("idle")) {
                     failed |= !attempt(report, "idle", new IdleScenario(context)::run);
                 }
+                if (options.scenarios.contains("abuse")) {
+                    failed |= !attempt(report, "abuse", new AbuseScenario(context)::run);
+                }
                 client.close();
             } finally {
                 if (tomcat != null) {

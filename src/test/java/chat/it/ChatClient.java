@@ -73,6 +73,29 @@ public final class ChatClient implements AutoCloseable {
     }
 
     /** {@code base} is the webapp's URL ending in '/'; {@code serverOffset} null leaves the parameter out. */
+    /**
+     * Stores {@code count} messages of {@code text} as fast as the server takes them, 16 unacknowledged at a time,
+     * with clientOffsets {@code tag-0}, {@code tag-1}, ...; returns once every one is acknowledged.
+     */
+    public static void storeAll(URI base, String text, int count, String tag) throws Exception {
+        try (ChatClient sender = connect(base, ChatWar.latestOffset(base))) {
+            sender.awaitSynced();
+            int acked = 0;
+            int sent = 0;
+            while (acked < count) {
+                while (sent < count && sent - acked < 16) {
+                    sender.sendChat(text, tag + "-" + sent++);
+                }
+                JsonNode frame = sender.next();
+                if (frame.path("type").asText().equals("ack")) {
+                    acked++;
+                } else {
+                    assertEquals("chat message", frame.path("type").asText(), frame::toString);
+                }
+            }
+        }
+    }
+
     public static ChatClient connect(URI base, Long serverOffset) throws Exception {
         return connectRaw(base, serverOffset == null ? "" : "?serverOffset=" + serverOffset);
     }

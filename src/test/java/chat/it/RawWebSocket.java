@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * the wire, with nothing in between that could reorder, merge or repair them, and it can misbehave on purpose
  * (never read, never pong, drop the TCP connection without a close frame).
  */
-final class RawWebSocket implements AutoCloseable {
+public final class RawWebSocket implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] EMPTY_PING = {(byte) 0x89, (byte) 0x80, 1, 2, 3, 4}; // FIN + ping, masked, empty
@@ -54,7 +54,7 @@ final class RawWebSocket implements AutoCloseable {
      * The same with the socket's receive buffer set to {@code receiveBufferBytes} before it connects (0: the
      * system's), so that a client that stops reading stops the server's writes soon.
      */
-    static RawWebSocket open(URI base, String query, int receiveBufferBytes) throws IOException {
+    public static RawWebSocket open(URI base, String query, int receiveBufferBytes) throws IOException {
         Socket socket = new Socket();
         try {
             if (receiveBufferBytes > 0) {
@@ -162,7 +162,7 @@ final class RawWebSocket implements AutoCloseable {
      * An unsolicited pong (RFC 6455 5.5.3): the server sees a live peer and owes it nothing, unlike a ping, whose
      * pong waits behind the frame in flight.
      */
-    synchronized void pong() throws IOException {
+    public synchronized void pong() throws IOException {
         out.write(EMPTY_PONG);
         out.flush();
     }
@@ -186,7 +186,7 @@ final class RawWebSocket implements AutoCloseable {
     }
 
     /** Drops the TCP connection with a reset, as a client that loses its network does. */
-    void abort() {
+    public void abort() {
         try {
             socket.setSoLinger(true, 0);
             socket.close();

@@ -1,6 +1,5 @@
 package chat.it;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -54,7 +53,7 @@ class ReplayHeapAttackIT {
                 "-Dchat.stalledReplaySeconds=" + STALLED_SECONDS));
         tomcat.start();
         URI base = tomcat.uri();
-        seed(base);
+        ChatClient.storeAll(base, HUGE_TEXT, HISTORY, UUID.randomUUID().toString().substring(0, 8));
         probe(base, -1); // the client side's first connection, before the attack: not a figure of the server's
 
         for (int i = 0; i < ATTACKERS; i++) {
@@ -97,27 +96,6 @@ class ReplayHeapAttackIT {
         assertEquals(0.0, ChatWar.metric(base, "chat_replays_waiting"),
                 "the stalled replays were closed and gave their room back");
         assertEquals(0.0, ChatWar.metric(base, "chat_replay_memory_bytes"));
-    }
-
-    /** The history, sent as fast as the server takes it. */
-    private static void seed(URI base) throws Exception {
-        String run = UUID.randomUUID().toString().substring(0, 8);
-        try (ChatClient sender = ChatClient.connect(base, 0L)) {
-            sender.awaitSynced();
-            int acked = 0;
-            int sent = 0;
-            while (acked < HISTORY) {
-                while (sent < HISTORY && sent - acked < 16) {
-                    sender.sendChat(HUGE_TEXT, run + "-" + sent++);
-                }
-                JsonNode frame = sender.next();
-                if (frame.path("type").asText().equals("ack")) {
-                    acked++;
-                } else {
-                    assertEquals("chat message", frame.path("type").asText(), frame::toString);
-                }
-            }
-        }
     }
 
     /** A client from the newest offset: milliseconds until it is synced and has the ack of a message it sent. */
