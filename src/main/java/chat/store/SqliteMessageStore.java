@@ -259,25 +259,22 @@ public final class SqliteMessageStore implements MessageStore {
         if (closed) {
             throw new StoreException("The message store is closed", null);
         }
-        try (Connection connection = dataSource.getConnection();
-             Statement statement = connection.createStatement();
-             ResultSet latest = statement.executeQuery(LATEST)) {
-            latest.next();
-            return latest.getLong(1);
-        } catch (SQLException e) {
-            throw new StoreException("Reading the latest offset failed: " + e.getMessage(), e);
-        }
+        return offset(LATEST, "latest");
     }
 
     @Override
     public long oldestOffset() throws StoreException {
+        return offset(OLDEST, "oldest");
+    }
+
+    private long offset(String query, String which) throws StoreException {
         try (Connection connection = dataSource.getConnection();
              Statement statement = connection.createStatement();
-             ResultSet oldest = statement.executeQuery(OLDEST)) {
-            oldest.next();
-            return oldest.getLong(1);
+             ResultSet offset = statement.executeQuery(query)) {
+            offset.next();
+            return offset.getLong(1);
         } catch (SQLException e) {
-            throw new StoreException("Reading the oldest offset failed: " + e.getMessage(), e);
+            throw new StoreException("Reading the " + which + " offset failed: " + e.getMessage(), e);
         }
     }
 
