@@ -175,6 +175,11 @@ public final class ChatHub implements AutoCloseable {
         subscription.releaseMemory();
     }
 
+    /** The room replays hold, for tests. */
+    ReplayMemory replayMemory() {
+        return replayLimits.memory();
+    }
+
     public int connections() {
         return broadcaster.size();
     }

@@ -27,8 +27,8 @@ import java.util.logging.Logger;
  *
  * <p>A page is cut at {@code pageChars} characters as well as at {@code pageSize} messages. A page read from the
  * store first reserves its room in the server's {@link ReplayMemory} and gives it back once it has been sent; a
- * page that is still not sent {@code stalledReplayNanos} after it was queued closes the connection (1008): its
- * client does not read, and reconnects with its last offset when it does.
+ * page, the last one included, that is still not sent {@code stalledReplayNanos} after it was queued closes the
+ * connection (1008): its client does not read, and reconnects with its last offset when it does.
  */
 public final class Subscription {
 
@@ -241,12 +241,15 @@ public final class Subscription {
             return;
         }
         outbox.flush();
+        if (!outbox.isIdle()) {
+            watchForStall(outbox.framesSent() + outbox.queuedFrames());
+        }
         if (done) {
-            // Live from here on: what is queued is bounded like any live connection's frames.
-            releaseMemory();
+            // Live from here on, but the last page keeps its room until it has gone out, and a client that does
+            // not read it is closed like one that stalls earlier in its replay.
+            outbox.whenDrained(this::releaseMemory);
             return;
         }
-        watchForStall(outbox.framesSent() + outbox.queuedFrames());
         outbox.whenDrained(() -> {
             releaseMemory();
             runOnReplayExecutor(this::replayNextPage);

@@ -84,6 +84,19 @@ class ReplayBoundsTest {
     }
 
     @Test
+    void aClientThatDoesNotReadTheLastPageOfItsReplayIsClosedAndItsRoomGivenBack() throws Exception {
+        // One page holds the whole history: the replay is done, and the subscription live, once it is queued.
+        ChatHub hub = hub(Map.of("chat.replayPageChars", String.valueOf(1 << 20), "chat.stalledReplaySeconds", "1"));
+        StalledSink stalled = new StalledSink();
+        Subscription subscription = hub.connect(LOOPBACK, stalled, 0, null);
+        stalled.awaitFirstSend();
+        assertTrue(hub.replayMemory().reserved() > 0, "the last page holds its room while it is not sent");
+        assertEquals(Outbox.CLOSE_POLICY_VIOLATION, stalled.closeCode.get(10, TimeUnit.SECONDS));
+        hub.disconnect(subscription); // what the endpoint's onClose does
+        assertEquals(0, hub.replayMemory().reserved());
+    }
+
+    @Test
     void replaysBeyondTheReplayMemoryWaitUntilAnotherGivesItsRoomBack() throws Exception {
         // A page read from the store reserves room for its worst case, then holds what it read: 27 messages here
         // (the texts of 26 are still under 256 Ki characters), about 530 KiB. With room for one reservation and
