@@ -39,17 +39,17 @@ public final class OriginPolicy {
      * @param scheme the request's scheme as Tomcat sees it ("http" or "https")
      * @param host   the request's server name
      * @param port   the request's server port
-     * @return null if allowed, else why not
      */
-    public String refusal(String origin, String scheme, String host, int port) {
+    public Verdict check(String origin, String scheme, String host, int port) {
         if (origin == null) {
-            return allowMissing ? null : "A handshake without an Origin header is not accepted here";
+            return allowMissing ? Verdict.ADMITTED
+                    : Verdict.refused("A handshake without an Origin header is not accepted here");
         }
         String normalised = normalise(origin);
         if (normalised != null && (isOwn(normalised, scheme, host, port) || allowed.contains(normalised))) {
-            return null;
+            return Verdict.ADMITTED;
         }
-        return "Origin " + origin + " may not open this chat";
+        return Verdict.refused("Origin " + origin + " may not open this chat");
     }
 
     private boolean isOwn(String origin, String scheme, String host, int port) {

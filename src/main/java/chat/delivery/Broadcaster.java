@@ -1,7 +1,10 @@
 package chat.delivery;
 
+import chat.protocol.ErrorCode;
+import chat.store.Appended;
+
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,12 +24,12 @@ import java.util.logging.Logger;
  * {@code laneCapacity} batches behind makes the writer wait, so that nothing between the writer and the outboxes
  * grows without bound.
  */
-public final class Broadcaster implements AutoCloseable {
+final class Broadcaster implements AutoCloseable {
 
     private static final long STOP_WAIT_MILLIS = 10_000;
     private static final Logger LOG = Logger.getLogger(Broadcaster.class.getName());
     /** A lane stops when it takes this. */
-    private static final Batch STOP = new Batch(List.of(), List.of());
+    private static final CommittedBatch STOP = new CommittedBatch(List.of(), List.of());
 
     private final Lane[] lanes;
     private final AtomicInteger nextLane = new AtomicInteger();
@@ -44,11 +47,12 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     void add(Subscription subscription) {
-        lanes[subscription.lane()].subscriptions.add(subscription);
+        lanes[subscription.connection().lane()].subscriptions.put(subscription.connection(), subscription);
     }
 
-    void remove(Subscription subscription) {
-        lanes[subscription.lane()].subscriptions.remove(subscription);
+    /** @return the connection's subscription, or null if it was removed before */
+    Subscription remove(ClientConnection connection) {
+        return lanes[connection.lane()].subscriptions.remove(connection);
     }
 
     /**
@@ -57,8 +61,8 @@ public final class Broadcaster implements AutoCloseable {
      *
      * @throws InterruptedException if the writer was interrupted while a lane was full
      */
-    void publish(List<CommittedFrame> messages, List<Ack> acks) throws InterruptedException {
-        Batch batch = new Batch(messages, acks);
+    void publish(List<EncodedMessage> messages, List<Ack> acks) throws InterruptedException {
+        CommittedBatch batch = new CommittedBatch(messages, acks);
         for (Lane lane : lanes) {
             lane.undelivered.incrementAndGet();
             try {
@@ -111,8 +115,8 @@ public final class Broadcaster implements AutoCloseable {
     long queuedFrames() {
         long frames = 0;
         for (Lane lane : lanes) {
-            for (Subscription subscription : lane.subscriptions) {
-                frames += subscription.outbox().queuedFrames();
+            for (Subscription subscription : lane.subscriptions.values()) {
+                frames += subscription.connection().queuedFrames();
             }
         }
         return frames;
@@ -122,8 +126,8 @@ public final class Broadcaster implements AutoCloseable {
     long maxQueuedFrames() {
         long max = 0;
         for (Lane lane : lanes) {
-            for (Subscription subscription : lane.subscriptions) {
-                max = Math.max(max, subscription.outbox().queuedFrames());
+            for (Subscription subscription : lane.subscriptions.values()) {
+                max = Math.max(max, subscription.connection().queuedFrames());
             }
         }
         return max;
@@ -135,8 +139,8 @@ public final class Broadcaster implements AutoCloseable {
             if (lane.undelivered.get() > 0) {
                 return false;
             }
-            for (Subscription subscription : lane.subscriptions) {
-                if (!subscription.outbox().isIdle()) {
+            for (Subscription subscription : lane.subscriptions.values()) {
+                if (!subscription.connection().isIdle()) {
                     return false;
                 }
             }
@@ -144,7 +148,7 @@ public final class Broadcaster implements AutoCloseable {
         return true;
     }
 
-    public int size() {
+    int size() {
         int size = 0;
         for (Lane lane : lanes) {
             size += lane.subscriptions.size();
@@ -153,8 +157,8 @@ public final class Broadcaster implements AutoCloseable {
     }
 
     private static final class Lane {
-        final Set<Subscription> subscriptions = ConcurrentHashMap.newKeySet();
-        final BlockingQueue<Batch> batches;
+        final Map<ClientConnection, Subscription> subscriptions = new ConcurrentHashMap<>();
+        final BlockingQueue<CommittedBatch> batches;
         final int index;
         final Thread thread;
         /** Batches published to this lane and not yet handed to every subscription. */
@@ -163,14 +167,13 @@ public final class Broadcaster implements AutoCloseable {
         Lane(int index, int capacity) {
             this.index = index;
             this.batches = new ArrayBlockingQueue<>(capacity);
-            this.thread = new Thread(this::run, "chat-fanout-" + (index + 1));
-            this.thread.setDaemon(true);
+            this.thread = DaemonThreads.named("chat-fanout-" + (index + 1)).newThread(this::run);
             this.thread.start();
         }
 
         private void run() {
             while (true) {
-                Batch batch;
+                CommittedBatch batch;
                 try {
                     batch = batches.take();
                 } catch (InterruptedException e) {
@@ -181,11 +184,11 @@ public final class Broadcaster implements AutoCloseable {
                     return;
                 }
                 if (!batch.messages().isEmpty()) {
-                    for (Subscription subscription : subscriptions) {
+                    for (Subscription subscription : subscriptions.values()) {
                         try {
                             subscription.deliver(batch.messages());
                         } catch (RuntimeException e) {
-                            failed(subscription, e);
+                            failed(subscription.connection(), e);
                         }
                     }
                 }
@@ -194,17 +197,11 @@ public final class Broadcaster implements AutoCloseable {
             }
         }
 
-        /** Queued first and sent afterwards, so that a sender's acks of one batch go out in one write. */
         private void sendAcks(List<Ack> acks) {
             for (Ack ack : acks) {
                 if (ack.sender().lane() == index) {
-                    ack.sender().outbox().enqueue(ack.frame(), true);
-                }
-            }
-            for (Ack ack : acks) {
-                if (ack.sender().lane() == index) {
                     try {
-                        ack.sender().outbox().flush();
+                        ack.send();
                     } catch (RuntimeException e) {
                         failed(ack.sender(), e);
                     }
@@ -213,28 +210,36 @@ public final class Broadcaster implements AutoCloseable {
         }
 
         /** One broken connection must not stop the lane for the others; this one is replayed after reconnecting. */
-        private static void failed(Subscription subscription, RuntimeException e) {
+        private static void failed(ClientConnection connection, RuntimeException e) {
             LOG.log(Level.SEVERE, "Delivering to a connection failed; closing it", e);
-            subscription.outbox().closeConnection(Outbox.CLOSE_UNEXPECTED_CONDITION,
-                    "Delivery failed; reconnect with your last offset");
+            connection.close(Closing.DELIVERY_FAILED);
         }
     }
 
     /** The answer to one message of a batch, to its sender: its ack, or why it was not stored. */
-    record Ack(Subscription sender, String frame) {
+    record Ack(ClientConnection sender, String clientOffset, Appended stored) {
+
+        void send() {
+            if (stored.outcome() == Appended.Outcome.CONFLICT) {
+                sender.refuse(ErrorCode.CLIENT_OFFSET_CONFLICT, "Another message is stored with this clientOffset;"
+                        + " not stored: send it with a clientOffset of its own", clientOffset);
+            } else {
+                sender.ack(clientOffset, stored.offset());
+            }
+        }
     }
 
     /** What one commit published; compared by identity, so that only STOP is STOP. */
-    private static final class Batch {
-        private final List<CommittedFrame> messages;
+    private static final class CommittedBatch {
+        private final List<EncodedMessage> messages;
         private final List<Ack> acks;
 
-        Batch(List<CommittedFrame> messages, List<Ack> acks) {
+        CommittedBatch(List<EncodedMessage> messages, List<Ack> acks) {
             this.messages = messages;
             this.acks = acks;
         }
 
-        List<CommittedFrame> messages() {
+        List<EncodedMessage> messages() {
             return messages;
         }
 

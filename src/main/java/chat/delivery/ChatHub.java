@@ -5,7 +5,7 @@ import chat.metrics.ChatMetrics;
 import chat.protocol.ClientFrame;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
-import chat.store.Draft;
+import chat.protocol.SentMessage;
 import chat.store.MessageStore;
 import chat.store.StoreException;
 import chat.store.StoredMessage;
@@ -16,7 +16,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,7 +67,7 @@ public final class ChatHub implements AutoCloseable {
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
-        this.stallWatch = Executors.newSingleThreadScheduledExecutor(namedDaemons("chat-replay-watch-"));
+        this.stallWatch = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-replay-watch-"));
         RetentionSweeper retention = new RetentionSweeper(store, metrics,
                 TimeUnit.DAYS.toMillis(config.retentionDays()), config.retentionMaxBytes(),
                 System::currentTimeMillis, System::nanoTime);
@@ -78,9 +77,9 @@ public final class ChatHub implements AutoCloseable {
                 retention.isOn(), stallWatch,
                 TimeUnit.SECONDS.toNanos(config.stalledReplaySeconds()));
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), namedDaemons("chat-worker-"));
+                new LinkedBlockingQueue<>(), DaemonThreads.named("chat-worker-"));
         this.closers = new ThreadPoolExecutor(CLOSER_THREADS, CLOSER_THREADS, 0, TimeUnit.MILLISECONDS,
-                new LinkedBlockingQueue<>(), namedDaemons("chat-closer-"));
+                new LinkedBlockingQueue<>(), DaemonThreads.named("chat-closer-"));
         this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
                 Math.max(1, (int) ((long) config.writeQueueCapacity() * config.writeQueueSharePercent() / 100)),
                 config.writeBatchMax(), retention);
@@ -105,7 +104,7 @@ public final class ChatHub implements AutoCloseable {
      * store cannot be read now, the window starts empty and every replay reads the store until it has filled.
      */
     private static void fill(RecoveryWindow window, MessageStore store, int messages, int pageSize) {
-        List<CommittedFrame> newest = new ArrayList<>();
+        List<EncodedMessage> newest = new ArrayList<>();
         long start;
         try {
             long latest = store.latestOffset();
@@ -117,8 +116,7 @@ public final class ChatHub implements AutoCloseable {
                     break;
                 }
                 for (StoredMessage message : page) {
-                    newest.add(new CommittedFrame(message.offset(),
-                            FrameCodec.chatMessage(message.offset(), message.text())));
+                    newest.add(EncodedMessage.of(message.offset(), message.text()));
                     after = message.offset();
                 }
             }
@@ -128,7 +126,7 @@ public final class ChatHub implements AutoCloseable {
             return;
         }
         window.startAt(start);
-        for (CommittedFrame message : newest) {
+        for (EncodedMessage message : newest) {
             window.add(message);
         }
     }
@@ -140,39 +138,42 @@ public final class ChatHub implements AutoCloseable {
      * @param clientAddress where the client connects from: its connections share one message rate
      * @param epoch the store epoch the client's offset came from, or null if it does not know one
      */
-    public Subscription connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
+    public ClientConnection connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
         Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
-        Subscription subscription = new Subscription(outbox, broadcaster.laneFor(), clientAddress,
-                allowances.of(clientAddress),
-                history, workers, serverOffset, epoch, replayLimits);
+        ClientConnection connection = new ClientConnection(outbox, broadcaster.laneFor(), clientAddress,
+                allowances.of(clientAddress));
+        Subscription subscription = new Subscription(connection, history, workers, serverOffset, epoch, replayLimits);
         broadcaster.add(subscription);
         subscription.startReplay();
-        return subscription;
+        return connection;
     }
 
     /** A text frame from the client: stored and broadcast, or answered with an error frame. */
-    public void receive(Subscription from, String frame) {
+    public void receive(ClientConnection from, String frame) {
         ClientFrame parsed = codec.parse(frame);
-        if (parsed instanceof ClientFrame.ChatMessage message) {
+        if (parsed instanceof SentMessage message) {
             if (!from.mayChat()) {
-                from.outbox().offer(FrameCodec.error(ErrorCode.RATE_LIMITED, "More than " + config.messagesPerSecond()
-                        + " messages a second; not stored, send it again later", message.clientOffset()));
+                from.refuse(ErrorCode.RATE_LIMITED, "More than " + config.messagesPerSecond()
+                        + " messages a second; not stored, send it again later", message.clientOffset());
             } else if (!quotas.tryCharge(from.clientAddress(), FrameCodec.utf8Length(message.text()))) {
                 metrics.quotaRefused();
-                from.outbox().offer(FrameCodec.error(ErrorCode.QUOTA_EXCEEDED, "Your address has stored "
-                        + quotas.maxBytesPerDay() + " bytes today, its daily quota; not stored", message.clientOffset()));
+                from.refuse(ErrorCode.QUOTA_EXCEEDED, "Your address has stored " + quotas.maxBytesPerDay()
+                        + " bytes today, its daily quota; not stored", message.clientOffset());
             } else {
-                writer.submit(new Draft(message.text(), message.clientOffset()), from);
+                writer.submit(message, from);
             }
         } else if (parsed instanceof ClientFrame.Rejected rejected) {
-            from.outbox().offer(FrameCodec.error(rejected.code(), rejected.message(), rejected.clientOffset()));
+            from.refuse(rejected.code(), rejected.message(), rejected.clientOffset());
         }
     }
 
-    public void disconnect(Subscription subscription) {
-        broadcaster.remove(subscription);
-        subscription.outbox().close();
-        subscription.releaseMemory();
+    /** The connection closed: it gets nothing more, and what its replay held is given back. */
+    public void disconnect(ClientConnection connection) {
+        Subscription subscription = broadcaster.remove(connection);
+        connection.stopSending();
+        if (subscription != null) {
+            subscription.releaseMemory();
+        }
     }
 
     /** The room replays hold, for tests. */
@@ -248,14 +249,5 @@ public final class ChatHub implements AutoCloseable {
             threads.shutdownNow();
             Thread.currentThread().interrupt();
         }
-    }
-
-    private static ThreadFactory namedDaemons(String prefix) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, prefix + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

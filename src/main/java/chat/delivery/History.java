@@ -1,7 +1,6 @@
 package chat.delivery;
 
 import chat.metrics.ChatMetrics;
-import chat.protocol.FrameCodec;
 import chat.store.MessageStore;
 import chat.store.StoreException;
 import chat.store.StoredMessage;
@@ -35,11 +34,11 @@ final class History {
      */
     ReplayPage fromMemory(long offset, int limit, long maxChars) {
         long newest = window.newestOffset();
-        List<CommittedFrame> recent = window.after(offset, limit);
+        List<EncodedMessage> recent = window.after(offset, limit);
         if (recent == null) {
             return null;
         }
-        List<CommittedFrame> page = recent;
+        List<EncodedMessage> page = recent;
         long chars = 0;
         for (int i = 0; i < recent.size(); i++) {
             if (chars >= maxChars) {
@@ -58,27 +57,27 @@ final class History {
      */
     ReplayPage fromStore(long offset, int limit, long maxChars) throws StoreException {
         long newest = newestOffset();
-        List<CommittedFrame> page = shared.get(offset, limit);
+        List<EncodedMessage> page = shared.get(offset, limit);
         if (page != null) {
             metrics.replayedFromSharedPages(page.size());
         } else {
             List<StoredMessage> stored = store.readAfter(offset, limit, maxChars);
             page = new ArrayList<>(stored.size());
             for (StoredMessage message : stored) {
-                page.add(new CommittedFrame(message.offset(), FrameCodec.chatMessage(message.offset(), message.text())));
+                page.add(EncodedMessage.of(message.offset(), message.text()));
             }
             metrics.replayedFromStore(page.size());
             shared.offer(offset, limit, page);
         }
         long chars = 0;
-        for (CommittedFrame message : page) {
+        for (EncodedMessage message : page) {
             chars += message.frame().length();
         }
         return new ReplayPage(page, reaches(page, offset, newest), chars);
     }
 
     /** Whether the page after {@code offset} goes up to {@code newest}, read before the page was. */
-    private static boolean reaches(List<CommittedFrame> page, long offset, long newest) {
+    private static boolean reaches(List<EncodedMessage> page, long offset, long newest) {
         long last = page.isEmpty() ? offset : page.get(page.size() - 1).offset();
         return last >= newest;
     }

@@ -2,9 +2,8 @@ package chat.delivery;
 
 import chat.metrics.ChatMetrics;
 import chat.protocol.ErrorCode;
-import chat.protocol.FrameCodec;
 import chat.store.Appended;
-import chat.store.Draft;
+import chat.protocol.SentMessage;
 import chat.store.MessageStore;
 import chat.store.StoreException;
 
@@ -22,16 +21,17 @@ import java.util.logging.Logger;
  * broadcaster's lanes, and goes on with the next batch. Nothing is published or acknowledged before its transaction
  * committed; a failed transaction answers every sender in it with {@code store-unavailable}.
  */
-public final class MessageWriter implements AutoCloseable {
+final class MessageWriter implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(MessageWriter.class.getName());
     private static final long SHUTDOWN_WAIT_MILLIS = 10_000;
+    private static final String SHUTTING_DOWN = "The server is shutting down; send again after reconnecting";
 
     private final MessageStore store;
     private final RecoveryWindow window;
     private final Broadcaster broadcaster;
     private final ChatMetrics metrics;
-    private final BlockingQueue<Submission> queue;
+    private final BlockingQueue<QueuedMessage> queue;
     private final WriteQueueShares shares;
     private final RetentionSweeper retention;
     private final int batchMax;
@@ -50,8 +50,7 @@ public final class MessageWriter implements AutoCloseable {
         this.shares = new WriteQueueShares(maxQueuedPerAddress);
         this.retention = retention;
         this.batchMax = batchMax;
-        this.thread = new Thread(this::run, "chat-writer");
-        this.thread.setDaemon(true);
+        this.thread = DaemonThreads.named("chat-writer").newThread(this::run);
         this.thread.start();
     }
 
@@ -60,70 +59,68 @@ public final class MessageWriter implements AutoCloseable {
      *
      * @return false if the writer is stopping or its queue is full
      */
-    public boolean submit(Draft draft, Subscription sender) {
+    boolean submit(SentMessage message, ClientConnection sender) {
         if (!running) {
-            sender.outbox().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE,
-                    "The server is shutting down; send again after reconnecting", draft.clientOffset()));
+            sender.refuse(ErrorCode.STORE_UNAVAILABLE, SHUTTING_DOWN, message.clientOffset());
             return false;
         }
         String address = sender.clientAddress();
         if (!shares.tryTake(address)) {
-            sender.outbox().offer(FrameCodec.error(ErrorCode.OVERLOADED, shares.maxPerAddress() + " messages of your"
-                    + " address are waiting to be stored, its share of the queue; send again shortly",
-                    draft.clientOffset()));
+            sender.refuse(ErrorCode.OVERLOADED, shares.maxPerAddress() + " messages of your address are waiting to be"
+                    + " stored, its share of the queue; send again shortly", message.clientOffset());
             return false;
         }
-        Submission submission = new Submission(draft, sender);
-        if (!queue.offer(submission)) {
+        QueuedMessage queued = new QueuedMessage(message, sender);
+        if (!queue.offer(queued)) {
             shares.release(address);
-            sender.outbox().offer(FrameCodec.error(ErrorCode.OVERLOADED,
-                    "Too many messages waiting to be stored; send again shortly", draft.clientOffset()));
+            sender.refuse(ErrorCode.OVERLOADED, "Too many messages waiting to be stored; send again shortly",
+                    message.clientOffset());
             return false;
         }
-        if (!thread.isAlive() && queue.remove(submission)) {
+        if (!thread.isAlive() && queue.remove(queued)) {
             shares.release(address);
-            reject(List.of(submission), "The server is shutting down; send again after reconnecting");
+            reject(List.of(queued), SHUTTING_DOWN);
             return false;
         }
         return true;
     }
 
     private void run() {
-        List<Submission> batch = new ArrayList<>(batchMax);
-        List<Draft> drafts = new ArrayList<>(batchMax);
+        List<QueuedMessage> batch = new ArrayList<>(batchMax);
+        List<SentMessage> messages = new ArrayList<>(batchMax);
         while (running || !queue.isEmpty()) {
             try {
                 retention.runIfDue();
-                Submission first = queue.poll(100, TimeUnit.MILLISECONDS);
+                QueuedMessage first = queue.poll(100, TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
                 batch.add(first);
                 queue.drainTo(batch, batchMax - 1);
-                for (Submission submission : batch) {
-                    drafts.add(submission.draft());
+                for (QueuedMessage queued : batch) {
+                    messages.add(queued.message());
                 }
-                commit(batch, drafts);
+                commit(batch, messages);
             } catch (InterruptedException e) {
                 running = false;
             } catch (RuntimeException e) {
                 LOG.log(Level.SEVERE, "The writer failed on a batch of " + batch.size() + " message(s)", e);
                 reject(batch, "The server failed to store the message: " + e);
             } finally {
-                for (Submission submission : batch) {
-                    shares.release(submission.sender().clientAddress());
+                for (QueuedMessage queued : batch) {
+                    shares.release(queued.sender().clientAddress());
                 }
                 batch.clear();
-                drafts.clear();
+                messages.clear();
             }
         }
     }
 
-    private void commit(List<Submission> batch, List<Draft> drafts) {
+    private void commit(List<QueuedMessage> batch, List<SentMessage> messages) {
         List<Appended> results;
         long start = System.nanoTime();
         try {
-            results = store.append(drafts);
+            results = store.append(messages);
         } catch (StoreException e) {
             metrics.commitFailed();
             lastFailure = e.getMessage();
@@ -133,12 +130,11 @@ public final class MessageWriter implements AutoCloseable {
         }
         long elapsed = System.nanoTime() - start;
         lastFailure = null;
-        List<CommittedFrame> committed = new ArrayList<>(batch.size());
+        List<EncodedMessage> committed = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
             Appended appended = results.get(i);
             if (appended.inserted()) {
-                CommittedFrame message = new CommittedFrame(appended.offset(),
-                        FrameCodec.chatMessage(appended.offset(), drafts.get(i).text()));
+                EncodedMessage message = EncodedMessage.of(appended.offset(), messages.get(i).text());
                 window.add(message);
                 committed.add(message);
             }
@@ -146,15 +142,11 @@ public final class MessageWriter implements AutoCloseable {
         metrics.committed(batch.size(), committed.size(), elapsed);
         List<Broadcaster.Ack> acks = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
-            String clientOffset = drafts.get(i).clientOffset();
+            String clientOffset = messages.get(i).clientOffset();
             if (clientOffset == null) {
                 continue;
             }
-            String answer = results.get(i).outcome() == Appended.Outcome.CONFLICT
-                    ? FrameCodec.error(ErrorCode.CLIENT_OFFSET_CONFLICT, "Another message is stored with this"
-                            + " clientOffset; not stored: send it with a clientOffset of its own", clientOffset)
-                    : FrameCodec.ack(clientOffset, results.get(i).offset());
-            acks.add(new Broadcaster.Ack(batch.get(i).sender(), answer));
+            acks.add(new Broadcaster.Ack(batch.get(i).sender(), clientOffset, results.get(i)));
         }
         if (committed.isEmpty() && acks.isEmpty()) {
             return;
@@ -170,10 +162,9 @@ public final class MessageWriter implements AutoCloseable {
         }
     }
 
-    private static void reject(List<Submission> batch, String message) {
-        for (Submission submission : batch) {
-            submission.sender().outbox().offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE, message,
-                    submission.draft().clientOffset()));
+    private static void reject(List<QueuedMessage> batch, String why) {
+        for (QueuedMessage queued : batch) {
+            queued.sender().refuse(ErrorCode.STORE_UNAVAILABLE, why, queued.message().clientOffset());
         }
     }
 
@@ -211,14 +202,15 @@ public final class MessageWriter implements AutoCloseable {
             thread.interrupt();
             throw new IllegalStateException("The writer did not finish its queue within " + SHUTDOWN_WAIT_MILLIS + " ms");
         }
-        List<Submission> late = new ArrayList<>();
+        List<QueuedMessage> late = new ArrayList<>();
         queue.drainTo(late);
-        for (Submission submission : late) {
-            shares.release(submission.sender().clientAddress());
+        for (QueuedMessage queued : late) {
+            shares.release(queued.sender().clientAddress());
         }
-        reject(late, "The server is shutting down; send again after reconnecting");
+        reject(late, SHUTTING_DOWN);
     }
 
-    private record Submission(Draft draft, Subscription sender) {
+    /** A message waiting for the next commit, and who sent it. */
+    private record QueuedMessage(SentMessage message, ClientConnection sender) {
     }
 }

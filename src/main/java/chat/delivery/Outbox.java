@@ -21,10 +21,7 @@ import java.util.logging.Logger;
  * nothing, it reconnects with its last offset and is replayed from the store. A failed send stops the sending;
  * the transport closes itself.
  */
-public final class Outbox implements FrameSink.SendCallback {
-
-    public static final int CLOSE_POLICY_VIOLATION = 1008;
-    public static final int CLOSE_UNEXPECTED_CONDITION = 1011;
+final class Outbox implements FrameSink.SendCallback {
 
     private static final Logger LOG = Logger.getLogger(Outbox.class.getName());
 
@@ -51,7 +48,7 @@ public final class Outbox implements FrameSink.SendCallback {
     /**
      * @param closer runs the blocking close of an overflowing or failed connection
      */
-    public Outbox(FrameSink sink, Executor closer, ChatMetrics metrics, int maxFrames, long maxChars) {
+    Outbox(FrameSink sink, Executor closer, ChatMetrics metrics, int maxFrames, long maxChars) {
         this.sink = sink;
         this.closer = closer;
         this.metrics = metrics;
@@ -60,30 +57,41 @@ public final class Outbox implements FrameSink.SendCallback {
     }
 
     /** Queues and starts sending. @return false if the outbox is closed, or closed now because it is full */
-    public boolean offer(String frame) {
-        boolean queued = enqueue(frame, true);
+    boolean offer(String frame) {
+        boolean queued = enqueue(frame);
         flush();
         return queued;
     }
 
     /**
-     * Queues without starting a send; call {@link #flush()} afterwards, outside any lock.
+     * Queues without starting a send; call {@link #flush()} afterwards, outside any lock. A frame that takes the
+     * queue over its cap closes the connection instead.
      *
-     * @param capped false for frames whose amount the caller bounds itself (a replay page), true otherwise
+     * @return false if the outbox is closed, or closed now because it is full
      */
-    boolean enqueue(String frame, boolean capped) {
+    boolean enqueue(String frame) {
         if (closed) {
             return false;
         }
         int framesNow = queuedFrames.incrementAndGet();
         long charsNow = queuedChars.addAndGet(frame.length());
-        if (capped && (framesNow > maxFrames || charsNow > maxChars)) {
+        if (framesNow > maxFrames || charsNow > maxChars) {
             metrics.slowConsumerClosed();
-            closeConnection(CLOSE_POLICY_VIOLATION, "Too slow: outbound queue full; reconnect with your last offset");
+            closeConnection(Closing.TOO_SLOW);
             return false;
         }
         frames.add(frame);
         return true;
+    }
+
+    /** Like {@link #enqueue}, but never over the cap: for frames whose number the caller bounds itself. */
+    void enqueueBeyondCap(String frame) {
+        if (closed) {
+            return;
+        }
+        queuedFrames.incrementAndGet();
+        queuedChars.addAndGet(frame.length());
+        frames.add(frame);
     }
 
     /** Starts sending queued frames unless a send is outstanding already. */
@@ -107,28 +115,28 @@ public final class Outbox implements FrameSink.SendCallback {
     }
 
     /** Stops sending and drops what is queued, without closing the connection (it is closing already). */
-    public void close() {
+    void stop() {
         closed = true;
         frames.clear();
         whenDrained.set(null);
     }
 
     /** Closed, or nothing queued and no send outstanding. */
-    public boolean isIdle() {
+    boolean isIdle() {
         return closed || (frames.isEmpty() && !sending.get());
     }
 
-    public boolean isClosed() {
+    boolean isClosed() {
         return closed;
     }
 
     /** Frames handed to the transport since the outbox was made. */
-    public long framesSent() {
+    long framesSent() {
         return framesSent;
     }
 
     /** Frames queued and not yet handed to the transport. */
-    public int queuedFrames() {
+    int queuedFrames() {
         return queuedFrames.get();
     }
 
@@ -167,7 +175,7 @@ public final class Outbox implements FrameSink.SendCallback {
             // The transport closes itself after a failed send (Tomcat closes the socket on its own thread). Closing
             // it from here as well races with Tomcat's processing of the same connection: Tomcat 11.0.24 then keeps
             // the closed connection's upgrade processor, and the webapp's class loader with it, for good.
-            close();
+            stop();
         }
         if (sendState.compareAndSet(IN_CALL, COMPLETED_IN_CALL)) {
             return;
@@ -186,16 +194,16 @@ public final class Outbox implements FrameSink.SendCallback {
     }
 
     /** Stops sending and closes the connection from another thread; the client is expected to reconnect. */
-    public void closeConnection(int closeCode, String reason) {
+    void closeConnection(Closing why) {
         if (closed) {
             return;
         }
-        close();
+        stop();
         try {
-            closer.execute(() -> sink.close(closeCode, reason));
+            closer.execute(() -> sink.close(why.code(), why.reason()));
         } catch (RejectedExecutionException stopping) {
             // The chat is stopping and Tomcat closes every session itself (1001); this one is not sent to anymore.
-            LOG.log(Level.FINE, "Not closing a connection with " + closeCode + ": the chat is stopping", stopping);
+            LOG.log(Level.FINE, "Not closing a connection (" + why + "): the chat is stopping", stopping);
         }
     }
 }

@@ -15,7 +15,7 @@ final class RecoveryWindow {
 
     private static final long UNKNOWN = -1;
 
-    private final CommittedFrame[] slots;
+    private final EncodedMessage[] slots;
     private final long maxChars;
     /** Written by the writer only. */
     private long chars;
@@ -25,7 +25,7 @@ final class RecoveryWindow {
     private volatile long newest = UNKNOWN;
 
     RecoveryWindow(int maxMessages, long maxChars) {
-        this.slots = new CommittedFrame[maxMessages];
+        this.slots = new EncodedMessage[maxMessages];
         this.maxChars = maxChars;
     }
 
@@ -39,7 +39,7 @@ final class RecoveryWindow {
      * Called by the writer only, after the commit, in offset order. The first commit of a window that was not
      * started tells where the store ends: just below it.
      */
-    void add(CommittedFrame message) {
+    void add(EncodedMessage message) {
         long offset = message.offset();
         if (newest == UNKNOWN) {
             startAt(offset - 1);
@@ -76,7 +76,7 @@ final class RecoveryWindow {
      *
      * @return the messages (empty if none is newer), or null if the window does not reach back to {@code after + 1}
      */
-    List<CommittedFrame> after(long after, int limit) {
+    List<EncodedMessage> after(long after, int limit) {
         long first = after + 1;
         if (first < oldest) {
             return null;
@@ -88,9 +88,9 @@ final class RecoveryWindow {
         if (slots.length == 0) {
             return null;
         }
-        List<CommittedFrame> page = new ArrayList<>((int) (last - after));
+        List<EncodedMessage> page = new ArrayList<>((int) (last - after));
         for (long offset = first; offset <= last; offset++) {
-            CommittedFrame message = slots[slot(offset)];
+            EncodedMessage message = slots[slot(offset)];
             if (message == null || message.offset() != offset) {
                 // Evicted while reading: what was read is still in order; the rest comes from the store.
                 return page.isEmpty() ? null : page;

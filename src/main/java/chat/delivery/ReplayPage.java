@@ -9,5 +9,5 @@ import java.util.List;
  *              committed since has been held for the replay, and it can go live
  * @param chars the characters of their frames
  */
-record ReplayPage(List<CommittedFrame> messages, boolean end, long chars) {
+record ReplayPage(List<EncodedMessage> messages, boolean end, long chars) {
 }

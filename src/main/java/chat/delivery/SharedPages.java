@@ -16,7 +16,7 @@ final class SharedPages {
     private final int maxPages;
     private final long maxChars;
     /** Page by the offset it starts after, in access order. */
-    private final LinkedHashMap<Long, List<CommittedFrame>> pages = new LinkedHashMap<>(16, 0.75f, true);
+    private final LinkedHashMap<Long, List<EncodedMessage>> pages = new LinkedHashMap<>(16, 0.75f, true);
     private long chars;
 
     SharedPages(int maxPages, long maxChars) {
@@ -25,13 +25,13 @@ final class SharedPages {
     }
 
     /** @return the full page of {@code size} messages after {@code after}, or null if none is kept */
-    synchronized List<CommittedFrame> get(long after, int size) {
-        List<CommittedFrame> page = pages.get(after);
+    synchronized List<EncodedMessage> get(long after, int size) {
+        List<EncodedMessage> page = pages.get(after);
         return page != null && page.size() == size ? page : null;
     }
 
     /** Keeps {@code page} if it is full ({@code size} messages); it must not be changed afterwards. */
-    synchronized void offer(long after, int size, List<CommittedFrame> page) {
+    synchronized void offer(long after, int size, List<EncodedMessage> page) {
         if (maxPages == 0 || page.size() != size) {
             return;
         }
@@ -39,18 +39,18 @@ final class SharedPages {
         if (pageChars > maxChars) {
             return;
         }
-        List<CommittedFrame> replaced = pages.put(after, page);
+        List<EncodedMessage> replaced = pages.put(after, page);
         chars += pageChars - (replaced == null ? 0 : chars(replaced));
-        Iterator<Map.Entry<Long, List<CommittedFrame>>> oldest = pages.entrySet().iterator();
+        Iterator<Map.Entry<Long, List<EncodedMessage>>> oldest = pages.entrySet().iterator();
         while (pages.size() > maxPages || chars > maxChars) {
             chars -= chars(oldest.next().getValue());
             oldest.remove();
         }
     }
 
-    private static long chars(List<CommittedFrame> page) {
+    private static long chars(List<EncodedMessage> page) {
         long chars = 0;
-        for (CommittedFrame message : page) {
+        for (EncodedMessage message : page) {
             chars += message.frame().length();
         }
         return chars;

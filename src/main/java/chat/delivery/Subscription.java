@@ -1,7 +1,6 @@
 package chat.delivery;
 
 import chat.protocol.ErrorCode;
-import chat.protocol.FrameCodec;
 import chat.store.StoreException;
 
 import java.util.ArrayList;
@@ -15,8 +14,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One client's stream of messages: the replay of what it missed, then the live messages, gapless and in offset
- * order.
+ * Which messages one connection gets, and in which order: the replay of what it missed, then the live messages,
+ * gapless and in offset order.
  *
  * <p>The subscription is registered for live messages before the first history page is read. Live messages that
  * arrive while replaying are held back; when the last page has been queued, the held ones above the last
@@ -30,16 +29,11 @@ import java.util.logging.Logger;
  * page, the last one included, that is still not sent {@code stalledReplayNanos} after it was queued closes the
  * connection (1008): its client does not read, and reconnects with its last offset when it does.
  */
-public final class Subscription {
+final class Subscription {
 
     private static final Logger LOG = Logger.getLogger(Subscription.class.getName());
 
-    private final Outbox outbox;
-    /** The broadcaster's lane that delivers to this subscription. */
-    private final int lane;
-    /** The client address its limits are counted under. */
-    private final String clientAddress;
-    private final TokenBucket sendAllowance;
+    private final ClientConnection connection;
     private final History history;
     private final Executor replayExecutor;
     private final int pageSize;
@@ -57,7 +51,7 @@ public final class Subscription {
     private long lastQueued;
     /** Set once, when the replay is done; from then on live messages take the lock-free path. */
     private volatile boolean live;
-    private final List<CommittedFrame> held = new ArrayList<>();
+    private final List<EncodedMessage> held = new ArrayList<>();
     private boolean heldOverflowed;
     /** The epoch the client's offset came from, or null if it did not say. */
     private final String clientEpoch;
@@ -66,13 +60,10 @@ public final class Subscription {
     /** Messages after the client's offset were deleted by retention: the replay starts above it. */
     private boolean truncated;
 
-    Subscription(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance, History history,
-                 Executor replayExecutor, long serverOffset, String clientEpoch, ReplayLimits limits) {
+    Subscription(ClientConnection connection, History history, Executor replayExecutor, long serverOffset,
+                 String clientEpoch, ReplayLimits limits) {
         this.clientEpoch = clientEpoch;
-        this.outbox = outbox;
-        this.lane = lane;
-        this.clientAddress = clientAddress;
-        this.sendAllowance = sendAllowance;
+        this.connection = connection;
         this.history = history;
         this.replayExecutor = replayExecutor;
         this.lastQueued = serverOffset;
@@ -86,21 +77,8 @@ public final class Subscription {
         this.stalledReplayNanos = limits.stalledReplayNanos();
     }
 
-    public Outbox outbox() {
-        return outbox;
-    }
-
-    int lane() {
-        return lane;
-    }
-
-    String clientAddress() {
-        return clientAddress;
-    }
-
-    /** @return true if this client may send another message now (its rate limit) */
-    boolean mayChat() {
-        return sendAllowance.tryTake();
+    ClientConnection connection() {
+        return connection;
     }
 
     /** Starts the replay on the replay executor. */
@@ -113,7 +91,7 @@ public final class Subscription {
             replayExecutor.execute(step);
         } catch (RejectedExecutionException stopping) {
             // The chat is stopping; Tomcat closes every session (1001) and the client replays after reconnecting.
-            outbox.close();
+            connection.stopSending();
         }
     }
 
@@ -143,22 +121,22 @@ public final class Subscription {
     }
 
     /** Committed messages in offset order, handed over by this subscription's one lane of the broadcaster. */
-    void deliver(List<CommittedFrame> batch) {
+    void deliver(List<EncodedMessage> batch) {
         if (live) {
-            for (CommittedFrame message : batch) {
+            for (EncodedMessage message : batch) {
                 if (message.offset() > lastQueued) {
                     lastQueued = message.offset();
-                    if (!outbox.enqueue(message.frame(), true)) {
+                    if (!connection.deliver(message)) {
                         return; // closed, or closed now for being too slow: the client replays after reconnecting
                     }
                 }
             }
-            outbox.flush();
+            connection.flush();
             return;
         }
         synchronized (this) {
             if (!live) {
-                for (CommittedFrame message : batch) {
+                for (EncodedMessage message : batch) {
                     hold(message);
                 }
                 return;
@@ -168,7 +146,7 @@ public final class Subscription {
     }
 
     /** Caller holds the lock. */
-    private void hold(CommittedFrame message) {
+    private void hold(EncodedMessage message) {
         if (heldOverflowed) {
             return;
         }
@@ -181,7 +159,7 @@ public final class Subscription {
     }
 
     private void replayNextPage() {
-        if (outbox.isClosed()) {
+        if (connection.isClosed()) {
             return;
         }
         ReplayPage page = history.fromMemory(lastQueued(), pageSize, pageChars);
@@ -199,7 +177,7 @@ public final class Subscription {
     /** Reads the next page from the store into the room reserved for it. */
     private void replayStorePage() {
         long reservation = memoryHeld.get();
-        if (outbox.isClosed()) {
+        if (connection.isClosed()) {
             releaseMemory();
             return;
         }
@@ -226,31 +204,31 @@ public final class Subscription {
     private void queue(ReplayPage page) {
         boolean done;
         synchronized (this) {
-            for (CommittedFrame message : page.messages()) {
+            for (EncodedMessage message : page.messages()) {
                 if (message.offset() > lastQueued) {
                     lastQueued = message.offset();
-                    if (!outbox.enqueue(message.frame(), true)) {
+                    if (!connection.deliver(message)) {
                         break; // closed now for holding too much: the client replays the rest after reconnecting
                     }
                 }
             }
             done = page.end() && finishIfHeldComplete();
         }
-        if (outbox.isClosed()) {
+        if (connection.isClosed()) {
             releaseMemory();
             return;
         }
-        outbox.flush();
-        if (!outbox.isIdle()) {
-            watchForStall(outbox.framesSent() + outbox.queuedFrames());
+        connection.flush();
+        if (!connection.isIdle()) {
+            watchForStall(connection.framesSent() + connection.queuedFrames());
         }
         if (done) {
             // Live from here on, but the last page keeps its room until it has gone out, and a client that does
             // not read it is closed like one that stalls earlier in its replay.
-            outbox.whenDrained(this::releaseMemory);
+            connection.whenDrained(this::releaseMemory);
             return;
         }
-        outbox.whenDrained(() -> {
+        connection.whenDrained(() -> {
             releaseMemory();
             runOnReplayExecutor(this::replayNextPage);
         });
@@ -260,10 +238,8 @@ public final class Subscription {
     private void watchForStall(long sentTarget) {
         try {
             stallWatch.schedule(() -> {
-                if (outbox.framesSent() < sentTarget) {
-                    outbox.closeConnection(Outbox.CLOSE_POLICY_VIOLATION, "Replay stalled: the client did not"
-                            + " read its history for " + TimeUnit.NANOSECONDS.toSeconds(stalledReplayNanos)
-                            + " s; reconnect with your last offset");
+                if (connection.framesSent() < sentTarget) {
+                    connection.close(Closing.REPLAY_STALLED);
                 }
             }, stalledReplayNanos, TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
@@ -278,10 +254,9 @@ public final class Subscription {
 
     private void storeFailed(StoreException e) {
         LOG.log(Level.WARNING, "Replay failed; closing the connection so that the client retries", e);
-        outbox.offer(FrameCodec.error(ErrorCode.STORE_UNAVAILABLE,
-                "Cannot read the history; reconnect with your last offset", null));
-        outbox.whenDrained(() -> outbox.closeConnection(Outbox.CLOSE_UNEXPECTED_CONDITION,
-                "Store unavailable; reconnect"));
+        connection.refuse(ErrorCode.STORE_UNAVAILABLE, "Cannot read the history; reconnect with your last offset",
+                null);
+        connection.closeOnceSent(Closing.STORE_UNAVAILABLE);
     }
 
     /** Caller holds the lock. @return true if the replay is complete and the subscription is live now */
@@ -291,14 +266,14 @@ public final class Subscription {
             held.clear();
             return false;
         }
-        for (CommittedFrame message : held) {
+        for (EncodedMessage message : held) {
             if (message.offset() > lastQueued) {
                 lastQueued = message.offset();
-                outbox.enqueue(message.frame(), false); // held messages are bounded by maxHeld already
+                connection.deliverHeld(message);
             }
         }
         held.clear();
-        outbox.enqueue(FrameCodec.synced(lastQueued, history.epoch(), reset, truncated), false);
+        connection.synced(lastQueued, history.epoch(), reset, truncated);
         live = true;
         return true;
     }

@@ -1,11 +1,7 @@
 package chat.protocol;
 
-/** What a client's text frame turned out to be. */
-public sealed interface ClientFrame {
-
-    /** {@code {"type":"chat message","text":...,"clientOffset":...}}; clientOffset may be null. */
-    record ChatMessage(String text, String clientOffset) implements ClientFrame {
-    }
+/** What a client's text frame turned out to be: a {@link SentMessage}, or a frame the server refuses. */
+public sealed interface ClientFrame permits SentMessage, ClientFrame.Rejected {
 
     /**
      * A frame that breaks the protocol; the client is told why and the connection stays open. {@code clientOffset}

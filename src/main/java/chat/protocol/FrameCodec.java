@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.OptionalLong;
 
 /** Parses client frames and writes server frames: the whole wire format in one place. */
 public final class FrameCodec {
@@ -107,7 +108,7 @@ public final class FrameCodec {
             return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET,
                     "\"clientOffset\" must be 1 to " + maxClientOffsetLength + " well-formed characters long.");
         }
-        return new ClientFrame.ChatMessage(text, clientOffset);
+        return new SentMessage(text, clientOffset);
     }
 
     private boolean validClientOffset(String clientOffset) {
@@ -118,25 +119,25 @@ public final class FrameCodec {
     /**
      * The {@code serverOffset} of a handshake: absent means 0; otherwise a non-negative decimal that fits a long.
      *
-     * @return the offset, or -1 when the value is not acceptable
+     * @return the offset, or empty when the value is not acceptable
      */
-    public static long parseServerOffset(String value) {
+    public static OptionalLong parseServerOffset(String value) {
         if (value == null) {
-            return 0;
+            return OptionalLong.of(0);
         }
         if (value.isEmpty() || value.length() > 19) {
-            return -1;
+            return OptionalLong.empty();
         }
         for (int i = 0; i < value.length(); i++) {
             char c = value.charAt(i);
             if (c < '0' || c > '9') {
-                return -1;
+                return OptionalLong.empty();
             }
         }
         try {
-            return Long.parseLong(value);
+            return OptionalLong.of(Long.parseLong(value));
         } catch (NumberFormatException tooLarge) {
-            return -1;
+            return OptionalLong.empty();
         }
     }
 

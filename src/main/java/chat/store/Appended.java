@@ -1,6 +1,6 @@
 package chat.store;
 
-/** Where a draft landed: its offset, and what the append found. */
+/** Where a sent message landed: its offset, and what the append found. */
 public record Appended(long offset, Outcome outcome) {
 
     public enum Outcome {

@@ -1,5 +1,6 @@
 package chat.store;
 
+import chat.protocol.SentMessage;
 import java.util.List;
 
 /**
@@ -10,13 +11,13 @@ import java.util.List;
 public interface MessageStore extends AutoCloseable {
 
     /**
-     * Stores the drafts in one transaction, in list order. A draft whose clientOffset is stored already is not
+     * Stores the messages in one transaction, in list order. A message whose clientOffset is stored already is not
      * stored again; its result carries the stored offset.
      *
-     * @return one result per draft, in the same order, after the transaction committed
-     * @throws StoreException if the transaction did not commit; then none of the drafts is stored
+     * @return one result per message, in the same order, after the transaction committed
+     * @throws StoreException if the transaction did not commit; then none of the messages is stored
      */
-    List<Appended> append(List<Draft> drafts) throws StoreException;
+    List<Appended> append(List<SentMessage> messages) throws StoreException;
 
     /** At most {@code limit} messages with an offset above {@code offset}, in offset order. */
     default List<StoredMessage> readAfter(long offset, int limit) throws StoreException {

@@ -1,5 +1,6 @@
 package chat.store;
 
+import chat.protocol.SentMessage;
 import chat.config.ChatConfig.Durability;
 
 import java.sql.Connection;
@@ -109,8 +110,8 @@ public final class SqliteMessageStore implements MessageStore {
     }
 
     @Override
-    public List<Appended> append(List<Draft> drafts) throws StoreException {
-        List<Appended> results = new ArrayList<>(drafts.size());
+    public List<Appended> append(List<SentMessage> messages) throws StoreException {
+        List<Appended> results = new ArrayList<>(messages.size());
         try (Connection connection = dataSource.getConnection()) {
             try (Statement pragma = connection.createStatement()) {
                 pragma.execute(synchronousPragma);
@@ -119,8 +120,8 @@ public final class SqliteMessageStore implements MessageStore {
             try (PreparedStatement insert = connection.prepareStatement(INSERT);
                  PreparedStatement find = connection.prepareStatement(FIND_BY_CLIENT_OFFSET)) {
                 long now = System.currentTimeMillis();
-                for (Draft draft : drafts) {
-                    results.add(insertOne(insert, find, draft, now));
+                for (SentMessage message : messages) {
+                    results.add(insertOne(insert, find, message, now));
                 }
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
@@ -128,31 +129,31 @@ public final class SqliteMessageStore implements MessageStore {
                 throw e;
             }
         } catch (SQLException e) {
-            throw new StoreException("Storing " + drafts.size() + " message(s) failed: " + e.getMessage(), e);
+            throw new StoreException("Storing " + messages.size() + " message(s) failed: " + e.getMessage(), e);
         }
         return results;
     }
 
     /** Looks before inserting: a conflicting INSERT would still use up an AUTOINCREMENT id and leave a hole. */
-    private static Appended insertOne(PreparedStatement insert, PreparedStatement find, Draft draft, long now)
+    private static Appended insertOne(PreparedStatement insert, PreparedStatement find, SentMessage message, long now)
             throws SQLException {
-        if (draft.clientOffset() != null) {
-            Appended stored = find(find, draft);
+        if (message.clientOffset() != null) {
+            Appended stored = find(find, message);
             if (stored != null) {
                 return stored;
             }
         }
-        insert.setString(1, draft.clientOffset());
-        insert.setString(2, draft.text());
+        insert.setString(1, message.clientOffset());
+        insert.setString(2, message.text());
         insert.setLong(3, now);
         try (ResultSet inserted = insert.executeQuery()) {
             if (inserted.next()) {
                 return new Appended(inserted.getLong(1), Appended.Outcome.INSERTED);
             }
         }
-        Appended stored = find(find, draft);
+        Appended stored = find(find, message);
         if (stored == null) {
-            throw new SQLException("Insert of clientOffset '" + draft.clientOffset()
+            throw new SQLException("Insert of clientOffset '" + message.clientOffset()
                     + "' was ignored, but no stored row has it");
         }
         return stored;
@@ -162,15 +163,15 @@ public final class SqliteMessageStore implements MessageStore {
      * A clientOffset names one message: stored again with the same text it is a resend, with another text a
      * conflict (another client's, or a client reusing its own for something else).
      *
-     * @return the row stored with the draft's clientOffset, or null
+     * @return the row stored with the message's clientOffset, or null
      */
-    private static Appended find(PreparedStatement find, Draft draft) throws SQLException {
-        find.setString(1, draft.clientOffset());
+    private static Appended find(PreparedStatement find, SentMessage message) throws SQLException {
+        find.setString(1, message.clientOffset());
         try (ResultSet existing = find.executeQuery()) {
             if (!existing.next()) {
                 return null;
             }
-            boolean sameText = draft.text().equals(existing.getString(2));
+            boolean sameText = message.text().equals(existing.getString(2));
             return new Appended(existing.getLong(1),
                     sameText ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
         }

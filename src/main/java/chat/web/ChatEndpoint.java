@@ -1,88 +1,146 @@
 package chat.web;
 
+import chat.config.Verdict;
 import chat.delivery.ChatHub;
-import chat.delivery.Subscription;
+import chat.delivery.ClientConnection;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
+import jakarta.servlet.ServletException;
 import jakarta.websocket.CloseReason;
-import jakarta.websocket.Endpoint;
 import jakarta.websocket.EndpointConfig;
-import jakarta.websocket.MessageHandler;
+import jakarta.websocket.Extension;
+import jakarta.websocket.HandshakeResponse;
+import jakarta.websocket.OnClose;
+import jakarta.websocket.OnError;
+import jakarta.websocket.OnMessage;
+import jakarta.websocket.OnOpen;
 import jakarta.websocket.Session;
+import jakarta.websocket.server.HandshakeRequest;
+import jakarta.websocket.server.ServerEndpoint;
+import jakarta.websocket.server.ServerEndpointConfig;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * One client's WebSocket, opened by {@link ChatUpgradeServlet}: adapts the session to the {@link ChatHub}. Text
- * frames only: a binary frame closes the session with 1003, a text frame over {@code chat.maxFrameBytes} with 1009.
+ * {@code /chat}: one client's WebSocket, a thin adapter between the session and the {@link ChatHub}. Text frames
+ * only: a binary frame closes the session with 1003, a text frame over {@code chat.maxFrameBytes} with 1009.
+ *
+ * <p>How a connection comes to be, and how its endpoint finds the running chat:
+ * <ol>
+ * <li>When the webapp starts, Tomcat deploys this class for its annotation (it looks for {@code @ServerEndpoint}
+ * even with a complete web.xml), and {@link ChatLifecycle} starts the chat and publishes it as the
+ * {@link RunningChat}, an attribute of the servlet context.
+ * <li>A handshake is an HTTP request first. {@link HandshakeFilter}, mapped to {@code /chat} in web.xml, runs
+ * before Tomcat's own WebSocket filter, where Tomcat (through RemoteIpValve behind a proxy) knows the browser's
+ * address, scheme and host. It answers what it refuses (503, 426, 403) and hands the rest on to Tomcat with an
+ * {@link Admission}: the running chat and the client's address.
+ * <li>Tomcat upgrades the request on the same thread, inside that call, and asks {@link Admissions} to
+ * {@link Admissions#modifyHandshake modify the handshake}; it moves the admission into the new session's user
+ * properties. The WebSocket API has no other way from the HTTP request to the session: its handshake request
+ * carries neither the request's attributes nor, before WebSocket 2.2, the client's address.
+ * <li>Tomcat makes one instance of this class per connection and calls {@link #open}, which binds it to the
+ * running chat and to its client's address, and counts it against the connection limits.
+ * </ol>
  */
-public final class ChatEndpoint extends Endpoint {
+@ServerEndpoint(value = "/chat", configurator = ChatEndpoint.Admissions.class)
+public final class ChatEndpoint {
 
-    static final String PATH = "/chat";
     private static final Logger LOG = Logger.getLogger(ChatEndpoint.class.getName());
 
-    private final ChatHub hub;
-    private final Heartbeat heartbeat;
-    private final ConnectionLimits limits;
-    private final String clientAddress;
-    private final int maxFrameBytes;
+    private RunningChat chat;
+    private String clientAddress;
+    private TextMessageAssembler assembler;
     private boolean admitted;
     /** Taken by whoever disconnects it: onClose, or onOpen when the session closed while it was opening. */
-    private final AtomicReference<Subscription> subscription = new AtomicReference<>();
+    private final AtomicReference<ClientConnection> connection = new AtomicReference<>();
     private volatile boolean closed;
 
-    ChatEndpoint(ChatHub hub, Heartbeat heartbeat, ConnectionLimits limits, String clientAddress, int maxFrameBytes) {
-        this.hub = hub;
-        this.heartbeat = heartbeat;
-        this.limits = limits;
-        this.clientAddress = clientAddress;
-        this.maxFrameBytes = maxFrameBytes;
+    /** What {@link HandshakeFilter} found out about a handshake, for the endpoint it becomes. */
+    record Admission(RunningChat chat, String clientAddress) {
     }
 
-    @Override
-    public void onOpen(Session session, EndpointConfig config) {
-        heartbeat.bound(session);
-        String full = limits.admit(clientAddress);
-        if (full != null) {
-            close(session, CloseReason.CloseCodes.VIOLATED_POLICY, full);
+    @OnOpen
+    public void open(Session session, EndpointConfig config) {
+        Admission admission = (Admission) config.getUserProperties().get(Admissions.KEY);
+        chat = admission.chat();
+        clientAddress = admission.clientAddress();
+        chat.heartbeat().bound(session);
+        if (chat.limits().admit(clientAddress) instanceof Verdict.Refused full) {
+            close(session, CloseReason.CloseCodes.VIOLATED_POLICY, full.reason());
             return;
         }
         admitted = true;
-        List<String> values = session.getRequestParameterMap().get("serverOffset");
-        String raw = values == null || values.isEmpty() ? null : values.get(0);
-        long serverOffset = FrameCodec.parseServerOffset(raw);
-        if (serverOffset < 0 || (values != null && values.size() > 1)) {
-            refuse(session, raw);
+        Map<String, List<String>> query = session.getRequestParameterMap();
+        String rawOffset = firstValue(query, "serverOffset");
+        OptionalLong serverOffset = FrameCodec.parseServerOffset(rawOffset);
+        if (serverOffset.isEmpty() || query.getOrDefault("serverOffset", List.of()).size() > 1) {
+            refuse(session, rawOffset);
             return;
         }
-        List<String> epochs = session.getRequestParameterMap().get("epoch");
-        String epoch = epochs == null || epochs.isEmpty() ? null : epochs.get(0);
-        Subscription subscribed = hub.connect(clientAddress, new SessionSink(session), serverOffset, epoch);
-        subscription.set(subscribed);
-        heartbeat.watch(session, subscribed.outbox());
-        session.addMessageHandler(String.class, new TextMessageAssembler(maxFrameBytes,
-                frame -> hub.receive(subscribed, frame),
-                () -> close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes")));
-        session.addMessageHandler(ByteBuffer.class, (MessageHandler.Partial<ByteBuffer>) (part, last) ->
-                close(session, CloseReason.CloseCodes.CANNOT_ACCEPT, "Binary frames are not accepted"));
+        ChatHub hub = chat.hub();
+        ClientConnection opened = hub.connect(clientAddress, new SessionSink(session), serverOffset.getAsLong(),
+                firstValue(query, "epoch"));
+        connection.set(opened);
+        chat.heartbeat().watch(session, opened);
+        int maxFrameBytes = chat.maxFrameBytes();
+        assembler = new TextMessageAssembler(maxFrameBytes, frame -> hub.receive(opened, frame),
+                () -> close(session, CloseReason.CloseCodes.TOO_BIG, "Frame over " + maxFrameBytes + " bytes"));
         if (closed) {
             // The replay started above may close the session from another thread (its client is gone), and
-            // onClose may then have run before the subscription was set.
-            heartbeat.forget(session);
+            // onClose may then have run before the connection was set.
+            chat.heartbeat().forget(session);
             disconnect();
         }
     }
 
-    private void disconnect() {
-        Subscription subscribed = subscription.getAndSet(null);
-        if (subscribed != null) {
-            hub.disconnect(subscribed);
+    @OnMessage
+    public void text(String part, boolean last) {
+        if (assembler != null) {
+            assembler.onMessage(part, last);
         }
+    }
+
+    @OnMessage
+    public void binary(Session session, ByteBuffer part, boolean last) {
+        close(session, CloseReason.CloseCodes.CANNOT_ACCEPT, "Binary frames are not accepted");
+    }
+
+    @OnClose
+    public void close(Session session, CloseReason reason) {
+        closed = true;
+        if (chat == null) {
+            return;
+        }
+        chat.heartbeat().forget(session);
+        disconnect();
+        if (admitted) {
+            admitted = false;
+            chat.limits().release(clientAddress);
+        }
+    }
+
+    @OnError
+    public void failed(Session session, Throwable failure) {
+        LOG.log(Level.FINE, "WebSocket session " + session.getId() + " failed", failure);
+    }
+
+    private void disconnect() {
+        ClientConnection opened = connection.getAndSet(null);
+        if (opened != null) {
+            chat.hub().disconnect(opened);
+        }
+    }
+
+    private static String firstValue(Map<String, List<String>> query, String name) {
+        List<String> values = query.get(name);
+        return values == null || values.isEmpty() ? null : values.get(0);
     }
 
     private static void close(Session session, CloseReason.CloseCode code, String reason) {
@@ -93,11 +151,11 @@ public final class ChatEndpoint extends Endpoint {
         }
     }
 
-    private static void refuse(Session session, String raw) {
+    private static void refuse(Session session, String rawOffset) {
         try {
             session.getBasicRemote().sendText(FrameCodec.error(ErrorCode.BAD_OFFSET,
                     "serverOffset must be one non-negative integer that fits a signed 64-bit long, but is '"
-                            + shortened(raw) + "'", null));
+                            + shortened(rawOffset) + "'", null));
             session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "Bad serverOffset"));
         } catch (IOException e) {
             LOG.log(Level.FINE, "Refusing session " + session.getId() + " failed; the peer is gone", e);
@@ -111,19 +169,47 @@ public final class ChatEndpoint extends Endpoint {
         return raw.length() <= 40 ? raw : raw.substring(0, 40) + "...";
     }
 
-    @Override
-    public void onClose(Session session, CloseReason closeReason) {
-        closed = true;
-        heartbeat.forget(session);
-        disconnect();
-        if (admitted) {
-            admitted = false;
-            limits.release(clientAddress);
-        }
-    }
+    /** Hands each handshake's {@link Admission} from {@link HandshakeFilter} to the session it becomes. */
+    public static final class Admissions extends ServerEndpointConfig.Configurator {
 
-    @Override
-    public void onError(Session session, Throwable failure) {
-        LOG.log(Level.FINE, "WebSocket session " + session.getId() + " failed", failure);
+        static final String KEY = Admission.class.getName();
+        /** The admission of the handshake this thread is upgrading, between the filter and Tomcat's upgrade. */
+        private static final ThreadLocal<Admission> UPGRADING = new ThreadLocal<>();
+
+        /** What the filter chain does with the request: Tomcat's WebSocket filter upgrades it. */
+        @FunctionalInterface
+        interface Upgrade {
+            void run() throws IOException, ServletException;
+        }
+
+        static void during(Admission admission, Upgrade upgrade) throws IOException, ServletException {
+            UPGRADING.set(admission);
+            try {
+                upgrade.run();
+            } finally {
+                UPGRADING.remove();
+            }
+        }
+
+        @Override
+        public void modifyHandshake(ServerEndpointConfig session, HandshakeRequest request,
+                                    HandshakeResponse response) {
+            Admission admission = UPGRADING.get();
+            if (admission == null) {
+                throw new IllegalStateException("A handshake reached " + ChatEndpoint.class.getName() + " without"
+                        + " passing " + HandshakeFilter.class.getName() + ": map that filter to /chat in web.xml");
+            }
+            session.getUserProperties().put(KEY, admission);
+        }
+
+        /**
+         * No permessage-deflate, which browsers offer: chat frames are small, and each connection would deflate
+         * every frame again with a compressor of its own (CPU per recipient, and hundreds of KiB of native memory
+         * per connection).
+         */
+        @Override
+        public List<Extension> getNegotiatedExtensions(List<Extension> installed, List<Extension> requested) {
+            return List.of();
+        }
     }
 }

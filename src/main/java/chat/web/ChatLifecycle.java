@@ -23,10 +23,12 @@ import javax.naming.NamingException;
 import javax.naming.NoInitialContextException;
 import javax.sql.DataSource;
 
-/** Opens the store and the hub when the webapp starts, hands them to {@code /chat}, and closes all of it on stop. */
+/**
+ * Starts the chat when the webapp starts (the store, the hub, the heartbeat) and publishes it as the
+ * {@link RunningChat}; stops it and lets go of the webapp's class loader when the webapp stops.
+ */
 public final class ChatLifecycle implements ServletContextListener {
 
-    static final String HUB_ATTRIBUTE = ChatHub.class.getName();
     static final String JNDI_NAME = "java:comp/env/jdbc/chat";
     private static final Logger LOG = Logger.getLogger(ChatLifecycle.class.getName());
     /**
@@ -36,33 +38,25 @@ public final class ChatLifecycle implements ServletContextListener {
      */
     private static final Class<?> RELEASER = WebappReferences.class;
 
-    private ChatHub hub;
-    private Heartbeat heartbeat;
+    private RunningChat chat;
 
     @Override
     public void contextInitialized(ServletContextEvent event) {
         ServletContext context = event.getServletContext();
+        if (context.getAttribute(ServerContainer.class.getName()) == null) {
+            throw new IllegalStateException("No WebSocket container in this servlet container; Tomcat 10.1 or 11 needed");
+        }
         ChatConfig config = ChatConfig.load(context::getInitParameter);
         SqliteMessageStore store = openStore(config);
         PrometheusRegistry registry = new PrometheusRegistry();
         JvmMemoryMetrics.builder().register(registry);
         ProcessMetrics.builder().register(registry);
-        hub = new ChatHub(config, store, new ChatMetrics(registry));
-        heartbeat = new Heartbeat(config.pingIntervalSeconds(), config.controlFrameTimeoutMillis());
-        ServerContainer container = (ServerContainer) context.getAttribute(ServerContainer.class.getName());
-        if (container == null) {
-            heartbeat.close();
-            hub.close();
-            heartbeat = null;
-            hub = null;
-            throw new IllegalStateException("No WebSocket container in this servlet container; Tomcat 10.1 or 11 needed");
-        }
-        context.setAttribute(ChatUpgradeServlet.ChatSockets.ATTRIBUTE, new ChatUpgradeServlet.ChatSockets(container,
-                hub, heartbeat, new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress()),
+        chat = new RunningChat(new ChatHub(config, store, new ChatMetrics(registry)),
+                new Heartbeat(config.pingIntervalSeconds(), config.controlFrameTimeoutMillis()),
+                new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress()),
                 new OriginPolicy(config.publicOrigins(), config.allowedOrigins(), config.allowMissingOrigin()),
-                config.maxFrameBytes()));
-        context.setAttribute(HUB_ATTRIBUTE, hub);
-        context.setAttribute(MetricsServlet.REGISTRY_ATTRIBUTE, registry);
+                registry, config.maxFrameBytes());
+        chat.publishIn(context);
     }
 
     private static SqliteMessageStore openStore(ChatConfig config) {
@@ -117,15 +111,10 @@ public final class ChatLifecycle implements ServletContextListener {
 
     @Override
     public void contextDestroyed(ServletContextEvent event) {
-        event.getServletContext().removeAttribute(HUB_ATTRIBUTE);
-        event.getServletContext().removeAttribute(MetricsServlet.REGISTRY_ATTRIBUTE);
-        event.getServletContext().removeAttribute(ChatUpgradeServlet.ChatSockets.ATTRIBUTE);
+        RunningChat.withdrawFrom(event.getServletContext());
         try {
-            if (heartbeat != null) {
-                heartbeat.close();
-            }
-            if (hub != null) {
-                hub.close();
+            if (chat != null) {
+                chat.close();
             }
         } finally {
             WebappReferences.release(RELEASER.getClassLoader());

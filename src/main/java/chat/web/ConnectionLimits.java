@@ -1,5 +1,7 @@
 package chat.web;
 
+import chat.config.Verdict;
+
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -26,19 +28,18 @@ final class ConnectionLimits {
      * Counts a new connection from {@code address} if both limits allow it; a counted one must be
      * {@link #release released} when it closes.
      *
-     * @return null if counted, else why not
      */
-    String admit(String address) {
+    Verdict admit(String address) {
         if (open.incrementAndGet() > maxConnections) {
             open.decrementAndGet();
-            return "The chat is full (" + maxConnections + " connections); try again later";
+            return Verdict.refused("The chat is full (" + maxConnections + " connections); try again later");
         }
         int fromAddress = openPerAddress.merge(address, 1, Integer::sum);
         if (fromAddress > maxPerAddress) {
             release(address);
-            return "Too many connections from " + address + " (at most " + maxPerAddress + ")";
+            return Verdict.refused("Too many connections from " + address + " (at most " + maxPerAddress + ")");
         }
-        return null;
+        return Verdict.ADMITTED;
     }
 
     void release(String address) {

@@ -19,7 +19,8 @@ public final class HealthServlet extends HttpServlet {
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        ChatHub hub = (ChatHub) getServletContext().getAttribute(ChatLifecycle.HUB_ATTRIBUTE);
+        RunningChat chat = RunningChat.in(getServletContext());
+        ChatHub hub = chat == null ? null : chat.hub();
         response.setContentType("application/json");
         response.setCharacterEncoding("UTF-8");
         response.setHeader("Cache-Control", "no-store");

@@ -1,6 +1,7 @@
 package chat.web;
 
-import chat.delivery.Outbox;
+import chat.delivery.ClientConnection;
+import chat.delivery.DaemonThreads;
 import jakarta.websocket.PongMessage;
 import jakarta.websocket.Session;
 
@@ -14,7 +15,6 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -25,7 +25,7 @@ import java.util.logging.Logger;
  *
  * <p>A ping is a blocking send in the WebSocket API: it waits behind the frame in flight, for at most
  * {@code controlFrameTimeoutMillis}, after which Tomcat closes the session. So that peers that stopped reading
- * cannot hold up the pings of everyone else, each tick sorts the sessions by their outbox:
+ * cannot hold up the pings of everyone else, each tick sorts the sessions by how their frames go out:
  * <ul>
  * <li>nothing in flight: pinged on a thread that only pings such sessions, where a ping does not wait;
  * <li>a frame in flight, but frames went out since the last tick: pinged on threads of their own;
@@ -60,9 +60,9 @@ final class Heartbeat implements AutoCloseable {
             busyPingers = null;
             return;
         }
-        timer = Executors.newSingleThreadScheduledExecutor(daemon("chat-heartbeat"));
-        idlePinger = Executors.newSingleThreadExecutor(daemon("chat-ping-idle"));
-        busyPingers = Executors.newFixedThreadPool(BUSY_PING_THREADS, daemon("chat-ping-busy-"));
+        timer = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-heartbeat"));
+        idlePinger = Executors.newSingleThreadExecutor(DaemonThreads.named("chat-ping-idle"));
+        busyPingers = Executors.newFixedThreadPool(BUSY_PING_THREADS, DaemonThreads.named("chat-ping-busy-"));
         timer.scheduleAtFixedRate(this::pingAll, intervalMillis, intervalMillis, TimeUnit.MILLISECONDS);
     }
 
@@ -74,14 +74,14 @@ final class Heartbeat implements AutoCloseable {
         session.getUserProperties().put(BLOCKING_SEND_TIMEOUT, controlFrameTimeoutMillis);
     }
 
-    /** @param outbox the frames going to the session's client, whose progress decides how it is pinged */
-    void watch(Session session, Outbox outbox) {
+    /** @param connection the session's client, whose progress in sending decides how it is pinged */
+    void watch(Session session, ClientConnection connection) {
         if (timer == null) {
             return;
         }
         session.getUserProperties().put(READ_IDLE_TIMEOUT_MS, 2 * intervalMillis);
         session.addMessageHandler(PongMessage.class, pong -> { });
-        watched.put(session, new Watched(outbox));
+        watched.put(session, new Watched(connection));
     }
 
     void forget(Session session) {
@@ -92,8 +92,8 @@ final class Heartbeat implements AutoCloseable {
         for (Map.Entry<Session, Watched> entry : watched.entrySet()) {
             Session session = entry.getKey();
             Watched state = entry.getValue();
-            long sent = state.outbox.framesSent();
-            boolean idle = state.outbox.isIdle();
+            long sent = state.connection.framesSent();
+            boolean idle = state.connection.isIdle();
             boolean stuck = !idle && sent == state.framesSentAtLastTick;
             state.framesSentAtLastTick = sent;
             if (stuck || !session.isOpen() || !state.pingInFlight.compareAndSet(false, true)) {
@@ -120,12 +120,12 @@ final class Heartbeat implements AutoCloseable {
 
     /** Written by the timer thread only, but for {@code pingInFlight}. */
     private static final class Watched {
-        final Outbox outbox;
+        final ClientConnection connection;
         final AtomicBoolean pingInFlight = new AtomicBoolean();
         long framesSentAtLastTick = -1;
 
-        Watched(Outbox outbox) {
-            this.outbox = outbox;
+        Watched(ClientConnection connection) {
+            this.connection = connection;
         }
     }
 
@@ -137,14 +137,5 @@ final class Heartbeat implements AutoCloseable {
             busyPingers.shutdownNow();
         }
         watched.clear();
-    }
-
-    private static java.util.concurrent.ThreadFactory daemon(String name) {
-        AtomicInteger count = new AtomicInteger();
-        return runnable -> {
-            Thread thread = new Thread(runnable, name.endsWith("-") ? name + count.incrementAndGet() : name);
-            thread.setDaemon(true);
-            return thread;
-        };
     }
 }

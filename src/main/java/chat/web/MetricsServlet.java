@@ -2,7 +2,6 @@ package chat.web;
 
 import io.prometheus.metrics.config.EscapingScheme;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
-import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -16,19 +15,18 @@ import java.io.IOException;
 public final class MetricsServlet extends HttpServlet {
 
     private static final long serialVersionUID = 1L;
-    static final String REGISTRY_ATTRIBUTE = PrometheusRegistry.class.getName();
 
     private final transient PrometheusTextFormatWriter format = PrometheusTextFormatWriter.create();
 
     @Override
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
-        PrometheusRegistry registry = (PrometheusRegistry) getServletContext().getAttribute(REGISTRY_ATTRIBUTE);
+        RunningChat chat = RunningChat.in(getServletContext());
         response.setHeader("Cache-Control", "no-store");
-        if (registry == null) {
+        if (chat == null) {
             response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "The chat is not running");
             return;
         }
         response.setContentType(format.getContentType());
-        format.write(response.getOutputStream(), registry.scrape(), EscapingScheme.DEFAULT);
+        format.write(response.getOutputStream(), chat.registry().scrape(), EscapingScheme.DEFAULT);
     }
 }

@@ -6,7 +6,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,31 +16,30 @@ class OriginPolicyTest {
 
     @Test
     void thePagesOwnOriginIsAllowedWithOrWithoutItsDefaultPort() {
-        assertNull(sameOriginOnly.refusal("https://chat.example.com", "https", "chat.example.com", 443));
-        assertNull(sameOriginOnly.refusal("https://chat.example.com:443", "https", "chat.example.com", 443));
-        assertNull(sameOriginOnly.refusal("http://127.0.0.1:8080", "http", "127.0.0.1", 8080));
-        assertNull(sameOriginOnly.refusal("HTTP://Chat.Example.COM", "http", "chat.example.com", 80));
+        assertEquals(Verdict.ADMITTED, sameOriginOnly.check("https://chat.example.com", "https", "chat.example.com", 443));
+        assertEquals(Verdict.ADMITTED, sameOriginOnly.check("https://chat.example.com:443", "https", "chat.example.com", 443));
+        assertEquals(Verdict.ADMITTED, sameOriginOnly.check("http://127.0.0.1:8080", "http", "127.0.0.1", 8080));
+        assertEquals(Verdict.ADMITTED, sameOriginOnly.check("HTTP://Chat.Example.COM", "http", "chat.example.com", 80));
     }
 
     @Test
     void anotherHostSchemeOrPortIsRefusedWithTheOriginNamed() {
-        String refusal = sameOriginOnly.refusal("https://evil.example", "https", "chat.example.com", 443);
-        assertNotNull(refusal);
-        assertEquals("Origin https://evil.example may not open this chat", refusal);
-        assertNotNull(sameOriginOnly.refusal("http://chat.example.com", "https", "chat.example.com", 443));
-        assertNotNull(sameOriginOnly.refusal("https://chat.example.com:8443", "https", "chat.example.com", 443));
-        assertNotNull(sameOriginOnly.refusal("null", "https", "chat.example.com", 443));
-        assertNotNull(sameOriginOnly.refusal("https://chat.example.com.evil.example", "https", "chat.example.com", 443));
+        assertEquals(Verdict.refused("Origin https://evil.example may not open this chat"),
+                sameOriginOnly.check("https://evil.example", "https", "chat.example.com", 443));
+        assertInstanceOf(Verdict.Refused.class, sameOriginOnly.check("http://chat.example.com", "https", "chat.example.com", 443));
+        assertInstanceOf(Verdict.Refused.class, sameOriginOnly.check("https://chat.example.com:8443", "https", "chat.example.com", 443));
+        assertInstanceOf(Verdict.Refused.class, sameOriginOnly.check("null", "https", "chat.example.com", 443));
+        assertInstanceOf(Verdict.Refused.class, sameOriginOnly.check("https://chat.example.com.evil.example", "https", "chat.example.com", 443));
     }
 
     @Test
     void withPublicOriginsConfiguredTheRequestsOwnHostNoLongerDecides() {
         OriginPolicy policy = new OriginPolicy(List.of(OriginPolicy.normalise("https://chat.example.com")), List.of(),
                 true);
-        assertNull(policy.refusal("https://chat.example.com", "https", "chat.example.com", 443));
-        assertNull(policy.refusal("https://chat.example.com", "http", "10.0.0.5", 8080), "behind a proxy too");
-        assertEquals("Origin http://evil.example may not open this chat",
-                policy.refusal("http://evil.example", "http", "evil.example", 80), "a DNS-rebinding page");
+        assertEquals(Verdict.ADMITTED, policy.check("https://chat.example.com", "https", "chat.example.com", 443));
+        assertEquals(Verdict.ADMITTED, policy.check("https://chat.example.com", "http", "10.0.0.5", 8080), "behind a proxy too");
+        assertEquals(Verdict.refused("Origin http://evil.example may not open this chat"),
+                policy.check("http://evil.example", "http", "evil.example", 80), "a DNS-rebinding page");
         assertTrue(sameOriginOnly.trustsRequestHost());
         assertFalse(policy.trustsRequestHost());
     }
@@ -48,14 +47,14 @@ class OriginPolicyTest {
     @Test
     void configuredOriginsAreAllowedToo() {
         OriginPolicy policy = new OriginPolicy(List.of(), List.of(OriginPolicy.normalise("https://app.example.com")), true);
-        assertNull(policy.refusal("https://app.example.com", "https", "chat.example.com", 443));
-        assertNotNull(policy.refusal("https://other.example.com", "https", "chat.example.com", 443));
+        assertEquals(Verdict.ADMITTED, policy.check("https://app.example.com", "https", "chat.example.com", 443));
+        assertInstanceOf(Verdict.Refused.class, policy.check("https://other.example.com", "https", "chat.example.com", 443));
     }
 
     @Test
     void aMissingOriginIsAllowedOnlyWhenConfiguredSo() {
-        assertNull(sameOriginOnly.refusal(null, "https", "chat.example.com", 443));
-        assertNotNull(new OriginPolicy(List.of(), List.of(), false).refusal(null, "https", "chat.example.com", 443));
+        assertEquals(Verdict.ADMITTED, sameOriginOnly.check(null, "https", "chat.example.com", 443));
+        assertInstanceOf(Verdict.Refused.class, new OriginPolicy(List.of(), List.of(), false).check(null, "https", "chat.example.com", 443));
     }
 
     @Test

@@ -2,7 +2,7 @@ package chat.delivery;
 
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
-import chat.store.Draft;
+import chat.protocol.SentMessage;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
 import chat.store.StoredMessage;
@@ -72,12 +72,12 @@ class ChatHubTest {
     }
 
     private static void fill(PausableStore store, int count) throws Exception {
-        List<Draft> drafts = new ArrayList<>();
+        List<SentMessage> messages = new ArrayList<>();
         for (int i = 1; i <= count; i++) {
-            drafts.add(new Draft("stored " + i, null));
-            if (drafts.size() == 10_000 || i == count) {
-                store.append(drafts);
-                drafts.clear();
+            messages.add(new SentMessage("stored " + i, null));
+            if (messages.size() == 10_000 || i == count) {
+                store.append(messages);
+                messages.clear();
             }
         }
     }
@@ -127,7 +127,7 @@ class ChatHubTest {
         final PausableStore store;
         final ChatHub hub;
         final RecordingSink senderSink = sink();
-        final Subscription sender;
+        final ClientConnection sender;
         final RecordingSink replaying = sink();
 
         PausedReplay(Map<String, String> settings, int stored) throws Exception {
@@ -220,7 +220,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink sender = sink();
-        Subscription sending = hub.connect("10.0.0.1", sender, 0, null);
+        ClientConnection sending = hub.connect("10.0.0.1", sender, 0, null);
         sender.awaitSynced();
         hub.receive(sending, chat("\u00e9\u00e9\u00e9", "q-1")); // 6 bytes of UTF-8
         sender.awaitFrame(frame -> isAck(frame, "q-1"));
@@ -239,9 +239,9 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink flooder = sink();
-        Subscription flooding = hub.connect("10.0.0.1", flooder, 0, null);
+        ClientConnection flooding = hub.connect("10.0.0.1", flooder, 0, null);
         RecordingSink other = sink();
-        Subscription another = hub.connect("10.0.0.2", other, 0, null);
+        ClientConnection another = hub.connect("10.0.0.2", other, 0, null);
         flooder.awaitSynced();
         other.awaitSynced();
 
@@ -271,8 +271,7 @@ class ChatHubTest {
         fill(store, 100_000);
         ChatHub hub = hub(config, store);
         RecordingSink replaying = sink();
-        Subscription subscription = hub.connect(LOOPBACK, replaying, 0, null);
-        replaying.observe(subscription.outbox());
+        replaying.observe(hub.connect(LOOPBACK, replaying, 0, null));
 
         List<JsonNode> frames = replaying.awaitSynced();
         assertEquals(range(1, 100_000), RecordingSink.chatOffsets(frames));
@@ -295,7 +294,7 @@ class ChatHubTest {
         int perSender = 300;
         inParallel(senders, senderNumber -> {
             RecordingSink own = sink();
-            Subscription subscription = hub.connect(LOOPBACK, own, 0, null);
+            ClientConnection subscription = hub.connect(LOOPBACK, own, 0, null);
             for (int m = 0; m < perSender; m++) {
                 hub.receive(subscription, chat("m" + m, senderNumber + "-" + m));
             }
@@ -315,7 +314,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         List<RecordingSink> clients = new ArrayList<>();
-        List<Subscription> subscriptions = new ArrayList<>();
+        List<ClientConnection> subscriptions = new ArrayList<>();
         for (int i = 0; i < 7; i++) {
             RecordingSink client = sink();
             subscriptions.add(hub.connect(LOOPBACK, client, 0, null));
@@ -359,7 +358,7 @@ class ChatHubTest {
         fill(store, 3);
         ChatHub hub = hub(config, store);
         RecordingSink ahead = sink();
-        Subscription subscription = hub.connect(LOOPBACK, ahead, 1_000, null);
+        ClientConnection subscription = hub.connect(LOOPBACK, ahead, 1_000, null);
         List<JsonNode> frames = ahead.awaitSynced();
         assertEquals(range(1, 3), RecordingSink.chatOffsets(frames));
         JsonNode synced = frames.get(frames.size() - 1);
@@ -411,7 +410,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(LOOPBACK, sink, 0, null);
+        ClientConnection subscription = hub.connect(LOOPBACK, sink, 0, null);
         sink.awaitSynced();
         hub.receive(subscription, chat("once", "same"));
         hub.receive(subscription, chat("once", "same"));
@@ -430,8 +429,8 @@ class ChatHubTest {
         ChatHub hub = hub(config, store);
         RecordingSink owner = sink();
         RecordingSink other = sink();
-        Subscription first = hub.connect(LOOPBACK, owner, 0, null);
-        Subscription second = hub.connect(LOOPBACK, other, 0, null);
+        ClientConnection first = hub.connect(LOOPBACK, owner, 0, null);
+        ClientConnection second = hub.connect(LOOPBACK, other, 0, null);
         owner.awaitSynced();
         other.awaitSynced();
         hub.receive(first, chat("mine", "k-1"));
@@ -455,7 +454,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         ChatHub hub = hub(config, store);
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(LOOPBACK, sink, 0, null);
+        ClientConnection subscription = hub.connect(LOOPBACK, sink, 0, null);
         sink.awaitSynced();
         for (int i = 0; i < 5; i++) {
             hub.receive(subscription, chat("burst " + i, "b-" + i));
@@ -473,7 +472,7 @@ class ChatHubTest {
         ChatConfig config = config(Map.of());
         ChatHub hub = hub(config, store(config));
         RecordingSink sink = sink();
-        Subscription subscription = hub.connect(LOOPBACK, sink, 0, null);
+        ClientConnection subscription = hub.connect(LOOPBACK, sink, 0, null);
         hub.receive(subscription, "not json");
         List<JsonNode> frames = sink.awaitFrame(frame -> frame.path("type").asText().equals("error"));
         JsonNode error = frames.stream().filter(f -> f.path("type").asText().equals("error")).findFirst().orElseThrow();
@@ -487,7 +486,7 @@ class ChatHubTest {
         fill(store, 50);
         ChatHub hub = hub(config, store);
         RecordingSink sender = sink();
-        Subscription sending = hub.connect(LOOPBACK, sender, 50, store.epoch());
+        ClientConnection sending = hub.connect(LOOPBACK, sender, 50, store.epoch());
         sender.awaitSynced();
         hub.receive(sending, chat("live", "w-1"));
         sender.awaitFrame(frame -> isAck(frame, "w-1"));
@@ -522,11 +521,11 @@ class ChatHubTest {
         ChatConfig config = config(Map.of("chat.recoveryWindowMessages", "100", "chat.recoveryWindowChars", "65536",
                 "chat.replayPageSize", "1"));
         PausableStore store = store(config);
-        List<Draft> drafts = new ArrayList<>();
+        List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            drafts.add(new Draft("x".repeat(10_000), null));
+            messages.add(new SentMessage("x".repeat(10_000), null));
         }
-        store.append(drafts);
+        store.append(messages);
         RecordingSink returning = sink();
         hub(config, store).connect(LOOPBACK, returning, 0, null);
 

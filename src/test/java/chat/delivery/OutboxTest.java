@@ -45,7 +45,7 @@ class OutboxTest {
         InlineSink sink = new InlineSink();
         Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000_000, Long.MAX_VALUE);
         for (int i = 0; i < 50_000; i++) {
-            outbox.enqueue("f" + i, true);
+            outbox.enqueue("f" + i);
         }
         outbox.flush();
         assertEquals(50_000, sink.sent.size());
@@ -118,7 +118,7 @@ class OutboxTest {
         }
         assertFalse(outbox.offer("one too many"));
         assertTrue(outbox.isClosed());
-        assertEquals(List.of(Outbox.CLOSE_POLICY_VIOLATION), closes);
+        assertEquals(List.of(Closing.TOO_SLOW.code()), closes);
         assertFalse(outbox.offer("after closing"));
         assertEquals(1, stalled.size());
     }
@@ -127,17 +127,17 @@ class OutboxTest {
     void aQueueOverItsCharacterCapClosesTheConnection() {
         InlineSink sink = new InlineSink();
         Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000, 100);
-        assertTrue(outbox.enqueue("x".repeat(60), true));
-        assertFalse(outbox.enqueue("y".repeat(60), true));
-        assertEquals(Outbox.CLOSE_POLICY_VIOLATION, sink.closeCode);
+        assertTrue(outbox.enqueue("x".repeat(60)));
+        assertFalse(outbox.enqueue("y".repeat(60)));
+        assertEquals(Closing.TOO_SLOW.code(), sink.closeCode);
     }
 
     @Test
-    void replayFramesAreNotCountedAgainstTheCap() {
+    void framesQueuedBeyondTheCapDoNotCloseTheConnection() {
         InlineSink sink = new InlineSink();
         Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 16, Long.MAX_VALUE);
         for (int i = 0; i < 100; i++) {
-            assertTrue(outbox.enqueue("page frame " + i, false));
+            outbox.enqueueBeyondCap("held frame " + i);
         }
         outbox.flush();
         assertEquals(100, sink.sent.size());
@@ -149,8 +149,8 @@ class OutboxTest {
         InlineSink sink = new InlineSink();
         Outbox outbox = new Outbox(sink, Runnable::run, ChatMetrics.unregistered(), 1_000, Long.MAX_VALUE);
         sink.failNext = true;
-        outbox.enqueue("a", true);
-        outbox.enqueue("b", true);
+        outbox.enqueue("a");
+        outbox.enqueue("b");
         outbox.flush();
         assertEquals(List.of("a"), sink.sent);
         assertNull(sink.closeCode, "not closed by the outbox");

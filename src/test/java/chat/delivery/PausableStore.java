@@ -1,7 +1,7 @@
 package chat.delivery;
 
 import chat.store.Appended;
-import chat.store.Draft;
+import chat.protocol.SentMessage;
 import chat.store.MessageStore;
 import chat.store.StoreException;
 import chat.store.StoredMessage;
@@ -66,9 +66,9 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
-    public List<Appended> append(List<Draft> drafts) throws StoreException {
+    public List<Appended> append(List<SentMessage> messages) throws StoreException {
         beforeAppend.pass();
-        return store.append(drafts);
+        return store.append(messages);
     }
 
     /** Lets every caller through, but the first one after {@link #closeForNext()}, which waits for {@link #open()}. */

@@ -99,7 +99,7 @@ class ReconnectChurnTest {
             public void close(int closeCode, String reason) {
             }
         };
-        Subscription connection = hub.connect(LOOPBACK, counting, hub.latestOffset(), null);
+        ClientConnection connection = hub.connect(LOOPBACK, counting, hub.latestOffset(), null);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(50);
         for (int sent = 0; sent < MESSAGES_PER_SENDER; sent++) {
             while (sent - acks.get() >= 32) {
@@ -124,7 +124,7 @@ class ReconnectChurnTest {
         int connections = 0;
         while (connections < CONNECTIONS && violation.get() == null) {
             CheckingSink sink = new CheckingSink(last, random.split(), completions, violation);
-            Subscription connection = hub.connect(LOOPBACK, sink, last, null);
+            ClientConnection connection = hub.connect(LOOPBACK, sink, last, null);
             connections++;
             long keepMicros = random.nextInt(4) == 0 ? random.nextLong(0, 300) : random.nextLong(0, 5_000);
             TimeUnit.MICROSECONDS.sleep(keepMicros);

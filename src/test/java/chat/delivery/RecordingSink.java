@@ -28,13 +28,13 @@ final class RecordingSink implements FrameSink, AutoCloseable {
     private final AtomicInteger outstanding = new AtomicInteger();
     private final List<JsonNode> frames = new ArrayList<>();
     private final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
-    private volatile Outbox observed;
+    private volatile ClientConnection observed;
     private volatile int deepestQueue;
     private volatile String violation;
 
-    /** Records the outbox's queue depth at every send. */
-    void observe(Outbox outbox) {
-        observed = outbox;
+    /** Records the connection's queue depth at every send. */
+    void observe(ClientConnection connection) {
+        observed = connection;
     }
 
     @Override
@@ -42,9 +42,9 @@ final class RecordingSink implements FrameSink, AutoCloseable {
         if (outstanding.incrementAndGet() != 1) {
             violation = "two sends outstanding at once";
         }
-        Outbox outbox = observed;
-        if (outbox != null) {
-            deepestQueue = Math.max(deepestQueue, outbox.queuedFrames());
+        ClientConnection connection = observed;
+        if (connection != null) {
+            deepestQueue = Math.max(deepestQueue, connection.queuedFrames());
         }
         JsonNode parsed;
         try {

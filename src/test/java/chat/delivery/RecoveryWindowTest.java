@@ -9,12 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 class RecoveryWindowTest {
 
-    private static CommittedFrame frame(long offset) {
-        return new CommittedFrame(offset, "{\"offset\":" + offset + "}");
+    private static EncodedMessage frame(long offset) {
+        return new EncodedMessage(offset, "{\"offset\":" + offset + "}");
     }
 
-    private static List<Long> offsets(List<CommittedFrame> frames) {
-        return frames.stream().map(CommittedFrame::offset).toList();
+    private static List<Long> offsets(List<EncodedMessage> frames) {
+        return frames.stream().map(EncodedMessage::offset).toList();
     }
 
     @Test

@@ -2,7 +2,7 @@ package chat.delivery;
 
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
-import chat.store.Draft;
+import chat.protocol.SentMessage;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
 import com.zaxxer.hikari.HikariDataSource;
@@ -51,11 +51,11 @@ class ReplayBoundsTest {
         ChatConfig config = ChatConfig.of(values);
         HikariDataSource pool = SqlitePool.open(config);
         SqliteMessageStore store = SqliteMessageStore.open(pool, config.durability(), pool);
-        List<Draft> drafts = new ArrayList<>();
+        List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < MESSAGES; i++) {
-            drafts.add(new Draft(TEXT, null));
+            messages.add(new SentMessage(TEXT, null));
         }
-        store.append(drafts);
+        store.append(messages);
         ChatHub hub = new ChatHub(config, store, ChatMetrics.unregistered());
         toClose.add(hub);
         return hub;
@@ -77,7 +77,7 @@ class ReplayBoundsTest {
         StalledSink stalled = new StalledSink();
         long start = System.nanoTime();
         hub.connect(LOOPBACK, stalled, 0, null);
-        assertEquals(Outbox.CLOSE_POLICY_VIOLATION, stalled.closeCode.get(10, TimeUnit.SECONDS));
+        assertEquals(Closing.REPLAY_STALLED.code(), stalled.closeCode.get(10, TimeUnit.SECONDS));
         long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(waited >= 1_000, "closed after " + waited + " ms, before the stall timeout");
         assertEquals(1, stalled.sends, "the first frame never completed: nothing else was handed over");
@@ -88,10 +88,10 @@ class ReplayBoundsTest {
         // One page holds the whole history: the replay is done, and the subscription live, once it is queued.
         ChatHub hub = hub(Map.of("chat.replayPageChars", String.valueOf(1 << 20), "chat.stalledReplaySeconds", "1"));
         StalledSink stalled = new StalledSink();
-        Subscription subscription = hub.connect(LOOPBACK, stalled, 0, null);
+        ClientConnection subscription = hub.connect(LOOPBACK, stalled, 0, null);
         stalled.awaitFirstSend();
         assertTrue(hub.replayMemory().reserved() > 0, "the last page holds its room while it is not sent");
-        assertEquals(Outbox.CLOSE_POLICY_VIOLATION, stalled.closeCode.get(10, TimeUnit.SECONDS));
+        assertEquals(Closing.REPLAY_STALLED.code(), stalled.closeCode.get(10, TimeUnit.SECONDS));
         hub.disconnect(subscription); // what the endpoint's onClose does
         assertEquals(0, hub.replayMemory().reserved());
     }
@@ -106,7 +106,7 @@ class ReplayBoundsTest {
                 "chat.maxTextLength", "10000", "chat.replayMemoryMax", String.valueOf(reservation + 800_000)));
         StalledSink first = new StalledSink();
         StalledSink second = new StalledSink();
-        Subscription firstConnection = hub.connect(LOOPBACK, first, 0, null);
+        ClientConnection firstConnection = hub.connect(LOOPBACK, first, 0, null);
         hub.connect(LOOPBACK, second, 0, null);
         // Replays start on the worker threads in any order: the third asks only once the first two hold pages.
         first.awaitFirstSend();

@@ -10,10 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 class SharedPagesTest {
 
-    private static List<CommittedFrame> page(long after, int size, int frameChars) {
-        List<CommittedFrame> page = new ArrayList<>();
+    private static List<EncodedMessage> page(long after, int size, int frameChars) {
+        List<EncodedMessage> page = new ArrayList<>();
         for (long offset = after + 1; offset <= after + size; offset++) {
-            page.add(new CommittedFrame(offset, "x".repeat(frameChars)));
+            page.add(new EncodedMessage(offset, "x".repeat(frameChars)));
         }
         return page;
     }
@@ -21,7 +21,7 @@ class SharedPagesTest {
     @Test
     void aFullPageIsSharedAndAShortOneIsNot() {
         SharedPages shared = new SharedPages(4, 1_000_000);
-        List<CommittedFrame> full = page(0, 3, 10);
+        List<EncodedMessage> full = page(0, 3, 10);
         shared.offer(0, 3, full);
         assertSame(full, shared.get(0, 3));
         assertNull(shared.get(0, 5), "a page of another size is not the one asked for");

@@ -3,6 +3,7 @@ package chat.it;
 import chat.config.ChatConfig;
 import chat.protocol.ClientFrame;
 import chat.protocol.FrameCodec;
+import chat.protocol.SentMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.websocket.CloseReason;
 import org.jboss.arquillian.container.test.api.Deployment;
@@ -106,7 +107,7 @@ class FuzzIT {
                 if (expected instanceof ClientFrame.Rejected rejected) {
                     expectedErrors.add(rejected.code().wireName());
                     errorFrames.add(frame);
-                } else if (expected instanceof ClientFrame.ChatMessage message) {
+                } else if (expected instanceof SentMessage message) {
                     expectedBroadcasts.merge(message.text(), 1, Integer::sum);
                     if (message.clientOffset() != null) {
                         expectedAcks.put(message.clientOffset(), message.text());
@@ -232,7 +233,7 @@ class FuzzIT {
         // Exactly at the limit: a chat message like any other, and the connection stays open.
         String atLimit = fuzzer.padded(pads[random.nextInt(pads.length)], MAX_FRAME_BYTES);
         assertEquals(MAX_FRAME_BYTES, atLimit.getBytes(StandardCharsets.UTF_8).length);
-        ClientFrame.ChatMessage message = (ClientFrame.ChatMessage) CODEC.parse(atLimit);
+        SentMessage message = (SentMessage) CODEC.parse(atLimit);
         try (ChatClient client = ChatClient.connect(base, ChatWar.latestOffset(base))) {
             client.awaitSynced();
             client.sendRaw(atLimit);

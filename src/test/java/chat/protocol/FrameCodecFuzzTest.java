@@ -83,7 +83,7 @@ class FrameCodecFuzzTest {
 
     @Property
     void validFramesParseToExactlyTheirTextAndClientOffset(@ForAll("valid") ValidFrame frame) {
-        assertEquals(new ClientFrame.ChatMessage(frame.text(), frame.clientOffset()), codec.parse(frame.json()),
+        assertEquals(new SentMessage(frame.text(), frame.clientOffset()), codec.parse(frame.json()),
                 () -> "for " + shown(frame.json()));
         assertEquals("accepted", check(frame.json()));
     }
@@ -151,7 +151,7 @@ class FrameCodecFuzzTest {
         // What the server broadcasts is itself a frame a client could send back.
         int length = text.codePointCount(0, text.length());
         if (length >= 1 && length <= MAX_TEXT) {
-            assertEquals(new ClientFrame.ChatMessage(text, null), codec.parse(frame));
+            assertEquals(new SentMessage(text, null), codec.parse(frame));
         } else {
             assertRejected(ErrorCode.BAD_TEXT, frame);
         }
@@ -205,7 +205,7 @@ class FrameCodecFuzzTest {
         ClientFrame actual = codec.parse(frame);
         assertNotNull(actual, () -> "parse returned null for " + shown(frame));
         ClientFrame expected = expected(frame);
-        if (actual instanceof ClientFrame.ChatMessage message) {
+        if (actual instanceof SentMessage message) {
             assertEquals(expected, message, () -> "accepted " + shown(frame));
             assertWellFormedWithLength(message.text(), 1, MAX_TEXT, frame);
             if (message.clientOffset() != null) {
@@ -244,13 +244,13 @@ class FrameCodecFuzzTest {
         }
         JsonNode clientOffset = root.get("clientOffset");
         if (clientOffset == null || clientOffset.isNull()) {
-            return new ClientFrame.ChatMessage(text.textValue(), null);
+            return new SentMessage(text.textValue(), null);
         }
         if (!clientOffset.isTextual()
                 || !wellFormedWithLength(clientOffset.textValue(), 1, MAX_CLIENT_OFFSET_LENGTH)) {
             return rejected(ErrorCode.BAD_CLIENT_OFFSET);
         }
-        return new ClientFrame.ChatMessage(text.textValue(), clientOffset.textValue());
+        return new SentMessage(text.textValue(), clientOffset.textValue());
     }
 
     private static ClientFrame.Rejected rejected(ErrorCode code) {

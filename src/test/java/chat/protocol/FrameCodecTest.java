@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.util.HashSet;
+import java.util.OptionalLong;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
@@ -27,8 +28,8 @@ class FrameCodecTest {
         return String.valueOf(c).repeat(times);
     }
 
-    private ClientFrame.ChatMessage accepted(String frame) {
-        return assertInstanceOf(ClientFrame.ChatMessage.class, codec.parse(frame), frame);
+    private SentMessage accepted(String frame) {
+        return assertInstanceOf(SentMessage.class, codec.parse(frame), frame);
     }
 
     private void assertRejected(ErrorCode expected, String frame) {
@@ -49,39 +50,39 @@ class FrameCodecTest {
 
     @Test
     void parseAcceptsMessageWithClientOffset() {
-        ClientFrame.ChatMessage message = accepted(
+        SentMessage message = accepted(
                 "{\"type\":\"chat message\",\"text\":\"hello\",\"clientOffset\":\"c-1\"}");
-        assertEquals(new ClientFrame.ChatMessage("hello", "c-1"), message);
+        assertEquals(new SentMessage("hello", "c-1"), message);
     }
 
     @Test
     void parseAcceptsMessageWithoutClientOffset() {
-        assertEquals(new ClientFrame.ChatMessage("hello", null),
+        assertEquals(new SentMessage("hello", null),
                 accepted("{\"type\":\"chat message\",\"text\":\"hello\"}"));
     }
 
     @Test
     void parseTreatsNullClientOffsetAsAbsent() {
-        assertEquals(new ClientFrame.ChatMessage("hello", null),
+        assertEquals(new SentMessage("hello", null),
                 accepted("{\"type\":\"chat message\",\"text\":\"hello\",\"clientOffset\":null}"));
     }
 
     @Test
     void parseAcceptsFieldsInAnyOrder() {
-        assertEquals(new ClientFrame.ChatMessage("hello", "c-1"),
+        assertEquals(new SentMessage("hello", "c-1"),
                 accepted("{\"clientOffset\":\"c-1\",\"text\":\"hello\",\"type\":\"chat message\"}"));
     }
 
     @Test
     void parseIgnoresUnknownFields() {
-        assertEquals(new ClientFrame.ChatMessage("hello", "c-1"), accepted("{\"extra\":{\"type\":\"x\",\"a\":[1,2]},"
+        assertEquals(new SentMessage("hello", "c-1"), accepted("{\"extra\":{\"type\":\"x\",\"a\":[1,2]},"
                 + "\"type\":\"chat message\",\"n\":5,\"text\":\"hello\",\"list\":[{\"text\":1}],"
                 + "\"clientOffset\":\"c-1\",\"flag\":true,\"nothing\":null}"));
     }
 
     @Test
     void parseAcceptsSurroundingWhitespace() {
-        assertEquals(new ClientFrame.ChatMessage("hi", null),
+        assertEquals(new SentMessage("hi", null),
                 accepted("  \n{\"type\":\"chat message\",\"text\":\"hi\"}\n  "));
     }
 
@@ -252,29 +253,29 @@ class FrameCodecTest {
 
     @Test
     void parseServerOffsetAbsentMeansZero() {
-        assertEquals(0, FrameCodec.parseServerOffset(null));
+        assertEquals(OptionalLong.of(0), FrameCodec.parseServerOffset(null));
     }
 
     @Test
     void parseServerOffsetAcceptsZero() {
-        assertEquals(0, FrameCodec.parseServerOffset("0"));
+        assertEquals(OptionalLong.of(0), FrameCodec.parseServerOffset("0"));
     }
 
     @Test
     void parseServerOffsetAcceptsPlainDecimal() {
-        assertEquals(42, FrameCodec.parseServerOffset("42"));
+        assertEquals(OptionalLong.of(42), FrameCodec.parseServerOffset("42"));
     }
 
     @Test
     void parseServerOffsetAcceptsLargestLong() {
-        assertEquals(Long.MAX_VALUE, FrameCodec.parseServerOffset(String.valueOf(Long.MAX_VALUE)));
+        assertEquals(OptionalLong.of(Long.MAX_VALUE), FrameCodec.parseServerOffset(String.valueOf(Long.MAX_VALUE)));
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"-1", "", "abc", "1.5", " 1", "1 ", "+1", "0x10", "9223372036854775808",
             "12345678901234567890"})
-    void parseServerOffsetGivesMinusOneForUnacceptableValues(String value) {
-        assertEquals(-1, FrameCodec.parseServerOffset(value));
+    void parseServerOffsetGivesNothingForUnacceptableValues(String value) {
+        assertEquals(OptionalLong.empty(), FrameCodec.parseServerOffset(value));
     }
 
     @Test
@@ -315,7 +316,7 @@ class FrameCodecTest {
         String text = "quote \" slash \\ newline \n emoji \uD83D\uDE00";
         String frame = FrameCodec.chatMessage(3, text);
         ClientFrame parsed = new FrameCodec(100, MAX_CLIENT_OFFSET_LENGTH).parse(frame);
-        assertEquals(new ClientFrame.ChatMessage(text, null), parsed);
+        assertEquals(new SentMessage(text, null), parsed);
     }
 
     @Test

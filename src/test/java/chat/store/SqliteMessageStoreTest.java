@@ -1,5 +1,6 @@
 package chat.store;
 
+import chat.protocol.SentMessage;
 import static chat.store.Appended.Outcome.ALREADY_STORED;
 import static chat.store.Appended.Outcome.CONFLICT;
 import static chat.store.Appended.Outcome.INSERTED;
@@ -85,18 +86,18 @@ class SqliteMessageStoreTest {
         return queryLong("SELECT COUNT(*) FROM messages");
     }
 
-    private static List<Draft> drafts(String... textsAndOffsets) {
-        List<Draft> drafts = new ArrayList<>();
+    private static List<SentMessage> messages(String... textsAndOffsets) {
+        List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < textsAndOffsets.length; i += 2) {
-            drafts.add(new Draft(textsAndOffsets[i], textsAndOffsets[i + 1]));
+            messages.add(new SentMessage(textsAndOffsets[i], textsAndOffsets[i + 1]));
         }
-        return drafts;
+        return messages;
     }
 
     private List<Long> appendTexts(int count) throws StoreException {
-        List<Draft> batch = new ArrayList<>();
+        List<SentMessage> batch = new ArrayList<>();
         for (int i = 1; i <= count; i++) {
-            batch.add(new Draft("m" + i, null));
+            batch.add(new SentMessage("m" + i, null));
         }
         return store.append(batch).stream().map(Appended::offset).toList();
     }
@@ -127,7 +128,7 @@ class SqliteMessageStoreTest {
 
     @Test
     void openIsIdempotentOnAnExistingDatabase() throws Exception {
-        store.append(drafts("kept", "k-1"));
+        store.append(messages("kept", "k-1"));
         reopen(Map.of());
         assertEquals(1, rowCount());
         assertEquals(1, store.latestOffset());
@@ -135,10 +136,10 @@ class SqliteMessageStoreTest {
 
     @Test
     void appendReturnsIncreasingOffsetsInListOrder() throws Exception {
-        List<Appended> results = store.append(drafts("a", "c-a", "b", "c-b", "c", null));
+        List<Appended> results = store.append(messages("a", "c-a", "b", "c-b", "c", null));
         assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED), new Appended(3, INSERTED)), results);
 
-        List<Appended> next = store.append(drafts("d", "c-d"));
+        List<Appended> next = store.append(messages("d", "c-d"));
         assertEquals(List.of(new Appended(4, INSERTED)), next);
 
         assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b"), new StoredMessage(3, "c"),
@@ -153,10 +154,10 @@ class SqliteMessageStoreTest {
 
     @Test
     void duplicateClientOffsetInALaterBatchReturnsTheStoredOffset() throws Exception {
-        store.append(drafts("first", "dup", "other", "o-1"));
+        store.append(messages("first", "dup", "other", "o-1"));
         assertEquals(2, rowCount());
 
-        List<Appended> results = store.append(drafts("first", "dup", "new", "n-1"));
+        List<Appended> results = store.append(messages("first", "dup", "new", "n-1"));
 
         assertEquals(new Appended(1, ALREADY_STORED), results.get(0));
         assertTrue(results.get(1).inserted());
@@ -168,7 +169,7 @@ class SqliteMessageStoreTest {
 
     @Test
     void duplicateClientOffsetWithinOneBatchReturnsTheFirstOffset() throws Exception {
-        List<Appended> results = store.append(drafts("one", "same", "two", null, "one", "same"));
+        List<Appended> results = store.append(messages("one", "same", "two", null, "one", "same"));
 
         assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED), new Appended(1, ALREADY_STORED)),
                 results);
@@ -178,7 +179,7 @@ class SqliteMessageStoreTest {
 
     @Test
     void offsetsKeepIncreasingAfterADuplicate() throws Exception {
-        List<Appended> results = store.append(drafts("a", "same", "a", "same", "c", null, "d", "d-1"));
+        List<Appended> results = store.append(messages("a", "same", "a", "same", "c", null, "d", "d-1"));
 
         assertEquals(new Appended(1, INSERTED), results.get(0));
         assertEquals(new Appended(1, ALREADY_STORED), results.get(1));
@@ -191,10 +192,10 @@ class SqliteMessageStoreTest {
 
     @Test
     void aClientOffsetStoredWithAnotherTextIsAConflictAndStoresNothing() throws Exception {
-        store.append(drafts("mine", "k-1"));
+        store.append(messages("mine", "k-1"));
 
-        List<Appended> later = store.append(drafts("someone else's", "k-1"));
-        List<Appended> sameBatch = store.append(drafts("x", "k-2", "y", "k-2"));
+        List<Appended> later = store.append(messages("someone else's", "k-1"));
+        List<Appended> sameBatch = store.append(messages("x", "k-2", "y", "k-2"));
 
         assertEquals(List.of(new Appended(1, CONFLICT)), later);
         assertEquals(List.of(new Appended(2, INSERTED), new Appended(2, CONFLICT)), sameBatch);
@@ -203,8 +204,8 @@ class SqliteMessageStoreTest {
 
     @Test
     void nullClientOffsetsNeverConflict() throws Exception {
-        List<Appended> first = store.append(drafts("a", null, "a", null));
-        List<Appended> second = store.append(drafts("a", null));
+        List<Appended> first = store.append(messages("a", null, "a", null));
+        List<Appended> second = store.append(messages("a", null));
 
         assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED)), first);
         assertEquals(List.of(new Appended(3, INSERTED)), second);
@@ -214,7 +215,7 @@ class SqliteMessageStoreTest {
     @Test
     void textIsStoredVerbatim() throws Exception {
         String text = "quote \" slash \\ newline \n <b>html</b> emoji \uD83D\uDE00 nul \u0000 end";
-        store.append(drafts(text, "t-1"));
+        store.append(messages(text, "t-1"));
         assertEquals(List.of(new StoredMessage(1, text)), store.readAfter(0, 1));
     }
 
@@ -248,19 +249,19 @@ class SqliteMessageStoreTest {
     void latestOffsetIsTheHighestStoredOffset() throws Exception {
         appendTexts(4);
         assertEquals(4, store.latestOffset());
-        store.append(drafts("x", "x-1"));
+        store.append(messages("x", "x-1"));
         assertEquals(5, store.latestOffset());
     }
 
     @Test
     void dataSurvivesCloseAndReopen() throws Exception {
-        store.append(drafts("a", "c-a", "b", null));
+        store.append(messages("a", "c-a", "b", null));
         reopen(Map.of());
 
         assertEquals(2, store.latestOffset());
         assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b")), store.readAfter(0, 10));
 
-        List<Appended> after = store.append(drafts("a", "c-a", "c", null));
+        List<Appended> after = store.append(messages("a", "c-a", "c", null));
         assertEquals(new Appended(1, ALREADY_STORED), after.get(0));
         assertTrue(after.get(1).inserted());
         assertTrue(after.get(1).offset() > 2, after::toString);
@@ -268,24 +269,24 @@ class SqliteMessageStoreTest {
 
     @Test
     void failedDraftInABatchRollsBackTheWholeBatch() throws Exception {
-        store.append(drafts("before", "b-1"));
+        store.append(messages("before", "b-1"));
 
-        assertThrows(StoreException.class, () -> store.append(drafts("ok", "ok-1", null, "broken-1")));
+        assertThrows(StoreException.class, () -> store.append(messages("ok", "ok-1", null, "broken-1")));
 
         assertEquals(1, rowCount());
-        assertEquals(List.of(new Appended(2, INSERTED)), store.append(drafts("ok", "ok-1")));
+        assertEquals(List.of(new Appended(2, INSERTED)), store.append(messages("ok", "ok-1")));
     }
 
     @Test
     void appendWhileAnotherConnectionHoldsTheWriteLockFailsAndStoresNothing() throws Exception {
         reopen(Map.of("chat.db.busyTimeoutMs", "100"));
-        store.append(drafts("before", "b-1"));
+        store.append(messages("before", "b-1"));
 
         try (Connection locker = plainConnection(); Statement lock = locker.createStatement()) {
             lock.execute("BEGIN IMMEDIATE");
             try {
                 StoreException e = assertThrows(StoreException.class,
-                        () -> store.append(drafts("x", "x-1", "y", null)));
+                        () -> store.append(messages("x", "x-1", "y", null)));
                 assertInstanceOf(SQLException.class, e.getCause());
                 assertTrue(e.getMessage().contains("SQLITE_BUSY"), e.getMessage());
             } finally {
@@ -296,7 +297,7 @@ class SqliteMessageStoreTest {
         assertEquals(1, rowCount());
         assertEquals(1, store.latestOffset());
         assertEquals(List.of(new Appended(2, INSERTED), new Appended(3, INSERTED)),
-                store.append(drafts("x", "x-1", "y", null)));
+                store.append(messages("x", "x-1", "y", null)));
         assertEquals(3, rowCount());
     }
 
@@ -316,7 +317,7 @@ class SqliteMessageStoreTest {
             }
         }
         store.checkWritable();
-        assertEquals(List.of(new Appended(1, INSERTED)), store.append(drafts("after the probe", null)),
+        assertEquals(List.of(new Appended(1, INSERTED)), store.append(messages("after the probe", null)),
                 "the probe stored nothing and left the busy timeout usable");
     }
 
@@ -351,13 +352,13 @@ class SqliteMessageStoreTest {
     @Test
     void appendAfterCloseThrows() throws SQLException {
         store.close();
-        assertThrows(StoreException.class, () -> store.append(drafts("late", "l-1")));
+        assertThrows(StoreException.class, () -> store.append(messages("late", "l-1")));
         assertEquals(0, rowCount());
     }
 
     @Test
     void retentionByAgeDeletesTheOldestButNeverTheNewestAndOffsetsAreNotHandedOutAgain() throws Exception {
-        store.append(drafts("one", "r-1", "two", "r-2", "three", "r-3"));
+        store.append(messages("one", "r-1", "two", "r-2", "three", "r-3"));
         try (Connection connection = plainConnection(); Statement statement = connection.createStatement()) {
             statement.executeUpdate("UPDATE messages SET created_at = 1000 WHERE id <= 2");
         }
@@ -366,18 +367,18 @@ class SqliteMessageStoreTest {
         assertEquals(3, store.oldestOffset());
         assertEquals(0, store.deleteOldest(Long.MAX_VALUE, 0, 1_000), "the newest stays, whatever its age");
         assertEquals(3, store.latestOffset());
-        assertEquals(4, store.append(drafts("four", "r-4")).get(0).offset());
+        assertEquals(4, store.append(messages("four", "r-4")).get(0).offset());
         assertEquals(List.of(3L, 4L), store.readAfter(0, 10).stream().map(StoredMessage::offset).toList());
     }
 
     @Test
     void retentionBySizeDeletesTheOldestWhileTheDataIsOverTheLimitInBatches() throws Exception {
         String text = "x".repeat(4_000);
-        List<Draft> drafts = new ArrayList<>();
+        List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            drafts.add(new Draft(text, "s-" + i));
+            messages.add(new SentMessage(text, "s-" + i));
         }
-        store.append(drafts);
+        store.append(messages);
         long before = store.storedBytes();
         assertTrue(before > 50 * 4_000, "the data takes " + before + " bytes");
         assertEquals(0, store.deleteOldest(Long.MIN_VALUE, before, 1_000), "not over the limit");

@@ -1,9 +1,9 @@
 package chat.web;
 
+import chat.config.Verdict;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ConnectionLimitsTest {
@@ -11,15 +11,14 @@ class ConnectionLimitsTest {
     @Test
     void anAddressGetsItsShareAndTheRestAreRefusedWithTheReason() {
         ConnectionLimits limits = new ConnectionLimits(100, 2);
-        assertNull(limits.admit("10.0.0.1"));
-        assertNull(limits.admit("10.0.0.1"));
-        String refusal = limits.admit("10.0.0.1");
-        assertEquals("Too many connections from 10.0.0.1 (at most 2)", refusal);
-        assertNull(limits.admit("10.0.0.2"), "another address is not affected");
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.1"));
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.1"));
+        assertEquals(Verdict.refused("Too many connections from 10.0.0.1 (at most 2)"), limits.admit("10.0.0.1"));
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.2"), "another address is not affected");
         assertEquals(3, limits.open());
 
         limits.release("10.0.0.1");
-        assertNull(limits.admit("10.0.0.1"), "a closed connection frees its place");
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.1"), "a closed connection frees its place");
     }
 
     @Test
@@ -32,33 +31,34 @@ class ConnectionLimitsTest {
         assertEquals("192.0.2.7", ConnectionLimits.limitKey("192.0.2.7"));
 
         ConnectionLimits limits = new ConnectionLimits(100, 1);
-        assertNull(limits.admit(ConnectionLimits.limitKey("2001:db8:1:2::1")));
-        assertEquals("Too many connections from 2001:db8:1:2::/64 (at most 1)",
+        assertEquals(Verdict.ADMITTED, limits.admit(ConnectionLimits.limitKey("2001:db8:1:2::1")));
+        assertEquals(Verdict.refused("Too many connections from 2001:db8:1:2::/64 (at most 1)"),
                 limits.admit(ConnectionLimits.limitKey("2001:db8:1:2::2")));
-        assertNull(limits.admit(ConnectionLimits.limitKey("2001:db8:1:3::1")), "another /64 is another client");
+        assertEquals(Verdict.ADMITTED, limits.admit(ConnectionLimits.limitKey("2001:db8:1:3::1")),
+                "another /64 is another client");
     }
 
     @Test
     void theServerWideLimitRefusesEveryoneWhenFull() {
         ConnectionLimits limits = new ConnectionLimits(2, 10);
-        assertNull(limits.admit("10.0.0.1"));
-        assertNull(limits.admit("10.0.0.2"));
-        assertTrue(limits.admit("10.0.0.3").startsWith("The chat is full (2 connections)"));
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.1"));
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.2"));
+        assertTrue(((Verdict.Refused) limits.admit("10.0.0.3")).reason().startsWith("The chat is full (2 connections)"));
         assertEquals(2, limits.open());
         limits.release("10.0.0.2");
-        assertNull(limits.admit("10.0.0.3"));
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.3"));
     }
 
     @Test
     void refusalsLeaveNoCountBehind() {
         ConnectionLimits limits = new ConnectionLimits(1, 1);
-        assertNull(limits.admit("10.0.0.1"));
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.1"));
         for (int i = 0; i < 5; i++) {
             limits.admit("10.0.0.1");
             limits.admit("10.0.0.2");
         }
         limits.release("10.0.0.1");
         assertEquals(0, limits.open());
-        assertNull(limits.admit("10.0.0.2"));
+        assertEquals(Verdict.ADMITTED, limits.admit("10.0.0.2"));
     }
 }
