@@ -1,7 +1,7 @@
 'use strict';
 
 /*
- * The chat page. Wire contract: README.md, "Protocol".
+ * The chat page. Wire contract: docs/PROTOCOL.md.
  *
  * Server delivery: every message is rendered once, in offset order. The last rendered offset and the newest
  * messages are kept in sessionStorage, so a refresh shows them at once and asks the server only for what is newer.

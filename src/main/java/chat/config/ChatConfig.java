@@ -169,9 +169,9 @@ public final class ChatConfig {
     public int pingIntervalSeconds() { return pingIntervalSeconds; }
     /** How long a ping or pong may wait behind the frame in flight before the session is closed. */
     public int controlFrameTimeoutMillis() { return controlFrameTimeoutMillis; }
-    /** Sustained chat messages a connection may send per second; 0: no limit. */
+    /** Sustained chat messages one client address (all its connections together) may send per second; 0: no limit. */
     public int messagesPerSecond() { return messagesPerSecond; }
-    /** Messages a connection may send at once before {@link #messagesPerSecond()} applies. */
+    /** Messages one client address may send at once before {@link #messagesPerSecond()} applies. */
     public int messageBurst() { return messageBurst; }
     public int maxConnections() { return maxConnections; }
     public int maxConnectionsPerAddress() { return maxConnectionsPerAddress; }

@@ -18,6 +18,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/** Every setting: its default, how a value is read (trimmed, blank means the default), and a value out of bounds or
+ * not a number stops the start with a message naming the setting and its environment variable. */
 class ChatConfigTest {
 
     private static void assertRejected(String setting, String environment, String value) {

@@ -10,6 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** Which pages may open the WebSocket: the chat's own origin (the request's, or chat.publicOrigins when set) and the
+ * configured ones, normalised; anything else is refused with the origin named. */
 class OriginPolicyTest {
 
     private final OriginPolicy sameOriginOnly = new OriginPolicy(List.of(), List.of(), true);

@@ -27,7 +27,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Replay, live hand-off and ordering, on a real SQLite file, with recording transports. */
+/**
+ * The chat without its transport, on a real SQLite file, with recording transports: a replay hands over to live
+ * messages without a gap or a duplicate whatever commits while it runs; every client sees offset order under
+ * concurrent senders and several fan-out lanes, a live sender its own message before its ack; reset and truncated
+ * replays; exactly-once by clientOffset and conflicts; the rate limit, storage quota and write-queue share of an
+ * address; replays from the recovery window.
+ */
 class ChatHubTest {
 
     private static final String LOOPBACK = "127.0.0.1";

@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** One connection's frames go out one at a time, in order, from any number of threads, without recursion when sends
+ * complete inline; a queue over its cap closes the connection, a failed send stops sending. */
 class OutboxTest {
 
     /** Completes every send inside the call, as Tomcat does when the socket takes the frame at once. */

@@ -7,6 +7,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+/** The newest committed frames kept in memory: which offsets it can answer from and which it sends to the store,
+ * and how it evicts by count and characters. */
 class RecoveryWindowTest {
 
     private static EncodedMessage frame(long offset) {

@@ -8,6 +8,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
+/** Store pages kept for replays reading the same stretch: full pages are shared, short ones not, and the cache stays
+ * within its page count and character budget. */
 class SharedPagesTest {
 
     private static List<EncodedMessage> page(long after, int size, int frameChars) {

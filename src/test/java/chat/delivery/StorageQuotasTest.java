@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** The bytes one client address may store a day (UTC), charged only for messages taken. */
 class StorageQuotasTest {
 
     private static final long DAY = 86_400_000L;

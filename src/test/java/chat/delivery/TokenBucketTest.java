@@ -7,6 +7,8 @@ import java.util.concurrent.atomic.AtomicLong;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** The message rate: a burst, then one message per interval; an idle client gets its burst back, refusals cost
+ * nothing. */
 class TokenBucketTest {
 
     private final AtomicLong nanos = new AtomicLong(1_000_000_000L);

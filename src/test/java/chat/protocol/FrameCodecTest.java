@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+/** The v1 wire format: which client frames are accepted and with which error code each bad one is refused, how
+ * text length is counted, the server frames as written, and the handshake's serverOffset. */
 class FrameCodecTest {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The SQLite log on a real file: schema and WAL on open, increasing offsets in list order, a clientOffset stored
+ * once (a resend gets the stored offset, another text a conflict), reads by page, retention, and the epoch. */
 class SqliteMessageStoreTest {
 
     @TempDir

@@ -6,6 +6,8 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/** Connections in all and per client address (an IPv6 address by its /64): refusals name the limit and leave no
+ * count behind. */
 class ConnectionLimitsTest {
 
     @Test

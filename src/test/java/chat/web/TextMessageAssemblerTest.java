@@ -7,6 +7,8 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+/** Text messages put together from the parts Tomcat hands over, counted in UTF-8 bytes, and one over the limit
+ * refused once with its rest dropped. */
 class TextMessageAssemblerTest {
 
     private final List<String> received = new ArrayList<>();
