@@ -3,6 +3,10 @@ package chat.it;
 import chat.config.ChatConfig;
 import chat.protocol.ClientFrame;
 import chat.protocol.FrameCodec;
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+import chat.testsupport.TomcatLog;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.websocket.CloseReason;
 import org.jboss.arquillian.container.test.api.Deployment;

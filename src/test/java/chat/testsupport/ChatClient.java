@@ -1,4 +1,4 @@
-package chat.it;
+package chat.testsupport;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,0 +1,220 @@
+package chat.testsupport;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import jakarta.websocket.CloseReason;
+
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * A client that keeps a window of messages unacknowledged until the server's side of its connection goes away (a
+ * kill, a stop, a redeploy), recording what it was told before that, and afterwards sends every message without an
+ * ack again with the same clientOffset. The text of every message is its clientOffset, so a replay (text and
+ * offset) says which message each row is.
+ */
+public final class PipeliningSender {
+
+    private static final Duration POLL = Duration.ofMillis(50);
+
+    public final int id;
+    public final String prefix;
+    /** Every clientOffset sent, in order. */
+    public final List<String> sent = new ArrayList<>();
+    /** clientOffset to offset, for the acks received before the connection went. */
+    public final Map<String, Long> acked = new LinkedHashMap<>();
+    /** clientOffset to the error code it was refused with before the connection went. */
+    public final Map<String, String> refused = new LinkedHashMap<>();
+    /** Offset to text of every chat message received before the connection went, replayed or broadcast. */
+    public final Map<Long, String> seen = new HashMap<>();
+    /** clientOffset to offset, for the unacknowledged messages sent again afterwards. */
+    public final Map<String, Long> resendAcks = new LinkedHashMap<>();
+    /** clientOffset to offset, for acknowledged messages sent again afterwards. */
+    public final Map<String, Long> recheckAcks = new LinkedHashMap<>();
+    /** The newest offset received before the connection went. */
+    public long lastOffset;
+    public int closeCode;
+    public String closeReason;
+
+    private final int window;
+    private final Duration phaseTimeout;
+    private final String refusalCode;
+
+    /**
+     * @param window      messages kept unacknowledged
+     * @param phaseTimeout how long each phase (pipelining, resending) may take
+     * @param refusalCode the only error code a refusal may carry, or null for any
+     */
+    public PipeliningSender(int id, String prefix, int window, Duration phaseTimeout, String refusalCode) {
+        this.id = id;
+        this.prefix = prefix;
+        this.window = window;
+        this.phaseTimeout = phaseTimeout;
+        this.refusalCode = refusalCode;
+    }
+
+    /** The clientOffsets sent without an ack (the refused among them), in order. */
+    public List<String> unacked() {
+        return sent.stream().filter(clientOffset -> !acked.containsKey(clientOffset)).toList();
+    }
+
+    /**
+     * Connects with {@code from}, reads its replay, then keeps the window full, a new message for every answer,
+     * until the connection is gone; then takes every frame that arrived before it went and records the close.
+     * Counts {@code firstAcks} down on the first ack.
+     */
+    public void pipelineUntilClosed(URI base, long from, CountDownLatch firstAcks) throws Exception {
+        long deadline = System.nanoTime() + phaseTimeout.toNanos();
+        try (ChatClient client = ChatClient.connect(base, from)) {
+            JsonNode synced = readReplay(client, from, seen);
+            lastOffset = Math.max(from, synced.path("offset").asLong());
+            boolean writable = true;
+            boolean counted = false;
+            while (true) {
+                while (writable && sent.size() - acked.size() - refused.size() < window) {
+                    String clientOffset = prefix + sent.size();
+                    sent.add(clientOffset);
+                    try {
+                        client.sendChat(clientOffset, clientOffset);
+                    } catch (IOException | IllegalStateException connectionGone) {
+                        writable = false;
+                    }
+                }
+                JsonNode frame = client.poll(POLL);
+                if (frame == null) {
+                    if (!client.isOpen()) {
+                        break;
+                    }
+                    if (System.nanoTime() - deadline > 0) {
+                        fail("sender " + id + " was still connected " + phaseTimeout + " after it started");
+                    }
+                    continue;
+                }
+                take(frame);
+                if (!counted && !acked.isEmpty()) {
+                    counted = true;
+                    firstAcks.countDown();
+                }
+            }
+            CloseReason reason = client.awaitClose();
+            closeCode = reason.getCloseCode().getCode();
+            closeReason = reason.getReasonPhrase();
+            for (JsonNode frame = client.poll(Duration.ZERO); frame != null; frame = client.poll(Duration.ZERO)) {
+                take(frame);
+            }
+        }
+    }
+
+    private void take(JsonNode frame) {
+        String type = frame.path("type").asText();
+        switch (type) {
+            case "ack" -> {
+                String clientOffset = frame.path("clientOffset").asText();
+                assertTrue(clientOffset.startsWith(prefix) && sent.contains(clientOffset),
+                        () -> "sender " + id + " got an ack for a message it did not send: " + frame);
+                assertNull(acked.put(clientOffset, frame.path("offset").asLong()), () -> "a second ack: " + frame);
+            }
+            case "chat message" -> {
+                long offset = frame.path("offset").asLong();
+                long last = lastOffset;
+                assertTrue(offset > last, () -> "sender " + id + " got offset " + offset + " after " + last);
+                seen.put(offset, frame.path("text").asText());
+                lastOffset = offset;
+            }
+            case "error" -> {
+                String clientOffset = frame.path("clientOffset").asText(null);
+                assertTrue(clientOffset != null && sent.contains(clientOffset),
+                        () -> "sender " + id + " got an error not about one of its messages: " + frame);
+                if (refusalCode != null) {
+                    assertEquals(refusalCode, frame.path("code").asText(), () -> "sender " + id + ": " + frame);
+                }
+                refused.put(clientOffset, frame.path("code").asText());
+                System.out.println("sender " + id + " before the connection went: " + frame);
+            }
+            default -> fail("sender " + id + " got an unexpected frame: " + frame);
+        }
+    }
+
+    /**
+     * Reconnects with {@code from}, checks that the server has that offset (no reset), then sends again every
+     * message without an ack, plus the last {@code recheckedAcks} acknowledged ones, and waits for an ack for each:
+     * into {@link #resendAcks} and {@link #recheckAcks}.
+     */
+    public void resendUnacknowledged(URI base, long from, int recheckedAcks) throws Exception {
+        try (ChatClient client = ChatClient.connect(base, from)) {
+            JsonNode synced = readReplay(client, from, new HashMap<>());
+            assertFalse(synced.path("reset").asBoolean(false), () -> "sender " + id + " reconnected with offset "
+                    + from + " and was told the store does not have it: " + synced);
+            List<String> unacked = unacked();
+            List<String> acknowledged = new ArrayList<>(acked.keySet());
+            List<String> recheck = acknowledged.subList(Math.max(0, acknowledged.size() - recheckedAcks),
+                    acknowledged.size());
+            Set<String> expected = new LinkedHashSet<>(unacked);
+            expected.addAll(recheck);
+            for (String clientOffset : expected) {
+                client.sendChat(clientOffset, clientOffset);
+            }
+            Map<String, Long> acks = new HashMap<>();
+            long deadline = System.nanoTime() + phaseTimeout.toNanos();
+            while (acks.size() < expected.size()) {
+                if (System.nanoTime() - deadline > 0) {
+                    fail("sender " + id + " got " + acks.size() + " of " + expected.size() + " acks for the messages"
+                            + " it sent again");
+                }
+                JsonNode frame = client.next();
+                String type = frame.path("type").asText();
+                if (type.equals("ack")) {
+                    String clientOffset = frame.path("clientOffset").asText();
+                    assertTrue(expected.contains(clientOffset), () -> "an ack for a message not sent again: " + frame);
+                    assertNull(acks.put(clientOffset, frame.path("offset").asLong()), () -> "a second ack: " + frame);
+                } else {
+                    assertEquals("chat message", type, () -> "sender " + id + " sending again: " + frame);
+                }
+            }
+            for (String clientOffset : unacked) {
+                resendAcks.put(clientOffset, acks.get(clientOffset));
+            }
+            for (String clientOffset : recheck) {
+                recheckAcks.put(clientOffset, acks.get(clientOffset));
+            }
+        }
+    }
+
+    /**
+     * Reads a replay up to {@code synced}, putting each message into {@code messages} and checking that the
+     * offsets are above {@code after} and strictly increasing.
+     *
+     * @return the synced frame
+     */
+    public static JsonNode readReplay(ChatClient client, long after, Map<Long, String> messages)
+            throws InterruptedException {
+        long previous = after;
+        while (true) {
+            JsonNode frame = client.next();
+            String type = frame.path("type").asText();
+            if (type.equals("synced")) {
+                return frame;
+            }
+            assertEquals("chat message", type, () -> "unexpected frame before synced: " + frame);
+            long offset = frame.path("offset").asLong();
+            long last = previous;
+            assertTrue(offset > last, () -> "replay not strictly increasing: " + last + " then " + frame);
+            messages.put(offset, frame.path("text").asText());
+            previous = offset;
+        }
+    }
+}
