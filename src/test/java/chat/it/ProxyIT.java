@@ -146,7 +146,7 @@ class ProxyIT {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Mount.class)
     void thePageAndItsFilesLoadThroughTheProxy(Mount mount) throws Exception {
         HttpResponse<String> page = get(http(), proxied(mount));
@@ -162,7 +162,7 @@ class ProxyIT {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Mount.class)
     void messagesFlowBetweenAClientThroughTheProxyAndAClientConnectedToTomcat(Mount mount) throws Exception {
         try (ChatClient viaNginx = connectLive(mount, proxied(mount));
@@ -184,7 +184,7 @@ class ProxyIT {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Mount.class)
     void aClientReconnectingThroughTheProxyIsReplayedExactlyWhatItMissed(Mount mount) throws Exception {
         try (ChatClient sender = connectLive(mount, direct(mount))) {
@@ -214,7 +214,7 @@ class ProxyIT {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Mount.class)
     void tomcatLogsTheClientsAddressNotTheProxys(Mount mount) throws Exception {
         String probe = "probe-" + UUID.randomUUID();
@@ -240,7 +240,7 @@ class ProxyIT {
                 () -> "the client's address and the port it used: " + found);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Mount.class)
     void stsIsSentOverTheProxysHttpsOnly(Mount mount) throws Exception {
         HttpClient tls = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -262,7 +262,7 @@ class ProxyIT {
         assertFalse(forged.headers().containsKey("strict-transport-security"), forged::toString);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @EnumSource(Mount.class)
     void metricsAreNotPassedThroughTheProxy(Mount mount) throws Exception {
         assertEquals(200, get(http(), direct(mount).resolve("metrics")).statusCode());
