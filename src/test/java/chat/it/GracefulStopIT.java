@@ -130,11 +130,11 @@ class GracefulStopIT {
                 }));
             }
             if (!firstAcks.await(PHASE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                failFast(sending);
+                PipeliningSender.failIfAnyEnded(sending, "the stop");
                 fail("not every sender got an ack within " + PHASE_TIMEOUT + "\n" + tomcat.output());
             }
             Thread.sleep(ThreadLocalRandom.current().nextInt(MIN_STOP_DELAY_MILLIS, MAX_STOP_DELAY_MILLIS + 1));
-            failFast(sending);
+            PipeliningSender.failIfAnyEnded(sending, "the stop");
             disruption.apply(base);
             for (Future<?> sender : sending) {
                 try {
@@ -219,16 +219,4 @@ class GracefulStopIT {
                 Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
     }
 
-    private static void failFast(List<Future<?>> senders) throws InterruptedException {
-        for (Future<?> sender : senders) {
-            if (sender.isDone()) {
-                try {
-                    sender.get();
-                } catch (ExecutionException e) {
-                    throw new AssertionError("a sender failed before the stop", e.getCause());
-                }
-                fail("a sender stopped before the stop");
-            }
-        }
-    }
 }

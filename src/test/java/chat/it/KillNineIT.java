@@ -25,7 +25,6 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -113,11 +112,11 @@ class KillNineIT {
                 }));
             }
             if (!firstAcks.await(PHASE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                failFast(sending);
+                PipeliningSender.failIfAnyEnded(sending, "the kill");
                 fail("not every sender got an ack within " + PHASE_TIMEOUT + "\n" + tomcat.output());
             }
             Thread.sleep(killDelay);
-            failFast(sending);
+            PipeliningSender.failIfAnyEnded(sending, "the kill");
             long killedPid = tomcat.pid();
             tomcat.kill();
             for (Future<?> sender : sending) {
@@ -238,20 +237,6 @@ class KillNineIT {
                 + tomcat.database() + "; open in " + after);
         assertTrue(tomcatAndChildren.containsAll(after), () -> "the database is open in " + after
                 + ", not only in Tomcat (pid " + tomcat.pid() + ")");
-    }
-
-    /** Surfaces the failure of a sender that ended before the kill. */
-    private static void failFast(List<Future<?>> senders) throws InterruptedException {
-        for (Future<?> sender : senders) {
-            if (sender.isDone()) {
-                try {
-                    sender.get();
-                } catch (ExecutionException e) {
-                    throw new AssertionError("a sender failed before the kill", e.getCause());
-                }
-                fail("a sender stopped before the kill");
-            }
-        }
     }
 
     /** Offset to text of every stored message, from a replay from offset 0, which must be strictly increasing. */

@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -190,6 +192,23 @@ public final class PipeliningSender {
             }
             for (String clientOffset : recheck) {
                 recheckAcks.put(clientOffset, acks.get(clientOffset));
+            }
+        }
+    }
+
+    /**
+     * Fails the test if any of the senders' threads already ended: with the failure of a sender that failed, or
+     * because it stopped before {@code event} (the kill, the stop) that it runs until.
+     */
+    public static void failIfAnyEnded(List<? extends Future<?>> senders, String event) throws InterruptedException {
+        for (Future<?> sender : senders) {
+            if (sender.isDone()) {
+                try {
+                    sender.get();
+                } catch (ExecutionException e) {
+                    throw new AssertionError("a sender failed before " + event, e.getCause());
+                }
+                fail("a sender stopped before " + event);
             }
         }
     }
