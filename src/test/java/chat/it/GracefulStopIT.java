@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,7 +36,6 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Graceful stop while senders pipeline (README, Operations: "undeploy, redeploy, Tomcat stop"). Senders keep
@@ -121,18 +119,8 @@ class GracefulStopIT {
         }
         ExecutorService threads = Executors.newFixedThreadPool(SENDERS);
         try {
-            CountDownLatch firstAcks = new CountDownLatch(SENDERS);
-            List<Future<?>> sending = new ArrayList<>();
-            for (PipeliningSender sender : senders) {
-                sending.add(threads.submit(() -> {
-                    sender.pipelineUntilClosed(base, from, firstAcks);
-                    return null;
-                }));
-            }
-            if (!firstAcks.await(PHASE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                PipeliningSender.failIfAnyEnded(sending, "the stop");
-                fail("not every sender got an ack within " + PHASE_TIMEOUT + "\n" + tomcat.output());
-            }
+            List<Future<?>> sending = PipeliningSender.pipelineAll(senders, threads, base, from, "the stop",
+                    tomcat::output);
             Thread.sleep(ThreadLocalRandom.current().nextInt(MIN_STOP_DELAY_MILLIS, MAX_STOP_DELAY_MILLIS + 1));
             PipeliningSender.failIfAnyEnded(sending, "the stop");
             disruption.apply(base);

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -35,7 +34,6 @@ import java.util.stream.Collectors;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -103,18 +101,8 @@ class KillNineIT {
         long latestAtRestart;
         try {
             // 1. Pipeline until the JVM is killed under the senders.
-            CountDownLatch firstAcks = new CountDownLatch(SENDERS);
-            List<Future<?>> sending = new ArrayList<>();
-            for (PipeliningSender sender : senders) {
-                sending.add(threads.submit(() -> {
-                    sender.pipelineUntilClosed(before, from, firstAcks);
-                    return null;
-                }));
-            }
-            if (!firstAcks.await(PHASE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                PipeliningSender.failIfAnyEnded(sending, "the kill");
-                fail("not every sender got an ack within " + PHASE_TIMEOUT + "\n" + tomcat.output());
-            }
+            List<Future<?>> sending = PipeliningSender.pipelineAll(senders, threads, before, from, "the kill",
+                    tomcat::output);
             Thread.sleep(killDelay);
             PipeliningSender.failIfAnyEnded(sending, "the kill");
             long killedPid = tomcat.pid();

@@ -15,7 +15,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -194,6 +197,32 @@ public final class PipeliningSender {
                 recheckAcks.put(clientOffset, acks.get(clientOffset));
             }
         }
+    }
+
+    /**
+     * Runs {@link #pipelineUntilClosed} of every sender on a thread of {@code threads} and returns once each has an
+     * ack, failing the test (with {@code context}, a server's output, say) if one has none within the senders'
+     * phase timeout.
+     *
+     * @param event what the senders run until, for the failure message: "the kill", "the stop"
+     * @return the senders' runs, which end when their connections have closed
+     */
+    public static List<Future<?>> pipelineAll(List<PipeliningSender> senders, ExecutorService threads, URI base,
+            long from, String event, Supplier<String> context) throws InterruptedException {
+        CountDownLatch firstAcks = new CountDownLatch(senders.size());
+        List<Future<?>> sending = new ArrayList<>();
+        for (PipeliningSender sender : senders) {
+            sending.add(threads.submit(() -> {
+                sender.pipelineUntilClosed(base, from, firstAcks);
+                return null;
+            }));
+        }
+        Duration timeout = senders.get(0).phaseTimeout;
+        if (!firstAcks.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            failIfAnyEnded(sending, event);
+            fail("not every sender got an ack within " + timeout + "\n" + context.get());
+        }
+        return sending;
     }
 
     /**
