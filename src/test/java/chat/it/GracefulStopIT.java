@@ -1,12 +1,10 @@
 package chat.it;
 
-import chat.testsupport.ChatClient;
 import chat.testsupport.ChatWar;
 import chat.testsupport.Health;
 import chat.testsupport.PipeliningSender;
 import chat.testsupport.StockTomcat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.websocket.CloseReason;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -31,10 +28,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
@@ -167,7 +162,7 @@ class GracefulStopIT {
         for (PipeliningSender sender : senders) {
             sender.resendUnacknowledged(base, ChatWar.latestOffset(base), 0);
         }
-        Map<String, List<Long>> offsetsByText = storedOffsetsByText(base);
+        Map<String, List<Long>> offsetsByText = PipeliningSender.offsetsByText(PipeliningSender.history(base));
         for (PipeliningSender sender : senders) {
             for (String clientOffset : sender.sent) {
                 List<Long> offsets = offsetsByText.get(clientOffset);
@@ -189,22 +184,10 @@ class GracefulStopIT {
 
     private static Map<String, Long> storedByText(URI base) throws Exception {
         Map<String, Long> stored = new LinkedHashMap<>();
-        storedOffsetsByText(base).forEach((text, offsets) -> {
+        PipeliningSender.offsetsByText(PipeliningSender.history(base)).forEach((text, offsets) -> {
             assertEquals(1, offsets.size(), () -> text + " is stored more than once: " + offsets);
             stored.put(text, offsets.get(0));
         });
         return stored;
     }
-
-    /** Text to the offsets it is stored under, from a replay from offset 0, which must be strictly increasing. */
-    private static Map<String, List<Long>> storedOffsetsByText(URI base) throws Exception {
-        TreeMap<Long, String> history = new TreeMap<>();
-        try (ChatClient reader = ChatClient.connect(base, 0L)) {
-            JsonNode synced = PipeliningSender.readReplay(reader, 0, history);
-            assertFalse(synced.path("reset").asBoolean(false), () -> "a replay from 0 was flagged reset: " + synced);
-        }
-        return history.entrySet().stream().collect(Collectors.groupingBy(Map.Entry::getValue, LinkedHashMap::new,
-                Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
-    }
-
 }

@@ -1,11 +1,9 @@
 package chat.it;
 
-import chat.testsupport.ChatClient;
 import chat.testsupport.ChatWar;
 import chat.testsupport.PipeliningSender;
 import chat.testsupport.StockTomcat;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.RepeatedTest;
@@ -17,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +29,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -160,9 +156,8 @@ class KillNineIT {
                 assertTrue(ledger.containsKey(clientOffset), () -> clientOffset + " was sent but never acknowledged");
             }
         }
-        TreeMap<Long, String> history = replayFromZero(tomcat.uri());
-        Map<String, List<Long>> offsetsByText = history.entrySet().stream().collect(Collectors.groupingBy(
-                Map.Entry::getValue, LinkedHashMap::new, Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
+        TreeMap<Long, String> history = PipeliningSender.history(tomcat.uri());
+        Map<String, List<Long>> offsetsByText = PipeliningSender.offsetsByText(history);
         Map<String, List<Long>> storedTwice = offsetsByText.entrySet().stream().filter(e -> e.getValue().size() > 1)
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
         assertTrue(storedTwice.isEmpty(), () -> "stored more than once: " + sample(storedTwice.entrySet()));
@@ -225,17 +220,5 @@ class KillNineIT {
                 + tomcat.database() + "; open in " + after);
         assertTrue(tomcatAndChildren.containsAll(after), () -> "the database is open in " + after
                 + ", not only in Tomcat (pid " + tomcat.pid() + ")");
-    }
-
-    /** Offset to text of every stored message, from a replay from offset 0, which must be strictly increasing. */
-    private static TreeMap<Long, String> replayFromZero(URI base) throws Exception {
-        TreeMap<Long, String> history = new TreeMap<>();
-        try (ChatClient reader = ChatClient.connect(base, 0L)) {
-            JsonNode synced = PipeliningSender.readReplay(reader, 0, history);
-            assertFalse(synced.path("reset").asBoolean(false), () -> "a replay from 0 was flagged reset: " + synced);
-            assertEquals(history.isEmpty() ? 0 : history.lastKey(), synced.path("offset").asLong(),
-                    "synced names the last replayed offset");
-        }
-        return history;
     }
 }

@@ -13,12 +13,14 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -240,6 +242,27 @@ public final class PipeliningSender {
                 fail("a sender stopped before " + event);
             }
         }
+    }
+
+    /**
+     * Offset to text of every stored message, from a replay from offset 0: strictly increasing, not flagged reset,
+     * and ended by a synced frame that names its last offset.
+     */
+    public static TreeMap<Long, String> history(URI base) throws Exception {
+        TreeMap<Long, String> history = new TreeMap<>();
+        try (ChatClient reader = ChatClient.connect(base, 0L)) {
+            JsonNode synced = readReplay(reader, 0, history);
+            assertFalse(synced.path("reset").asBoolean(false), () -> "a replay from 0 was flagged reset: " + synced);
+            assertEquals(history.isEmpty() ? 0 : history.lastKey(), synced.path("offset").asLong(),
+                    "synced names the last replayed offset");
+        }
+        return history;
+    }
+
+    /** Text to the offsets it is stored under, in the order of the texts' first offsets. */
+    public static Map<String, List<Long>> offsetsByText(Map<Long, String> history) {
+        return history.entrySet().stream().collect(Collectors.groupingBy(Map.Entry::getValue, LinkedHashMap::new,
+                Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
     }
 
     /**
