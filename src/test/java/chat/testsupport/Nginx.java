@@ -33,7 +33,7 @@ public final class Nginx implements AutoCloseable {
 
     /** proxy_read_timeout and proxy_send_timeout in the tests' nginx. */
     public static final Duration PROXY_TIMEOUT = Duration.ofSeconds(3);
-    public static final String LOOPBACK = "127.0.0.1";
+    public static final String LOOPBACK = TestFiles.LOOPBACK;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration OPENSSL_TIMEOUT = Duration.ofSeconds(60);

@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class StockTomcat implements AutoCloseable {
 
-    public static final String LOOPBACK = "127.0.0.1";
+    private static final String LOOPBACK = TestFiles.LOOPBACK;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
