@@ -1,7 +1,7 @@
 package chat.bench;
 
-import chat.it.ChatClient;
-import chat.it.RawWebSocket;
+import chat.testsupport.ChatClient;
+import chat.testsupport.RawWebSocket;
 
 import java.io.IOException;
 import java.net.URI;

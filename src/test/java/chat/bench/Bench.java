@@ -1,6 +1,6 @@
 package chat.bench;
 
-import chat.it.StockTomcat;
+import chat.testsupport.StockTomcat;
 
 import java.io.IOException;
 import java.net.URI;

@@ -1,5 +1,7 @@
 package chat.bench;
 
+import chat.testsupport.JvmProbe;
+
 import java.util.Optional;
 import java.util.UUID;
 

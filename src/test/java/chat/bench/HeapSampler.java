@@ -1,5 +1,7 @@
 package chat.bench;
 
+import chat.testsupport.JvmProbe;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;

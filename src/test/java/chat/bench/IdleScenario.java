@@ -1,5 +1,7 @@
 package chat.bench;
 
+import chat.testsupport.JvmProbe;
+
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;

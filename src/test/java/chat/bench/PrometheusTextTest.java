@@ -6,6 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * The benchmark's reader of {@code /metrics}: samples are found by name and labels, a trailing timestamp is
+ * ignored, and a sample that is absent reads as NaN.
+ */
 class PrometheusTextTest {
 
     private static final String EXPOSITION = """

@@ -1,5 +1,7 @@
 package chat.bench;
 
+import chat.testsupport.JvmProbe;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

@@ -1,5 +1,7 @@
 package chat.bench;
 
+import chat.testsupport.ChatWar;
+
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -32,12 +34,7 @@ final class ServerUnderTest {
 
     /** The newest stored offset, from {@code /health}. */
     long latestOffset() throws IOException, InterruptedException {
-        String body = get("health").body();
-        int at = body.indexOf("\"offset\":");
-        if (at < 0) {
-            throw new IOException("/health has no offset: " + body);
-        }
-        return FrameScan.digits(body, at + "\"offset\":".length());
+        return ChatWar.latestOffset(http);
     }
 
     /** {@code /metrics}, or empty when the server has none (404) or it does not answer. */

@@ -1,5 +1,9 @@
 package chat.it;
 
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+import chat.testsupport.RawWebSocket;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.junit5.ArquillianExtension;

@@ -4,6 +4,10 @@ import chat.config.ChatConfig;
 import chat.protocol.ClientFrame;
 import chat.protocol.FrameCodec;
 import chat.protocol.SentMessage;
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+import chat.testsupport.TomcatLog;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.websocket.CloseReason;
 import org.jboss.arquillian.container.test.api.Deployment;

@@ -1,5 +1,9 @@
 package chat.it;
 
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+import chat.testsupport.RawWebSocket;
+
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
@@ -7,9 +11,6 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.DataInputStream;
-import java.io.IOException;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URL;
@@ -29,8 +30,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 @ExtendWith(ArquillianExtension.class)
 class HeartbeatIT {
 
-    private static final int OPCODE_CLOSE = 0x8;
-    private static final int OPCODE_PING = 0x9;
     /** Messages of 10 000 characters: a replay far larger than what the sockets' buffers take. */
     private static final int STALLED_HISTORY = 400;
     private static final int STALLED_PEERS = 48;
@@ -59,29 +58,22 @@ class HeartbeatIT {
     void aPeerThatNeverAnswersIsPingedThenClosedWith1001() throws Exception {
         URI base = deployed.toURI();
         long latest = ChatWar.latestOffset(base);
-        try (Socket socket = new Socket(base.getHost(), base.getPort())) {
-            socket.setSoTimeout(10_000);
-            DataInputStream in = new DataInputStream(socket.getInputStream());
-            String status = RawWebSocket.handshake(socket, in, base, "?serverOffset=" + latest);
-            assertTrue(status.startsWith("HTTP/1.1 101"), status);
-
+        try (RawWebSocket raw = RawWebSocket.open(base, "?serverOffset=" + latest)) {
+            raw.readTimeout(Duration.ofSeconds(10));
             List<Integer> opcodes = new ArrayList<>();
             long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
             while (System.nanoTime() < deadline) {
-                int first;
+                RawWebSocket.Frame frame;
                 try {
-                    first = in.readUnsignedByte();
+                    frame = raw.nextFrame();
                 } catch (SocketTimeoutException e) {
                     fail("no frame for 10 s; seen opcodes " + opcodes);
                     return;
                 }
-                int opcode = first & 0x0F;
-                byte[] payload = readPayload(in);
-                opcodes.add(opcode);
-                if (opcode == OPCODE_CLOSE) {
-                    int code = ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF);
-                    assertEquals(1001, code, "close code; opcodes seen " + opcodes);
-                    assertTrue(opcodes.contains(OPCODE_PING), "pinged before being closed: " + opcodes);
+                opcodes.add(frame.opcode());
+                if (frame.opcode() == RawWebSocket.OPCODE_CLOSE) {
+                    assertEquals(1001, frame.closeCode(), "close code; opcodes seen " + opcodes);
+                    assertTrue(opcodes.contains(RawWebSocket.OPCODE_PING), "pinged before being closed: " + opcodes);
                     return;
                 }
             }
@@ -122,15 +114,5 @@ class HeartbeatIT {
         } finally {
             stalled.forEach(RawWebSocket::abort);
         }
-    }
-
-
-    /** Server frames are not masked. */
-    private static byte[] readPayload(DataInputStream in) throws IOException {
-        int length = in.readUnsignedByte() & 0x7F;
-        long size = length == 126 ? in.readUnsignedShort() : length == 127 ? in.readLong() : length;
-        byte[] payload = new byte[(int) size];
-        in.readFully(payload);
-        return payload;
     }
 }

@@ -1,6 +1,9 @@
 package chat.it;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import chat.testsupport.ChatWar;
+import chat.testsupport.PipeliningSender;
+import chat.testsupport.StockTomcat;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.RepeatedTest;
@@ -12,15 +15,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,10 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -56,7 +53,6 @@ class KillNineIT {
     /** Acks already received that each sender sends again after the restart, to see the same offset come back. */
     private static final int RECHECKED_ACKS = 2;
     private static final Duration PHASE_TIMEOUT = Duration.ofSeconds(60);
-    private static final Duration POLL = Duration.ofMillis(50);
     private static final String RUN = UUID.randomUUID().toString().substring(0, 8);
 
     private static StockTomcat tomcat;
@@ -89,9 +85,10 @@ class KillNineIT {
         }
         URI before = tomcat.uri();
         long from = ChatWar.latestOffset(before);
-        List<Sender> senders = new ArrayList<>();
+        List<PipeliningSender> senders = new ArrayList<>();
         for (int s = 0; s < SENDERS; s++) {
-            senders.add(new Sender(s, "k9-" + RUN + "-r" + round + "-s" + s + "-"));
+            senders.add(new PipeliningSender(s, "k9-" + RUN + "-r" + round + "-s" + s + "-", WINDOW, PHASE_TIMEOUT,
+                    null));
         }
 
         ExecutorService threads = Executors.newFixedThreadPool(SENDERS);
@@ -100,20 +97,10 @@ class KillNineIT {
         long latestAtRestart;
         try {
             // 1. Pipeline until the JVM is killed under the senders.
-            CountDownLatch firstAcks = new CountDownLatch(SENDERS);
-            List<Future<?>> sending = new ArrayList<>();
-            for (Sender sender : senders) {
-                sending.add(threads.submit(() -> {
-                    sender.pipelineUntilKilled(before, from, firstAcks);
-                    return null;
-                }));
-            }
-            if (!firstAcks.await(PHASE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                failFast(sending);
-                fail("not every sender got an ack within " + PHASE_TIMEOUT + "\n" + tomcat.output());
-            }
+            List<Future<?>> sending = PipeliningSender.pipelineAll(senders, threads, before, from, "the kill",
+                    tomcat::output);
             Thread.sleep(killDelay);
-            failFast(sending);
+            PipeliningSender.failIfAnyEnded(sending, "the kill");
             long killedPid = tomcat.pid();
             tomcat.kill();
             for (Future<?> sender : sending) {
@@ -130,7 +117,7 @@ class KillNineIT {
             restartMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restart);
             URI after = tomcat.uri();
             latestAtRestart = ChatWar.latestOffset(after);
-            for (Sender sender : senders) {
+            for (PipeliningSender sender : senders) {
                 long newestAcked = sender.acked.values().stream().mapToLong(Long::longValue).max().orElse(0);
                 assertTrue(latestAtRestart >= newestAcked, () -> "sender " + sender.id + " had an ack for offset "
                         + newestAcked + " before the kill, but the newest stored offset after it is "
@@ -142,9 +129,9 @@ class KillNineIT {
 
             // 3. Reconnect, send the unacknowledged messages again (and a few acknowledged ones), get their acks.
             List<Future<?>> resending = new ArrayList<>();
-            for (Sender sender : senders) {
+            for (PipeliningSender sender : senders) {
                 resending.add(threads.submit(() -> {
-                    sender.resendAfterRestart(after);
+                    sender.resendUnacknowledged(after, sender.lastOffset, RECHECKED_ACKS);
                     return null;
                 }));
             }
@@ -157,7 +144,7 @@ class KillNineIT {
         }
 
         // 4. The history from offset 0 against what every sender was told.
-        for (Sender sender : senders) {
+        for (PipeliningSender sender : senders) {
             for (String clientOffset : sender.recheckAcks.keySet()) {
                 assertEquals(sender.acked.get(clientOffset), sender.recheckAcks.get(clientOffset),
                         () -> clientOffset + ", acknowledged before the kill and sent again after it, got another"
@@ -169,14 +156,13 @@ class KillNineIT {
                 assertTrue(ledger.containsKey(clientOffset), () -> clientOffset + " was sent but never acknowledged");
             }
         }
-        TreeMap<Long, String> history = replayFromZero(tomcat.uri());
-        Map<String, List<Long>> offsetsByText = history.entrySet().stream().collect(Collectors.groupingBy(
-                Map.Entry::getValue, LinkedHashMap::new, Collectors.mapping(Map.Entry::getKey, Collectors.toList())));
+        TreeMap<Long, String> history = PipeliningSender.history(tomcat.uri());
+        Map<String, List<Long>> offsetsByText = PipeliningSender.offsetsByText(history);
         Map<String, List<Long>> storedTwice = offsetsByText.entrySet().stream().filter(e -> e.getValue().size() > 1)
                 .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue));
         assertTrue(storedTwice.isEmpty(), () -> "stored more than once: " + sample(storedTwice.entrySet()));
 
-        for (Sender sender : senders) {
+        for (PipeliningSender sender : senders) {
             for (Map.Entry<String, Long> ack : sender.acked.entrySet()) {
                 List<Long> stored = offsetsByText.get(ack.getKey());
                 assertEquals(List.of(ack.getValue()), stored, () -> ack.getKey() + " was acknowledged as offset "
@@ -234,201 +220,5 @@ class KillNineIT {
                 + tomcat.database() + "; open in " + after);
         assertTrue(tomcatAndChildren.containsAll(after), () -> "the database is open in " + after
                 + ", not only in Tomcat (pid " + tomcat.pid() + ")");
-    }
-
-    /** Surfaces the failure of a sender that ended before the kill. */
-    private static void failFast(List<Future<?>> senders) throws InterruptedException {
-        for (Future<?> sender : senders) {
-            if (sender.isDone()) {
-                try {
-                    sender.get();
-                } catch (ExecutionException e) {
-                    throw new AssertionError("a sender failed before the kill", e.getCause());
-                }
-                fail("a sender stopped before the kill");
-            }
-        }
-    }
-
-    /** Offset to text of every stored message, from a replay from offset 0, which must be strictly increasing. */
-    private static TreeMap<Long, String> replayFromZero(URI base) throws Exception {
-        TreeMap<Long, String> history = new TreeMap<>();
-        try (ChatClient reader = ChatClient.connect(base, 0L)) {
-            JsonNode synced = readUntilSynced(reader, 0, history);
-            assertFalse(synced.path("reset").asBoolean(false), () -> "a replay from 0 was flagged reset: " + synced);
-            assertEquals(history.isEmpty() ? 0 : history.lastKey(), synced.path("offset").asLong(),
-                    "synced names the last replayed offset");
-        }
-        return history;
-    }
-
-    /**
-     * Reads the replay up to {@code synced}, putting each message into {@code messages} and checking that the
-     * offsets are above {@code after} and strictly increasing. @return the synced frame
-     */
-    private static JsonNode readUntilSynced(ChatClient client, long after, Map<Long, String> messages)
-            throws InterruptedException {
-        long previous = after;
-        while (true) {
-            JsonNode frame = client.next();
-            String type = frame.path("type").asText();
-            if (type.equals("synced")) {
-                return frame;
-            }
-            assertEquals("chat message", type, () -> "unexpected frame before synced: " + frame);
-            long offset = frame.path("offset").asLong();
-            long last = previous;
-            assertTrue(offset > last, () -> "replay not strictly increasing: " + last + " then " + frame);
-            messages.put(offset, frame.path("text").asText());
-            previous = offset;
-        }
-    }
-
-    /** A client that pipelines messages, is cut off by the kill, and afterwards sends its unacknowledged ones again. */
-    private static final class Sender {
-        final int id;
-        final String prefix;
-        /** Every clientOffset sent, in order; the text of each message is its clientOffset. */
-        final List<String> sent = new ArrayList<>();
-        /** clientOffset to offset, for the acks received before the kill. */
-        final Map<String, Long> acked = new LinkedHashMap<>();
-        /** clientOffsets answered with an error frame before the kill; sent again after the restart. */
-        final Set<String> refused = new LinkedHashSet<>();
-        /** Offset to text of every chat message this client received before the kill. */
-        final Map<Long, String> seen = new HashMap<>();
-        /** The newest offset received before the kill, which the client reconnects with. */
-        long lastOffset;
-        /** clientOffset to offset, for the messages sent again after the restart. */
-        final Map<String, Long> resendAcks = new LinkedHashMap<>();
-        /** clientOffset to offset, for acknowledged messages sent again after the restart. */
-        final Map<String, Long> recheckAcks = new LinkedHashMap<>();
-
-        Sender(int id, String prefix) {
-            this.id = id;
-            this.prefix = prefix;
-        }
-
-        List<String> unacked() {
-            return sent.stream().filter(clientOffset -> !acked.containsKey(clientOffset)).toList();
-        }
-
-        /**
-         * Keeps {@link #WINDOW} messages unacknowledged, sending a new one for every ack, until the connection is
-         * gone; then takes every frame that arrived before it went.
-         */
-        void pipelineUntilKilled(URI base, long from, CountDownLatch firstAcks) throws Exception {
-            long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
-            try (ChatClient client = ChatClient.connect(base, from)) {
-                JsonNode synced = readUntilSynced(client, from, seen);
-                lastOffset = Math.max(from, synced.path("offset").asLong());
-                boolean writable = true;
-                boolean counted = false;
-                while (true) {
-                    while (writable && sent.size() - acked.size() - refused.size() < WINDOW) {
-                        String clientOffset = prefix + sent.size();
-                        sent.add(clientOffset);
-                        try {
-                            client.sendChat(clientOffset, clientOffset);
-                        } catch (IOException | IllegalStateException connectionGone) {
-                            writable = false;
-                        }
-                    }
-                    JsonNode frame = client.poll(POLL);
-                    if (frame == null) {
-                        if (!client.isOpen()) {
-                            break;
-                        }
-                        if (System.nanoTime() > deadline) {
-                            fail("sender " + id + " was still connected " + PHASE_TIMEOUT + " after it started");
-                        }
-                        continue;
-                    }
-                    takeBeforeKill(frame);
-                    if (!counted && !acked.isEmpty()) {
-                        counted = true;
-                        firstAcks.countDown();
-                    }
-                }
-                client.awaitClose();
-                for (JsonNode frame = client.poll(Duration.ZERO); frame != null; frame = client.poll(Duration.ZERO)) {
-                    takeBeforeKill(frame);
-                }
-            }
-        }
-
-        private void takeBeforeKill(JsonNode frame) {
-            String type = frame.path("type").asText();
-            switch (type) {
-                case "ack" -> {
-                    String clientOffset = frame.path("clientOffset").asText();
-                    assertTrue(clientOffset.startsWith(prefix) && sent.contains(clientOffset),
-                            () -> "sender " + id + " got an ack for a message it did not send: " + frame);
-                    assertNull(acked.put(clientOffset, frame.path("offset").asLong()), () -> "a second ack: " + frame);
-                }
-                case "chat message" -> {
-                    long offset = frame.path("offset").asLong();
-                    long last = lastOffset;
-                    assertTrue(offset > last, () -> "sender " + id + " got offset " + offset + " after " + last);
-                    seen.put(offset, frame.path("text").asText());
-                    lastOffset = offset;
-                }
-                case "error" -> {
-                    String clientOffset = frame.path("clientOffset").asText(null);
-                    assertTrue(clientOffset != null && sent.contains(clientOffset),
-                            () -> "sender " + id + " got an error not about one of its messages: " + frame);
-                    refused.add(clientOffset);
-                    System.out.println("sender " + id + " before the kill: " + frame);
-                }
-                default -> fail("sender " + id + " got an unexpected frame: " + frame);
-            }
-        }
-
-        /**
-         * Reconnects with the last offset received, checks that the server has it (no reset), then sends again
-         * every message without an ack, plus the last {@link #RECHECKED_ACKS} acknowledged ones, and waits for an ack
-         * for each.
-         */
-        void resendAfterRestart(URI base) throws Exception {
-            try (ChatClient client = ChatClient.connect(base, lastOffset)) {
-                JsonNode synced = readUntilSynced(client, lastOffset, new HashMap<>());
-                assertFalse(synced.path("reset").asBoolean(false), () -> "sender " + id + " reconnected with offset "
-                        + lastOffset + ", which it received before the kill, and was told the store does not have it: "
-                        + synced);
-                List<String> unacked = unacked();
-                List<String> acknowledged = new ArrayList<>(acked.keySet());
-                List<String> recheck = acknowledged.subList(Math.max(0, acknowledged.size() - RECHECKED_ACKS),
-                        acknowledged.size());
-                Set<String> expected = new LinkedHashSet<>(unacked);
-                expected.addAll(recheck);
-                for (String clientOffset : expected) {
-                    client.sendChat(clientOffset, clientOffset);
-                }
-                Map<String, Long> acks = new HashMap<>();
-                long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
-                while (acks.size() < expected.size()) {
-                    if (System.nanoTime() > deadline) {
-                        fail("sender " + id + " got " + acks.size() + " of " + expected.size()
-                                + " acks after the restart");
-                    }
-                    JsonNode frame = client.next();
-                    String type = frame.path("type").asText();
-                    if (type.equals("ack")) {
-                        String clientOffset = frame.path("clientOffset").asText();
-                        assertTrue(expected.contains(clientOffset),
-                                () -> "an ack for a message not sent again: " + frame);
-                        assertNull(acks.put(clientOffset, frame.path("offset").asLong()),
-                                () -> "a second ack: " + frame);
-                    } else {
-                        assertEquals("chat message", type, () -> "sender " + id + " after the restart: " + frame);
-                    }
-                }
-                for (String clientOffset : unacked) {
-                    resendAcks.put(clientOffset, acks.get(clientOffset));
-                }
-                for (String clientOffset : recheck) {
-                    recheckAcks.put(clientOffset, acks.get(clientOffset));
-                }
-            }
-        }
     }
 }

@@ -1,5 +1,8 @@
 package chat.it;
 
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.DeploymentException;

@@ -1,6 +1,9 @@
 package chat.it;
 
 import chat.dev.EmbeddedTomcat;
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

@@ -1,7 +1,12 @@
 package chat.it;
 
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+import chat.testsupport.Nginx;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jboss.arquillian.container.test.api.Deployment;
+import org.jboss.arquillian.container.test.api.OperateOnDeployment;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
 import org.jboss.shrinkwrap.api.spec.WebArchive;
@@ -9,6 +14,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -42,11 +49,29 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The chat behind nginx running the operator's {@code tomcat-conf/nginx/chat.conf} (see {@link Nginx}), deployed
- * under the sub-path /chat-app/: the page, WebSockets, replay, the client's real address and scheme in Tomcat,
- * and idle WebSockets kept open through the proxy by the server's pings.
+ * both under the sub-path /chat-app/ and as ROOT.war (nginx's {@code location /} serves both): for each, the page,
+ * WebSockets, replay, the client's real address and scheme in Tomcat, and /metrics kept from the proxy; for the
+ * sub-path, the generated config, a trickled handshake cut off, and idle WebSockets kept open through the proxy by
+ * the server's pings.
  */
 @ExtendWith(ArquillianExtension.class)
 class ProxyIT {
+
+    /** Where the WAR is deployed: its context path in Tomcat and behind nginx. */
+    enum Mount {
+        SUB_PATH(ChatWar.CONTEXT), ROOT("");
+
+        final String context;
+
+        Mount(String context) {
+            this.context = context;
+        }
+
+        /** {@code /chat-app/} or {@code /}. */
+        String path() {
+            return Nginx.path(context);
+        }
+    }
 
     /** A second loopback address, for a client that is not the trusted proxy (Linux routes all of 127/8 to lo). */
     private static final String OTHER_CLIENT = "127.0.0.2";
@@ -55,13 +80,24 @@ class ProxyIT {
 
     private static Nginx nginx;
 
-    @Deployment(testable = false)
-    static WebArchive war() {
+    @Deployment(name = "sub-path", testable = false)
+    static WebArchive subPath() {
         return ChatWar.packaged();
     }
 
+    /** The same WAR as ROOT.war, on a database of its own. */
+    @Deployment(name = "root", testable = false)
+    static WebArchive root() {
+        return ChatWar.packagedAsRoot();
+    }
+
     @ArquillianResource
-    private URL deployed;
+    @OperateOnDeployment("sub-path")
+    private URL subPathDeployed;
+
+    @ArquillianResource
+    @OperateOnDeployment("root")
+    private URL rootDeployed;
 
     @BeforeAll
     static void startNginx() throws Exception {
@@ -76,13 +112,13 @@ class ProxyIT {
     }
 
     /** Tomcat itself. */
-    private URI direct() throws Exception {
-        return deployed.toURI();
+    private URI direct(Mount mount) throws Exception {
+        return (mount == Mount.ROOT ? rootDeployed : subPathDeployed).toURI();
     }
 
     /** The same webapp through nginx. */
-    private static URI proxied() {
-        return nginx.http(ChatWar.CONTEXT);
+    private static URI proxied(Mount mount) {
+        return nginx.http(mount.context);
     }
 
     @Test
@@ -110,24 +146,27 @@ class ProxyIT {
         }
     }
 
-    @Test
-    void thePageAndItsFilesLoadThroughTheProxyUnderTheSubPath() throws Exception {
-        HttpResponse<String> page = get(http(), proxied());
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mount.class)
+    void thePageAndItsFilesLoadThroughTheProxy(Mount mount) throws Exception {
+        HttpResponse<String> page = get(http(), proxied(mount));
         assertEquals(200, page.statusCode(), page::body);
         assertTrue(page.headers().firstValue("Content-Type").orElse("").startsWith("text/html"), page::toString);
         assertTrue(page.body().contains("id=\"messages\""), page::body);
         assertTrue(page.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'none'"),
                 () -> page.headers().map().toString());
         for (String file : List.of("chat.js", "chat.css")) {
-            HttpResponse<String> response = get(http(), proxied().resolve(file));
+            HttpResponse<String> response = get(http(), proxied(mount).resolve(file));
             assertEquals(200, response.statusCode(), file);
             assertFalse(response.body().isEmpty(), file);
         }
     }
 
-    @Test
-    void messagesFlowBetweenAClientThroughTheProxyAndAClientConnectedToTomcat() throws Exception {
-        try (ChatClient viaNginx = connectLive(proxied()); ChatClient viaTomcat = connectLive(direct())) {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mount.class)
+    void messagesFlowBetweenAClientThroughTheProxyAndAClientConnectedToTomcat(Mount mount) throws Exception {
+        try (ChatClient viaNginx = connectLive(mount, proxied(mount));
+             ChatClient viaTomcat = connectLive(mount, direct(mount))) {
             String first = newClientOffset();
             viaNginx.sendChat("from behind nginx", first);
             long firstOffset = ackAndOwnMessage(viaNginx, first, "from behind nginx");
@@ -145,10 +184,11 @@ class ProxyIT {
         }
     }
 
-    @Test
-    void aClientReconnectingThroughTheProxyIsReplayedExactlyWhatItMissed() throws Exception {
-        try (ChatClient sender = connectLive(direct())) {
-            ChatClient reader = connectLive(proxied());
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mount.class)
+    void aClientReconnectingThroughTheProxyIsReplayedExactlyWhatItMissed(Mount mount) throws Exception {
+        try (ChatClient sender = connectLive(mount, direct(mount))) {
+            ChatClient reader = connectLive(mount, proxied(mount));
             sender.sendChat("seen through nginx", newClientOffset());
             long seen = ackAndOwnMessage(sender, null, "seen through nginx");
             assertEquals(seen, reader.next("chat message").path("offset").asLong());
@@ -161,7 +201,7 @@ class ProxyIT {
                 missed.add(ackAndOwnMessage(sender, null, "missed " + i));
             }
 
-            try (ChatClient back = ChatClient.connect(proxied(), seen)) {
+            try (ChatClient back = ChatClient.connect(proxied(mount), seen)) {
                 ChatClient.Replay replay = back.awaitSynced();
                 assertEquals(missed, replay.messages().stream().map(m -> m.path("offset").asLong()).toList());
                 assertEquals("missed 0", replay.messages().get(0).path("text").asText());
@@ -174,11 +214,12 @@ class ProxyIT {
         }
     }
 
-    @Test
-    void tomcatLogsTheClientsAddressNotTheProxys() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mount.class)
+    void tomcatLogsTheClientsAddressNotTheProxys(Mount mount) throws Exception {
         String probe = "probe-" + UUID.randomUUID();
         RawResponse response = rawGet(OTHER_CLIENT, nginx.httpPort(),
-                "/" + ChatWar.CONTEXT + "/health?probe=" + probe, Map.of());
+                mount.path() + "health?probe=" + probe, Map.of());
         assertEquals(200, response.status(), response::toString);
 
         // The access log of tomcat-conf/conf/server.xml is unbuffered; the line can still take a moment.
@@ -199,31 +240,33 @@ class ProxyIT {
                 () -> "the client's address and the port it used: " + found);
     }
 
-    @Test
-    void stsIsSentOverTheProxysHttpsOnly() throws Exception {
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mount.class)
+    void stsIsSentOverTheProxysHttpsOnly(Mount mount) throws Exception {
         HttpClient tls = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .sslContext(nginx.trustingItsCertificate()).connectTimeout(SOCKET_TIMEOUT).build();
-        HttpResponse<String> secure = get(tls, nginx.https(ChatWar.CONTEXT).resolve("health"));
+        HttpResponse<String> secure = get(tls, nginx.https(mount.context).resolve("health"));
         assertEquals(200, secure.statusCode(), secure::body);
         assertEquals(Optional.of("max-age=31536000"), secure.headers().firstValue("Strict-Transport-Security"),
                 () -> secure.headers().map().toString());
 
-        HttpResponse<String> plain = get(http(), proxied().resolve("health"));
+        HttpResponse<String> plain = get(http(), proxied(mount).resolve("health"));
         assertEquals(200, plain.statusCode(), plain::body);
         assertEquals(Optional.empty(), plain.headers().firstValue("Strict-Transport-Security"));
 
         // A forged X-Forwarded-Proto straight to Tomcat is believed only from the proxy's address (127.0.0.1, so
         // the forger here is 127.0.0.2): Tomcat does not take the request for https.
-        RawResponse forged = rawGet(OTHER_CLIENT, direct().getPort(), "/" + ChatWar.CONTEXT + "/health",
+        RawResponse forged = rawGet(OTHER_CLIENT, direct(mount).getPort(), mount.path() + "health",
                 Map.of("X-Forwarded-Proto", "https"));
         assertEquals(200, forged.status(), forged::toString);
         assertFalse(forged.headers().containsKey("strict-transport-security"), forged::toString);
     }
 
-    @Test
-    void metricsAreNotPassedThroughTheProxy() throws Exception {
-        assertEquals(200, get(http(), direct().resolve("metrics")).statusCode());
-        HttpResponse<String> proxiedMetrics = get(http(), proxied().resolve("metrics"));
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Mount.class)
+    void metricsAreNotPassedThroughTheProxy(Mount mount) throws Exception {
+        assertEquals(200, get(http(), direct(mount).resolve("metrics")).statusCode());
+        HttpResponse<String> proxiedMetrics = get(http(), proxied(mount).resolve("metrics"));
         assertEquals(404, proxiedMetrics.statusCode(), proxiedMetrics::body);
     }
 
@@ -271,7 +314,8 @@ class ProxyIT {
         assertTrue(uncommented(Files.readString(nginx.config(), StandardCharsets.UTF_8))
                 .contains("proxy_read_timeout " + Nginx.PROXY_TIMEOUT.toSeconds() + "s;"));
         Duration idle = Nginx.PROXY_TIMEOUT.multipliedBy(2).plusSeconds(1);
-        try (ChatClient client = connectLive(proxied())) {
+        Mount mount = Mount.SUB_PATH;
+        try (ChatClient client = connectLive(mount, proxied(mount))) {
             assertNull(client.poll(idle), "nothing but pings while idle for " + idle);
             assertTrue(client.isOpen(), "still open after " + idle + " behind a " + Nginx.PROXY_TIMEOUT + " timeout");
             String clientOffset = newClientOffset();
@@ -282,8 +326,8 @@ class ProxyIT {
 
     // ---- helpers ----
 
-    private ChatClient connectLive(URI base) throws Exception {
-        long latest = ChatWar.latestOffset(direct());
+    private ChatClient connectLive(Mount mount, URI base) throws Exception {
+        long latest = ChatWar.latestOffset(direct(mount));
         ChatClient client = ChatClient.connect(base, latest);
         ChatClient.Replay replay = client.awaitSynced();
         assertEquals(latest, replay.syncedOffset());

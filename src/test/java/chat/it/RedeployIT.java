@@ -1,5 +1,8 @@
 package chat.it;
 
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.jboss.arquillian.container.test.api.Deployer;
 import org.jboss.arquillian.container.test.api.Deployment;

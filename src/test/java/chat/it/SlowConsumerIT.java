@@ -1,8 +1,14 @@
 package chat.it;
 
 import chat.protocol.FrameCodec;
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+import chat.testsupport.Health;
+import chat.testsupport.JvmProbe;
+import chat.testsupport.RawWebSocket;
+import chat.testsupport.TomcatLog;
+
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.jboss.arquillian.container.test.api.Deployment;
 import org.jboss.arquillian.junit5.ArquillianExtension;
 import org.jboss.arquillian.test.api.ArquillianResource;
@@ -13,17 +19,12 @@ import org.jboss.shrinkwrap.api.spec.WebArchive;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.File;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketException;
 import java.net.URI;
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +32,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -40,8 +40,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,7 +79,6 @@ class SlowConsumerIT {
     private static final int HEAP_SAMPLES = 6;
     /** How many more messages may go by while the server closes a client that passed its cap. */
     private static final int CLOSE_LATENCY_MESSAGES = 1_500;
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @Deployment(testable = false)
     static WebArchive war() throws IOException {
@@ -107,7 +104,7 @@ class SlowConsumerIT {
             throws Exception {
         URI base = deployed.toURI();
         TomcatLog log = TomcatLog.mark();
-        TomcatJvm tomcat = TomcatJvm.find();
+        JvmProbe tomcat = JvmProbe.tomcatUnderTest();
         String run = UUID.randomUUID().toString().substring(0, 8);
         long start = ChatWar.latestOffset(base);
 
@@ -120,17 +117,17 @@ class SlowConsumerIT {
 
         List<ChatClient> senders = new ArrayList<>();
         ExecutorService threads = Executors.newFixedThreadPool(SENDERS + 1);
-        StalledReader stalled = null;
+        RawWebSocket stalled = null;
         try {
             for (int s = 0; s < SENDERS; s++) {
                 ChatClient sender = ChatClient.connect(base, start);
                 sender.awaitSynced();
                 senders.add(sender);
             }
-            long heapBefore = tomcat.usedHeapAfterGc();
+            long heapBefore = tomcat.heapAfterGc();
             List<Long> heapSamples = new ArrayList<>();
-            stalled = StalledReader.connect(base, start, STALLED_RECEIVE_BUFFER);
-            awaitConnections(base, SENDERS + 1);
+            stalled = RawWebSocket.open(base, "?serverOffset=" + start, STALLED_RECEIVE_BUFFER);
+            Health.awaitConnections(base, SENDERS + 1, Duration.ofSeconds(30));
 
             long began = System.nanoTime();
             AtomicInteger budget = new AtomicInteger(messages);
@@ -147,7 +144,7 @@ class SlowConsumerIT {
             Future<?> watching = threads.submit(() -> {
                 while (ackedWhenGone.get() < 0) {
                     int before = acked.get();
-                    int connections = connections(base);
+                    int connections = Health.connections(base);
                     int after = acked.get();
                     if (connections == SENDERS + 1) {
                         ackedWhileConnected.set(before);
@@ -162,7 +159,7 @@ class SlowConsumerIT {
             int nextSample = messages / HEAP_SAMPLES;
             while (!allDone(sending)) {
                 if (acked.get() >= nextSample) {
-                    heapSamples.add(tomcat.usedHeapAfterGc());
+                    heapSamples.add(tomcat.heapAfterGc());
                     nextSample += messages / HEAP_SAMPLES;
                 }
                 Thread.sleep(10);
@@ -193,7 +190,7 @@ class SlowConsumerIT {
                     "the others were held up: an ack took " + maxRoundTripMillis + " ms");
 
             // Finally the stalled client reads: what the kernel's buffers held, in order, then the end.
-            StalledReader.Received received = stalled.readUntilClosed();
+            Received received = readUntilClosed(stalled);
             List<JsonNode> frames = received.frames();
             assertEquals("synced", frames.get(0).path("type").asText(), frames.get(0)::toString);
             for (int i = 1; i < frames.size(); i++) {
@@ -215,7 +212,7 @@ class SlowConsumerIT {
                     + ackedWhenGone + " messages, " + read + " of them read, with a cap of " + capFrames);
             assertTrue(ackedWhileConnected.get() <= read + capFrames + CLOSE_LATENCY_MESSAGES, "still connected after "
                     + ackedWhileConnected + " messages, " + read + " of them read, with a cap of " + capFrames);
-            heapSamples.add(tomcat.usedHeapAfterGc());
+            heapSamples.add(tomcat.heapAfterGc());
 
             // Reconnecting with the offset it had, it gets every message it missed, in order, exactly once.
             try (ChatClient back = ChatClient.connect(base, start)) {
@@ -243,6 +240,29 @@ class SlowConsumerIT {
             }
         }
         assertEquals(List.of(), log.severeSinceMark(), "SEVERE in Tomcat's log");
+    }
+
+    /** What the stalled client finds when it finally reads: the messages, and how its connection ended. */
+    private record Received(List<JsonNode> frames, Integer closeCode, String closeReason, String end) {
+    }
+
+    /**
+     * Reads every message until the server's close frame, the end of the stream or a reset. Each frame is checked
+     * by the strict reader; no ping comes, as this deployment sends none.
+     */
+    private static Received readUntilClosed(RawWebSocket stalled) throws IOException {
+        List<JsonNode> frames = new ArrayList<>();
+        try {
+            for (JsonNode frame = stalled.nextText(); frame != null; frame = stalled.nextText()) {
+                frames.add(frame);
+            }
+        } catch (EOFException e) {
+            return new Received(frames, null, null, "the end of the stream");
+        } catch (SocketException e) {
+            return new Received(frames, null, null, "the socket failed: " + e.getMessage());
+        }
+        return new Received(frames, stalled.closeCode(), stalled.closeReason(),
+                "close " + stalled.closeCode() + " " + stalled.closeReason());
     }
 
     private record Sent(Map<Long, String> texts, long maxRoundTripNanos, long medianRoundTripNanos) {
@@ -302,21 +322,6 @@ class SlowConsumerIT {
         return true;
     }
 
-    private static int connections(URI base) throws Exception {
-        return JSON.readTree(ChatWar.get(base.resolve("health")).body()).path("connections").asInt();
-    }
-
-    private static void awaitConnections(URI base, int expected) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        int now;
-        while ((now = connections(base)) != expected) {
-            if (System.nanoTime() > deadline) {
-                fail("/health says " + now + " connections, expected " + expected);
-            }
-            Thread.sleep(50);
-        }
-    }
-
     /** The most a socket's send buffer grows to by itself (Linux: net.ipv4.tcp_wmem's maximum). */
     private static long maxSocketSendBuffer() {
         try {
@@ -324,184 +329,6 @@ class SlowConsumerIT {
             return Long.parseLong(wmem[2]);
         } catch (IOException | RuntimeException notLinux) {
             return 4L << 20;
-        }
-    }
-
-    /**
-     * A WebSocket client on a plain socket with a small receive buffer: it completes the handshake and then reads
-     * nothing until {@link #readUntilClosed()}. It answers no ping either.
-     */
-    static final class StalledReader implements AutoCloseable {
-
-        private static final int OPCODE_CONTINUATION = 0x0;
-        private static final int OPCODE_TEXT = 0x1;
-        private static final int OPCODE_CLOSE = 0x8;
-
-        private final Socket socket;
-        private final DataInputStream in;
-
-        private StalledReader(Socket socket) throws IOException {
-            this.socket = socket;
-            this.in = new DataInputStream(socket.getInputStream());
-        }
-
-        static StalledReader connect(URI base, long serverOffset, int receiveBuffer) throws IOException {
-            Socket socket = new Socket();
-            socket.setReceiveBufferSize(receiveBuffer);
-            socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 10_000);
-            StalledReader reader = new StalledReader(socket);
-            socket.setSoTimeout(10_000);
-            String headers = RawWebSocket.handshake(socket, reader.in, base, "?serverOffset=" + serverOffset);
-            if (!headers.startsWith("HTTP/1.1 101")) {
-                socket.close();
-                throw new IOException("handshake refused: " + headers);
-            }
-            return reader;
-        }
-
-        record Received(List<JsonNode> frames, Integer closeCode, String closeReason, String end) {
-        }
-
-        /** Reads every frame until the server's close frame, the end of the stream or a reset. */
-        Received readUntilClosed() throws IOException {
-            List<JsonNode> frames = new ArrayList<>();
-            ByteArrayOutputStream message = new ByteArrayOutputStream();
-            while (true) {
-                int first;
-                byte[] payload;
-                try {
-                    first = in.readUnsignedByte();
-                } catch (EOFException e) {
-                    return new Received(frames, null, null, "the end of the stream");
-                } catch (SocketException e) {
-                    return new Received(frames, null, null, "the socket failed: " + e.getMessage());
-                }
-                try {
-                    payload = readPayload();
-                } catch (EOFException e) {
-                    return new Received(frames, null, null, "the end of the stream in the middle of a frame");
-                } catch (SocketException e) {
-                    return new Received(frames, null, null, "the socket failed in a frame: " + e.getMessage());
-                }
-                int opcode = first & 0x0F;
-                boolean fin = (first & 0x80) != 0;
-                if (opcode == OPCODE_CLOSE) {
-                    int code = payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : 1005;
-                    String reason = payload.length > 2
-                            ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
-                    return new Received(frames, code, reason, "close " + code + " " + reason);
-                }
-                if (opcode == OPCODE_TEXT || opcode == OPCODE_CONTINUATION) {
-                    message.write(payload);
-                    if (fin) {
-                        frames.add(JSON.readTree(message.toString(StandardCharsets.UTF_8)));
-                        message.reset();
-                    }
-                }
-            }
-        }
-
-        /** Server frames are not masked. */
-        private byte[] readPayload() throws IOException {
-            int length = in.readUnsignedByte() & 0x7F;
-            long size = length == 126 ? in.readUnsignedShort() : length == 127 ? in.readLong() : length;
-            byte[] payload = new byte[(int) size];
-            in.readFully(payload);
-            return payload;
-        }
-
-        @Override
-        public void close() throws IOException {
-            socket.close();
-        }
-    }
-
-    /** The Tomcat JVM under test, looked at with the JDK's jcmd. */
-    static final class TomcatJvm {
-
-        private static final Pattern USED = Pattern.compile("total \\d+K, used (\\d+)K");
-
-        private final String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
-        private final String pid;
-
-        private TomcatJvm(String pid) {
-            this.pid = pid;
-        }
-
-        /**
-         * The JVM whose command line ({@code jcmd PID VM.command_line}) names this test's Tomcat home and HTTP port,
-         * among those {@code jcmd -l} lists. One that does not answer (a Tomcat that is just ending) is skipped.
-         */
-        static TomcatJvm find() throws Exception {
-            String home = Path.of(System.getProperty("it.tomcat.home")).toString();
-            String port = "-Dchat.http.port=" + System.getProperty("it.http.port") + " ";
-            TomcatJvm probe = new TomcatJvm(null);
-            List<String> seen = new ArrayList<>();
-            for (String line : probe.run("-l").lines().toList()) {
-                String pid = line.split(" ", 2)[0];
-                if (!line.contains("org.apache.catalina.startup.Bootstrap") || !pid.matches("\\d+")) {
-                    continue;
-                }
-                // Where the OS tells, a JVM of another Tomcat is passed over without attaching to it.
-                Optional<String> fromOs = ProcessHandle.of(Long.parseLong(pid))
-                        .flatMap(process -> process.info().commandLine());
-                if (fromOs.isPresent() && !fromOs.get().contains(home)) {
-                    continue;
-                }
-                String commandLine;
-                try {
-                    commandLine = probe.run(pid, "VM.command_line");
-                } catch (IllegalStateException notAnswering) {
-                    seen.add(pid + " (not answering)");
-                    continue;
-                }
-                seen.add(pid);
-                if (commandLine.contains(home) && (commandLine + " ").contains(port)) {
-                    return new TomcatJvm(pid);
-                }
-            }
-            throw new IllegalStateException("no Tomcat JVM with " + home + " and " + port + " among " + seen);
-        }
-
-        /** The heap in use right after a full collection, as {@code GC.heap_info} reports it. */
-        long usedHeapAfterGc() throws Exception {
-            String info;
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    run(pid, "GC.run");
-                    info = run(pid, "GC.heap_info");
-                    break;
-                } catch (IllegalStateException failed) {
-                    if (attempt == 3) {
-                        throw failed;
-                    }
-                    Thread.sleep(500);
-                }
-            }
-            long used = 0;
-            boolean found = false;
-            for (String line : info.lines().toList()) {
-                Matcher matcher = USED.matcher(line);
-                if (matcher.find() && !line.trim().startsWith("Metaspace") && !line.trim().startsWith("class space")) {
-                    used += Long.parseLong(matcher.group(1));
-                    found = true;
-                }
-            }
-            if (!found) {
-                throw new IllegalStateException("no heap usage in jcmd's answer: " + info);
-            }
-            return used << 10;
-        }
-
-        private String run(String... arguments) throws Exception {
-            List<String> command = new ArrayList<>(List.of(jcmd));
-            command.addAll(List.of(arguments));
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
-                throw new IllegalStateException(command + " failed: " + output);
-            }
-            return output;
         }
     }
 }

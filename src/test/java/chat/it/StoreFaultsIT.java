@@ -1,5 +1,10 @@
 package chat.it;
 
+import chat.testsupport.ChatClient;
+import chat.testsupport.ChatWar;
+import chat.testsupport.Health;
+import chat.testsupport.StockTomcat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -24,7 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The store refusing writes (README, Operations: "the database read-only or full"), provoked against the WAR in a
@@ -106,7 +110,7 @@ class StoreFaultsIT {
             setDatabaseMode("rw-r--r--");
         }
         URI base = tomcat.uri();
-        awaitHealth(base, 200);
+        Health.await(base, 200, RECOVERY_TIMEOUT, tomcat::output);
         resendAndExpectStoredOnce(base, clientOffset);
     }
 
@@ -149,7 +153,7 @@ class StoreFaultsIT {
             } finally {
                 setFileSizeLimit(tomcat.pid(), "unlimited");
             }
-            awaitHealth(base, 200);
+            Health.await(base, 200, RECOVERY_TIMEOUT, tomcat::output);
         }
         assertEquals(0, storedCount(base, clientOffset));
         resendAndExpectStoredOnce(base, clientOffset);
@@ -160,7 +164,7 @@ class StoreFaultsIT {
         if (!tomcat.isRunning()) {
             tomcat.start();
         }
-        awaitHealth(tomcat.uri(), 200);
+        Health.await(tomcat.uri(), 200, RECOVERY_TIMEOUT, tomcat::output);
     }
 
     private static ChatClient connectLive(URI base) throws Exception {
@@ -252,20 +256,5 @@ class StoreFaultsIT {
 
     private static HttpResponse<String> health(URI base) throws Exception {
         return ChatWar.get(base.resolve("health"));
-    }
-
-    private static void awaitHealth(URI base, int status) throws Exception {
-        long deadline = System.nanoTime() + RECOVERY_TIMEOUT.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            HttpResponse<String> health = health(base);
-            if (health.statusCode() == status) {
-                return;
-            }
-            last = health.statusCode() + " " + health.body();
-            Thread.sleep(200);
-        }
-        fail("/health did not answer " + status + " within " + RECOVERY_TIMEOUT + " (last: " + last + ")\n"
-                + tomcat.output());
     }
 }

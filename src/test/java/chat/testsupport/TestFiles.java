@@ -1,4 +1,4 @@
-package chat.it;
+package chat.testsupport;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,15 +10,15 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /** What the harnesses that run servers of their own (nginx, a stock Tomcat) share. */
-final class TestFiles {
+public final class TestFiles {
 
-    static final String LOOPBACK = "127.0.0.1";
+    public static final String LOOPBACK = "127.0.0.1";
 
     private TestFiles() {
     }
 
     /** A port of 127.0.0.1 that nothing listens on right now. */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket()) {
             socket.setReuseAddress(false);
             socket.bind(new InetSocketAddress(LOOPBACK, 0));
@@ -27,7 +27,7 @@ final class TestFiles {
     }
 
     /** A system property failsafe sets for the integration tests. */
-    static String required(String property) {
+    public static String required(String property) {
         String value = System.getProperty(property);
         if (value == null || value.isBlank()) {
             throw new IllegalStateException("System property " + property + " is not set; run through failsafe");
@@ -35,7 +35,7 @@ final class TestFiles {
         return value;
     }
 
-    static void deleteRecursively(Path directory) throws IOException {
+    public static void deleteRecursively(Path directory) throws IOException {
         if (!Files.exists(directory)) {
             return;
         }

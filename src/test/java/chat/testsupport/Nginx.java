@@ -1,4 +1,4 @@
-package chat.it;
+package chat.testsupport;
 
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * An nginx child process running the operator's {@code tomcat-conf/nginx/chat.conf} in front of the Tomcat under
@@ -30,11 +29,11 @@ import java.util.stream.Stream;
  * proxy timeouts ({@link #PROXY_TIMEOUT}, so that a test can outlast them). Everything nginx writes (pid, logs,
  * temporary files, the certificate) stays in {@code target/nginx-<tomcat>/}.
  */
-final class Nginx implements AutoCloseable {
+public final class Nginx implements AutoCloseable {
 
     /** proxy_read_timeout and proxy_send_timeout in the tests' nginx. */
-    static final Duration PROXY_TIMEOUT = Duration.ofSeconds(3);
-    static final String LOOPBACK = "127.0.0.1";
+    public static final Duration PROXY_TIMEOUT = Duration.ofSeconds(3);
+    public static final String LOOPBACK = TestFiles.LOOPBACK;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration OPENSSL_TIMEOUT = Duration.ofSeconds(60);
@@ -59,7 +58,7 @@ final class Nginx implements AutoCloseable {
     }
 
     /** Starts nginx in front of the Tomcat on 127.0.0.1:{@code it.http.port}; returns once both ports accept. */
-    static Nginx start() throws IOException, InterruptedException {
+    public static Nginx start() throws IOException, InterruptedException {
         Path basedir = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
         String tomcatHome = System.getProperty("it.tomcat.home");
         String name = tomcatHome == null ? "default" : Path.of(tomcatHome).getFileName().toString();
@@ -95,40 +94,45 @@ final class Nginx implements AutoCloseable {
         return nginx;
     }
 
-    int httpPort() {
+    public int httpPort() {
         return httpPort;
     }
 
-    int httpsPort() {
+    public int httpsPort() {
         return httpsPort;
     }
 
-    /** {@code http://127.0.0.1:<nginx>/<context>/} */
-    URI http(String context) {
-        return URI.create("http://" + LOOPBACK + ':' + httpPort + '/' + context + '/');
+    /** {@code http://127.0.0.1:<nginx>/<context>/}, or {@code .../} for the empty context (ROOT). */
+    public URI http(String context) {
+        return URI.create("http://" + LOOPBACK + ':' + httpPort + path(context));
     }
 
-    /** {@code https://127.0.0.1:<nginx tls>/<context>/} */
-    URI https(String context) {
-        return URI.create("https://" + LOOPBACK + ':' + httpsPort + '/' + context + '/');
+    /** {@code https://127.0.0.1:<nginx tls>/<context>/}, or {@code .../} for the empty context (ROOT). */
+    public URI https(String context) {
+        return URI.create("https://" + LOOPBACK + ':' + httpsPort + path(context));
     }
 
-    Path directory() {
+    /** {@code /<context>/}, or {@code /} for the empty context. */
+    public static String path(String context) {
+        return context.isEmpty() ? "/" : '/' + context + '/';
+    }
+
+    public Path directory() {
         return directory;
     }
 
     /** The generated nginx.conf. */
-    Path config() {
+    public Path config() {
         return config;
     }
 
     /** The chat.conf the generated config was made from. */
-    static Path siteConfig() {
+    public static Path siteConfig() {
         return Path.of(System.getProperty("basedir", ".")).toAbsolutePath().resolve("tomcat-conf/nginx/chat.conf");
     }
 
     /** A TLS context that trusts exactly the certificate nginx serves, and nothing else. */
-    SSLContext trustingItsCertificate() throws IOException, GeneralSecurityException {
+    public SSLContext trustingItsCertificate() throws IOException, GeneralSecurityException {
         Certificate served;
         try (InputStream pem = Files.newInputStream(certificate)) {
             served = CertificateFactory.getInstance("X.509").generateCertificate(pem);
@@ -144,7 +148,7 @@ final class Nginx implements AutoCloseable {
     }
 
     /** What nginx printed and logged, for failure messages. */
-    String logs() {
+    public String logs() {
         StringBuilder text = new StringBuilder();
         for (String log : List.of("logs/nginx.out", "logs/error.log")) {
             Path file = directory.resolve(log);
@@ -214,7 +218,7 @@ final class Nginx implements AutoCloseable {
     }
 
     /** chat.conf with only the addresses, the TLS listener and the timeouts changed. */
-    static String adapt(String site, int upstreamPort, int httpPort, int httpsPort, Path certificate, Path key) {
+    public static String adapt(String site, int upstreamPort, int httpPort, int httpsPort, Path certificate, Path key) {
         String timeout = PROXY_TIMEOUT.toSeconds() + "s";
         String adapted = replaceOnce(site, "(?m)^([ \\t]*)server[ \\t]+[^\\s;{]+([^;{\\n]*);",
                 "$1server " + LOOPBACK + ':' + upstreamPort + "$2;", "the upstream's server line");

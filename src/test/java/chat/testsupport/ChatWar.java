@@ -1,4 +1,4 @@
-package chat.it;
+package chat.testsupport;
 
 import org.jboss.shrinkwrap.api.ShrinkWrap;
 import org.jboss.shrinkwrap.api.importer.ZipImporter;
@@ -22,20 +22,20 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.sqlite.SQLiteDataSource;
 
 /** The WAR that {@code mvn package} built, deployed under a sub-path, and ways to look at it from outside. */
-final class ChatWar {
+public final class ChatWar {
 
-    static final String CONTEXT = "chat-app";
+    public static final String CONTEXT = "chat-app";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
     private ChatWar() {
     }
 
-    static WebArchive packaged() {
+    public static WebArchive packaged() {
         return packaged(CONTEXT);
     }
 
     /** The same under another context path, for a test that must tell its own deployment from the others'. */
-    static WebArchive packaged(String context) {
+    public static WebArchive packaged(String context) {
         File war = new File(System.getProperty("it.war", "target/chat.war"));
         if (!war.isFile()) {
             throw new IllegalStateException(war + " is missing; the integration tests run after 'mvn package'");
@@ -54,7 +54,7 @@ final class ChatWar {
      * The same WAR as ROOT.war, with a database of its own (a context parameter in META-INF/context.xml), so that
      * it never shares a file with the sub-path deployment.
      */
-    static WebArchive packagedAsRoot() {
+    public static WebArchive packagedAsRoot() {
         return packagedAs("ROOT.war", "root-chat.db", Map.of());
     }
 
@@ -62,7 +62,7 @@ final class ChatWar {
      * The same WAR under another name, with its own database file next to the tests' one and the given settings,
      * all as context parameters in META-INF/context.xml (they take precedence over the JVM's system properties).
      */
-    static WebArchive packagedAs(String archiveName, String databaseFileName, Map<String, String> settings) {
+    public static WebArchive packagedAs(String archiveName, String databaseFileName, Map<String, String> settings) {
         File war = new File(System.getProperty("it.war", "target/chat.war"));
         Map<String, String> parameters = new java.util.TreeMap<>(settings);
         parameters.put("chat.db.path", Path.of(System.getProperty("chat.db.path")).resolveSibling(databaseFileName).toString());
@@ -82,13 +82,13 @@ final class ChatWar {
         }
     }
 
-    static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
+    public static HttpResponse<String> get(URI uri) throws IOException, InterruptedException {
         return HTTP.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
 
     /** The newest stored offset, as /health reports it. */
-    static long latestOffset(URI base) throws IOException, InterruptedException {
+    public static long latestOffset(URI base) throws IOException, InterruptedException {
         HttpResponse<String> health = get(base.resolve("health"));
         if (health.statusCode() != 200) {
             throw new IllegalStateException("/health answered " + health.statusCode() + ": " + health.body());
@@ -101,7 +101,7 @@ final class ChatWar {
      *
      * @throws IllegalStateException if /metrics does not answer 200 or has no such sample
      */
-    static double metric(URI base, String sample) throws IOException, InterruptedException {
+    public static double metric(URI base, String sample) throws IOException, InterruptedException {
         HttpResponse<String> metrics = get(base.resolve("metrics"));
         if (metrics.statusCode() != 200) {
             throw new IllegalStateException("/metrics answered " + metrics.statusCode() + ": " + metrics.body());
@@ -118,7 +118,7 @@ final class ChatWar {
      * A plain JDBC connection to the database file the deployed app writes, for checking what it committed. The
      * server runs in its own JVM, so SQLite's file locks work between it and this connection.
      */
-    static Connection database() throws SQLException {
+    public static Connection database() throws SQLException {
         SQLiteDataSource file = new SQLiteDataSource();
         file.setUrl("jdbc:sqlite:" + Path.of(System.getProperty("chat.db.path")));
         return file.getConnection();

@@ -1,4 +1,4 @@
-package chat.it;
+package chat.testsupport;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * under {@code it.tomcat.home}) since a mark: a test takes a mark first and reads the lines after it at the end.
  * Tomcat's file handler writes asynchronously, so {@link #linesSinceMark()} waits a moment for it first.
  */
-final class TomcatLog {
+public final class TomcatLog {
 
     private final Path logs = Path.of(System.getProperty("it.tomcat.home"), "logs");
     private final Map<Path, Long> sizesAtMark = new HashMap<>();
@@ -23,7 +23,7 @@ final class TomcatLog {
     private TomcatLog() {
     }
 
-    static TomcatLog mark() throws IOException {
+    public static TomcatLog mark() throws IOException {
         TomcatLog log = new TomcatLog();
         for (Path file : log.files()) {
             log.sizesAtMark.put(file, Files.size(file));
@@ -32,7 +32,7 @@ final class TomcatLog {
     }
 
     /** Every line in the logs, from the start of the server. */
-    static List<String> allLines() throws IOException {
+    public static List<String> allLines() throws IOException {
         List<String> lines = new ArrayList<>();
         for (Path file : new TomcatLog().files()) {
             Files.readAllLines(file, StandardCharsets.UTF_8).forEach(lines::add);
@@ -41,7 +41,7 @@ final class TomcatLog {
     }
 
     /** The lines written since the mark, in files that existed then and in files started since (a new day). */
-    List<String> linesSinceMark() throws IOException, InterruptedException {
+    public List<String> linesSinceMark() throws IOException, InterruptedException {
         Thread.sleep(1_500);
         List<String> lines = new ArrayList<>();
         for (Path file : files()) {
@@ -55,7 +55,7 @@ final class TomcatLog {
     }
 
     /** The SEVERE records since the mark, each with the lines that follow it up to the next record. */
-    List<String> severeSinceMark() throws IOException, InterruptedException {
+    public List<String> severeSinceMark() throws IOException, InterruptedException {
         List<String> lines = linesSinceMark();
         List<String> severe = new ArrayList<>();
         for (int i = 0; i < lines.size(); i++) {

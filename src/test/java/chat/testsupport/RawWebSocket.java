@@ -1,4 +1,4 @@
-package chat.it;
+package chat.testsupport;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -28,6 +28,11 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 public final class RawWebSocket implements AutoCloseable {
 
+    public static final int OPCODE_CONTINUATION = 0x0;
+    public static final int OPCODE_TEXT = 0x1;
+    public static final int OPCODE_CLOSE = 0x8;
+    public static final int OPCODE_PING = 0x9;
+    public static final int OPCODE_PONG = 0xA;
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final byte[] EMPTY_PING = {(byte) 0x89, (byte) 0x80, 1, 2, 3, 4}; // FIN + ping, masked, empty
     private static final byte[] EMPTY_PONG = {(byte) 0x8A, (byte) 0x80, 1, 2, 3, 4};
@@ -38,6 +43,8 @@ public final class RawWebSocket implements AutoCloseable {
     private final ByteArrayOutputStream message = new ByteArrayOutputStream();
     private final List<String> recent = new ArrayList<>();
     private int pongs;
+    private int closeCode = -1;
+    private String closeReason;
 
     private RawWebSocket(Socket socket) throws IOException {
         this.socket = socket;
@@ -46,7 +53,7 @@ public final class RawWebSocket implements AutoCloseable {
     }
 
     /** Connects to {@code base}'s chat with {@code query} and completes the upgrade, failing the test otherwise. */
-    static RawWebSocket open(URI base, String query) throws IOException {
+    public static RawWebSocket open(URI base, String query) throws IOException {
         return open(base, query, 0);
     }
 
@@ -78,12 +85,12 @@ public final class RawWebSocket implements AutoCloseable {
      *
      * @return the response's status line and headers
      */
-    static String handshake(Socket socket, DataInputStream in, URI base, String query) throws IOException {
+    public static String handshake(Socket socket, DataInputStream in, URI base, String query) throws IOException {
         return handshake(socket, in, base, query, "");
     }
 
     /** The same with more request headers, each ending in CRLF. */
-    static String handshake(Socket socket, DataInputStream in, URI base, String query, String headers)
+    public static String handshake(Socket socket, DataInputStream in, URI base, String query, String headers)
             throws IOException {
         OutputStream out = socket.getOutputStream();
         out.write(("GET " + base.getPath() + "chat" + query + " HTTP/1.1\r\n"
@@ -101,59 +108,96 @@ public final class RawWebSocket implements AutoCloseable {
 
     /**
      * The next whole text message (fragments put together) as JSON. Every frame on the way is checked for what
-     * RFC 6455 allows a server to send; the server's pings are answered, pongs counted.
+     * RFC 6455 allows a server to send ({@link #nextFrame()}); the server's pings are answered, pongs counted.
      *
-     * @return the message, or null if the server closed the connection
+     * @return the message, or null if the server closed the connection ({@link #closeCode()} tells how)
      */
-    JsonNode nextText() throws IOException {
+    public JsonNode nextText() throws IOException {
         message.reset();
         boolean inMessage = false;
         while (true) {
-            int first = in.readUnsignedByte();
-            int second = in.readUnsignedByte();
-            boolean fin = (first & 0x80) != 0;
-            int opcode = first & 0x0F;
-            long length = second & 0x7F;
-            if (length == 126) {
-                length = in.readUnsignedShort();
-            } else if (length == 127) {
-                length = in.readLong();
-            }
-            String header = String.format("%02x %02x length %d", first, second, length);
-            if ((first & 0x70) != 0 || (second & 0x80) != 0 || length > 1 << 20) {
-                fail("Not a server frame: " + header + " after " + recent);
-            }
-            byte[] payload = new byte[(int) length];
-            in.readFully(payload);
-            remember(header + " " + HexFormat.of().formatHex(payload, 0, Math.min(payload.length, 24)));
-            switch (opcode) {
-                case 0x9 -> pong(payload);
-                case 0xA -> pongs++;
-                case 0x8 -> {
+            Frame frame = nextFrame();
+            switch (frame.opcode()) {
+                case OPCODE_PING -> pong(frame.payload());
+                case OPCODE_PONG -> pongs++;
+                case OPCODE_CLOSE -> {
+                    closeCode = frame.closeCode();
+                    closeReason = frame.closeReason();
                     return null;
                 }
-                case 0x1, 0x0 -> {
-                    if ((opcode == 0x1) == inMessage) {
+                case OPCODE_TEXT, OPCODE_CONTINUATION -> {
+                    if ((frame.opcode() == OPCODE_TEXT) == inMessage) {
                         fail("A text frame in the middle of a message, or a continuation outside one: " + recent);
                     }
                     inMessage = true;
-                    message.write(payload);
-                    if (fin) {
+                    message.write(frame.payload());
+                    if (frame.fin()) {
                         return parse(message.toByteArray());
                     }
                 }
-                default -> fail("Unexpected opcode " + opcode + ": " + header + " after " + recent);
+                default -> fail("Unexpected opcode " + frame.opcode() + " after " + recent);
             }
         }
     }
 
+    /**
+     * The next frame as it comes off the wire, answering nothing: a peer that never pongs reads with this. The
+     * frame is checked for what RFC 6455 allows a server to send (no reserved bits, not masked) and for a length
+     * this chat can write.
+     */
+    public Frame nextFrame() throws IOException {
+        int first = in.readUnsignedByte();
+        int second = in.readUnsignedByte();
+        long length = second & 0x7F;
+        if (length == 126) {
+            length = in.readUnsignedShort();
+        } else if (length == 127) {
+            length = in.readLong();
+        }
+        String header = String.format("%02x %02x length %d", first, second, length);
+        if ((first & 0x70) != 0 || (second & 0x80) != 0 || length > 1 << 20) {
+            fail("Not a server frame: " + header + " after " + recent);
+        }
+        byte[] payload = new byte[(int) length];
+        in.readFully(payload);
+        remember(header + " " + HexFormat.of().formatHex(payload, 0, Math.min(payload.length, 24)));
+        return new Frame(first & 0x0F, (first & 0x80) != 0, payload);
+    }
+
+    /** The code of the server's close frame once {@link #nextText()} returned null for it (1005: none given). */
+    public int closeCode() {
+        return closeCode;
+    }
+
+    public String closeReason() {
+        return closeReason;
+    }
+
+    /** How long a read may wait before it fails with a {@link java.net.SocketTimeoutException}. */
+    public void readTimeout(java.time.Duration timeout) throws IOException {
+        socket.setSoTimeout((int) timeout.toMillis());
+    }
+
+    /** One frame of the server's, unmasked. */
+    public record Frame(int opcode, boolean fin, byte[] payload) {
+
+        /** A close frame's status code, 1005 if it has none. */
+        public int closeCode() {
+            return payload.length >= 2 ? ((payload[0] & 0xFF) << 8) | (payload[1] & 0xFF) : 1005;
+        }
+
+        public String closeReason() {
+            return payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+        }
+    }
+
     /** Pongs received so far. */
-    int pongs() {
+    public int pongs() {
         return pongs;
     }
 
     /** An empty ping; may be called from another thread than the one reading. */
-    synchronized void ping() throws IOException {
+    public synchronized void ping() throws IOException {
         out.write(EMPTY_PING);
         out.flush();
     }
@@ -168,13 +212,13 @@ public final class RawWebSocket implements AutoCloseable {
     }
 
     /** A text frame, masked as a client must. */
-    synchronized void sendText(String text) throws IOException {
+    public synchronized void sendText(String text) throws IOException {
         byte[] payload = text.getBytes(StandardCharsets.UTF_8);
         writeMasked(0x81, payload);
     }
 
     /** Sends a close frame (1000) and closes the socket without waiting for the server's. */
-    void closeCleanly() {
+    public void closeCleanly() {
         try {
             synchronized (this) {
                 writeMasked(0x88, new byte[]{0x03, (byte) 0xE8});

@@ -1,4 +1,4 @@
-package chat.it;
+package chat.testsupport;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -72,7 +72,6 @@ public final class ChatClient implements AutoCloseable {
         session = CONTAINER.connectToServer(endpoint, config.build(), uri);
     }
 
-    /** {@code base} is the webapp's URL ending in '/'; {@code serverOffset} null leaves the parameter out. */
     /**
      * Stores {@code count} messages of {@code text} as fast as the server takes them, 16 unacknowledged at a time,
      * with clientOffsets {@code tag-0}, {@code tag-1}, ...; returns once every one is acknowledged.
@@ -96,6 +95,7 @@ public final class ChatClient implements AutoCloseable {
         }
     }
 
+    /** {@code base} is the webapp's URL ending in '/'; {@code serverOffset} null leaves the parameter out. */
     public static ChatClient connect(URI base, Long serverOffset) throws Exception {
         return connectRaw(base, serverOffset == null ? "" : "?serverOffset=" + serverOffset);
     }

@@ -1,12 +1,9 @@
-package chat.it;
+package chat.testsupport;
 
 import java.io.File;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -18,7 +15,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A Tomcat of the test's own, in a child JVM that the test starts, kills with SIGKILL and starts again on the same
@@ -36,7 +32,7 @@ import java.util.stream.Stream;
  */
 public final class StockTomcat implements AutoCloseable {
 
-    static final String LOOPBACK = "127.0.0.1";
+    private static final String LOOPBACK = TestFiles.LOOPBACK;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
     private static final Duration KILL_TIMEOUT = Duration.ofSeconds(20);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
@@ -51,7 +47,6 @@ public final class StockTomcat implements AutoCloseable {
     private final Path home;
     private final Path base;
     private final Path database;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private final Thread killOnExit;
     /** Put before java on the command line: {@link #withoutDacOverride()}. */
     private final List<String> launcher = new ArrayList<>();
@@ -112,7 +107,7 @@ public final class StockTomcat implements AutoCloseable {
     }
 
     /** Whether the database is in the container's DataSource (tomcat-conf's ROOT.xml) rather than the embedded pool. */
-    boolean usesContextDataSource() {
+    public boolean usesContextDataSource() {
         return Files.isRegularFile(base.resolve("conf/Catalina/localhost/ROOT.xml"));
     }
 
@@ -125,7 +120,7 @@ public final class StockTomcat implements AutoCloseable {
         return process.pid();
     }
 
-    boolean isRunning() {
+    public boolean isRunning() {
         return process != null && process.isAlive();
     }
 
@@ -175,43 +170,26 @@ public final class StockTomcat implements AutoCloseable {
                 .start();
         try {
             awaitHealthy();
-        } catch (IOException | RuntimeException | Error e) {
+        } catch (RuntimeException | Error e) {
             killQuietly();
             throw e;
         }
     }
 
-    private void awaitHealthy() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        HttpRequest health = HttpRequest.newBuilder(uri().resolve("health")).timeout(Duration.ofSeconds(5)).build();
-        String last = "no answer";
-        while (true) {
+    private void awaitHealthy() throws InterruptedException {
+        Health.await(uri(), expectedHealth, START_TIMEOUT, this::output, () -> {
             if (!process.isAlive()) {
-                throw new IllegalStateException("Tomcat exited with " + process.exitValue() + " before /health answered"
-                        + "\n" + output());
+                throw new IllegalStateException("Tomcat exited with " + process.exitValue()
+                        + " before /health answered\n" + output());
             }
-            try {
-                HttpResponse<String> response = http.send(health, HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == expectedHealth) {
-                    return;
-                }
-                last = response.statusCode() + " " + response.body();
-            } catch (IOException e) {
-                last = e.toString();
-            }
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("/health of the Tomcat on port " + port + " did not answer " + expectedHealth + " within "
-                        + START_TIMEOUT + " (last: " + last + ")\n" + output());
-            }
-            Thread.sleep(100);
-        }
+        });
     }
 
     /**
      * SIGKILL ({@link Process#destroyForcibly()} on Linux), and waits until the JVM is gone: it exited with 137
      * (killed by signal 9) and no process with its pid is left.
      */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         long pid = process.pid();
         List<ProcessHandle> children = process.descendants().toList();
         process.destroyForcibly();
@@ -232,7 +210,7 @@ public final class StockTomcat implements AutoCloseable {
      * The processes that have the database (or its -wal or -shm file) open right now, from {@code /proc/<pid>/fd}.
      * Processes of other users cannot be looked into and are not listed.
      */
-    Set<Long> processesWithDatabaseOpen() throws IOException {
+    public Set<Long> processesWithDatabaseOpen() throws IOException {
         Set<Path> files = Set.of(database, database.resolveSibling(database.getFileName() + "-wal"),
                 database.resolveSibling(database.getFileName() + "-shm"));
         Set<Long> holders = new TreeSet<>();
@@ -305,15 +283,15 @@ public final class StockTomcat implements AutoCloseable {
         }
     }
 
-    static final String SETPRIV = "/usr/bin/setpriv";
-    static final String DROP_DAC_CAPABILITIES = "--bounding-set=-dac_override,-dac_read_search";
+    public static final String SETPRIV = "/usr/bin/setpriv";
+    public static final String DROP_DAC_CAPABILITIES = "--bounding-set=-dac_override,-dac_read_search";
 
     /**
      * Starts the JVMs from now on through {@code setpriv} without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH, so
      * that file modes bind Tomcat even when the tests run as root: a {@code chmod 0444} makes the database read-only
      * for it.
      */
-    StockTomcat withoutDacOverride() {
+    public StockTomcat withoutDacOverride() {
         if (!Files.isExecutable(Path.of(SETPRIV))) {
             throw new IllegalStateException(SETPRIV + " (util-linux) is missing; it drops root's file capabilities");
         }
@@ -323,7 +301,7 @@ public final class StockTomcat implements AutoCloseable {
     }
 
     /** Like {@link #start()}, but returns once {@code GET /health} answers {@code status} (503: a store that refuses writes). */
-    void startExpectingHealth(int status) throws IOException, InterruptedException {
+    public void startExpectingHealth(int status) throws IOException, InterruptedException {
         expectedHealth = status;
         try {
             start();
@@ -337,7 +315,7 @@ public final class StockTomcat implements AutoCloseable {
      *
      * @return its exit code: 143 after a SIGTERM it handled
      */
-    int stop() throws InterruptedException {
+    public int stop() throws InterruptedException {
         long pid = process.pid();
         process.destroy();
         if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -349,7 +327,7 @@ public final class StockTomcat implements AutoCloseable {
     }
 
     /** The Tomcat JVM's base directory, {@code target/<name>/<distribution>/}. */
-    Path base() {
+    public Path base() {
         return base;
     }
 }
