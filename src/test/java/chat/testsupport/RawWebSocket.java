@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
@@ -62,10 +63,27 @@ public final class RawWebSocket implements AutoCloseable {
      * system's), so that a client that stops reading stops the server's writes soon.
      */
     public static RawWebSocket open(URI base, String query, int receiveBufferBytes) throws IOException {
+        return open(base, query, receiveBufferBytes, 0, null);
+    }
+
+    /**
+     * The same with the send buffer set to {@code sendBufferBytes} as well (0: the system's, which grows by
+     * itself), so that writes to a server that stopped reading block soon instead of filling megabytes of kernel
+     * memory, and from {@code localAddress} (null: whichever the system picks), such as a loopback alias
+     * ({@code 127.0.0.3}) that the server counts as another client address than {@code 127.0.0.1}.
+     */
+    public static RawWebSocket open(URI base, String query, int receiveBufferBytes, int sendBufferBytes,
+                             InetAddress localAddress) throws IOException {
         Socket socket = new Socket();
         try {
             if (receiveBufferBytes > 0) {
                 socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            if (sendBufferBytes > 0) {
+                socket.setSendBufferSize(sendBufferBytes);
+            }
+            if (localAddress != null) {
+                socket.bind(new InetSocketAddress(localAddress, 0));
             }
             socket.connect(new InetSocketAddress(base.getHost(), base.getPort()), 10_000);
             socket.setSoTimeout((int) ChatClient.TIMEOUT.toMillis());
@@ -199,6 +217,26 @@ public final class RawWebSocket implements AutoCloseable {
     /** An empty ping; may be called from another thread than the one reading. */
     public synchronized void ping() throws IOException {
         out.write(EMPTY_PING);
+        out.flush();
+    }
+
+    /**
+     * {@code count} pings carrying {@code payload} (at most 125 bytes, as any control frame), back to back in one
+     * write; the server owes a pong with the same payload for each. May be called from another thread than the
+     * one reading.
+     */
+    public synchronized void pings(byte[] payload, int count) throws IOException {
+        if (payload.length > 125) {
+            throw new IllegalArgumentException("A control frame carries at most 125 bytes, not " + payload.length);
+        }
+        ByteArrayOutputStream frames = new ByteArrayOutputStream(count * (payload.length + 6));
+        for (int i = 0; i < count; i++) {
+            frames.write(0x89); // FIN + ping
+            frames.write(0x80 | payload.length); // masked, with a zero mask: the payload goes as it is
+            frames.write(new byte[4]);
+            frames.write(payload);
+        }
+        out.write(frames.toByteArray());
         out.flush();
     }
 
