@@ -2,6 +2,7 @@ package chat.it;
 
 import chat.testsupport.ChatClient;
 import chat.testsupport.ChatWar;
+import chat.testsupport.Health;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import jakarta.websocket.CloseReason;
@@ -70,6 +71,7 @@ class LimitsIT {
     @Test
     void theFourthConnectionFromOneAddressIsClosedWithTheReasonAndAFreedPlaceCanBeTakenAgain() throws Exception {
         List<ChatClient> clients = new ArrayList<>();
+        int openBefore = Health.connections(base());
         try {
             for (int i = 0; i < 3; i++) {
                 ChatClient client = ChatClient.connect(base(), ChatWar.latestOffset(base()));
@@ -83,6 +85,9 @@ class LimitsIT {
                         reason::getReasonPhrase);
             }
             clients.remove(0).close();
+            // The client's close returns once its close frame is written; the server frees the place when it has
+            // read it, and counts the connection out just before.
+            Health.awaitConnections(base(), openBefore + 2, java.time.Duration.ofSeconds(10));
             try (ChatClient again = ChatClient.connect(base(), ChatWar.latestOffset(base()))) {
                 again.awaitSynced();
                 assertTrue(again.isOpen());
