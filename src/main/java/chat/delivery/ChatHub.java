@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Rooms;
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
 import chat.protocol.ClientFrame;
@@ -107,11 +108,11 @@ public final class ChatHub implements AutoCloseable {
         List<EncodedMessage> newest = new ArrayList<>();
         long start;
         try {
-            long latest = store.latestOffset();
+            long latest = store.latestOffset(Rooms.GENERAL);
             start = Math.max(0, latest - messages);
             long after = start;
             while (after < latest) {
-                List<StoredMessage> page = store.readAfter(after, pageSize);
+                List<StoredMessage> page = store.readAfter(Rooms.GENERAL, after, pageSize);
                 if (page.isEmpty()) {
                     break;
                 }
@@ -160,7 +161,7 @@ public final class ChatHub implements AutoCloseable {
                 from.refuse(ErrorCode.QUOTA_EXCEEDED, "Your address has stored " + quotas.maxBytesPerDay()
                         + " bytes today, its daily quota; not stored", message.clientOffset());
             } else {
-                writer.submit(message, from);
+                writer.submit(message.in(Rooms.GENERAL), from);
             }
         } else if (parsed instanceof ClientFrame.Rejected rejected) {
             from.refuse(rejected.code(), rejected.message(), rejected.clientOffset());
@@ -187,7 +188,7 @@ public final class ChatHub implements AutoCloseable {
 
     /** @throws StoreException if the store cannot be read */
     public long latestOffset() throws StoreException {
-        return store.latestOffset();
+        return store.latestOffset(Rooms.GENERAL);
     }
 
     /**

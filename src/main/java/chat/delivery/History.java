@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Rooms;
 import chat.metrics.ChatMetrics;
 import chat.store.MessageStore;
 import chat.store.StoreException;
@@ -61,7 +62,7 @@ final class History {
         if (page != null) {
             metrics.replayedFromSharedPages(page.size());
         } else {
-            List<StoredMessage> stored = store.readAfter(offset, limit, maxChars);
+            List<StoredMessage> stored = store.readAfter(Rooms.GENERAL, offset, limit, maxChars);
             page = new ArrayList<>(stored.size());
             for (StoredMessage message : stored) {
                 page.add(EncodedMessage.of(message.offset(), message.text()));
@@ -84,13 +85,13 @@ final class History {
 
     /** The oldest offset still stored; 0 if none is. */
     long oldestOffset() throws StoreException {
-        return store.oldestOffset();
+        return store.oldestOffset(Rooms.GENERAL);
     }
 
     /** The highest committed offset, known in memory once the window has started. */
     long newestOffset() throws StoreException {
         long newest = window.newestOffset();
-        return newest >= 0 ? newest : store.latestOffset();
+        return newest >= 0 ? newest : store.latestOffset(Rooms.GENERAL);
     }
 
     String epoch() {

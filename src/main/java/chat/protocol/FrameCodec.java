@@ -108,7 +108,7 @@ public final class FrameCodec {
             return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET,
                     "\"clientOffset\" must be 1 to " + maxClientOffsetLength + " well-formed characters long.");
         }
-        return new SentMessage(text, clientOffset);
+        return new SentMessage(null, text, clientOffset);
     }
 
     private boolean validClientOffset(String clientOffset) {

@@ -4,32 +4,40 @@ import chat.protocol.SentMessage;
 import java.util.List;
 
 /**
- * The ordered, durable log of chat messages. Offsets are positive, assigned in commit order and never reused.
+ * The ordered, durable log of chat messages, by room. Each room's offsets are its own: positive, from 1, assigned
+ * in commit order without a gap and never reused. A clientOffset is unique across all rooms.
  *
  * <p>Only one thread appends (the single writer); any number of threads read.
  */
 public interface MessageStore extends AutoCloseable {
 
     /**
-     * Stores the messages in one transaction, in list order. A message whose clientOffset is stored already is not
-     * stored again; its result carries the stored offset.
+     * Stores the messages in one transaction, in list order, each in its room (made when first written to). A
+     * message whose clientOffset is stored already, in any room, is not stored again; its result carries the room
+     * and offset it was stored under.
      *
      * @return one result per message, in the same order, after the transaction committed
      * @throws StoreException if the transaction did not commit; then none of the messages is stored
      */
     List<Appended> append(List<SentMessage> messages) throws StoreException;
 
-    /** At most {@code limit} messages with an offset above {@code offset}, in offset order. */
-    default List<StoredMessage> readAfter(long offset, int limit) throws StoreException {
-        return readAfter(offset, limit, Long.MAX_VALUE);
+    /** At most {@code limit} messages of {@code room} with an offset above {@code offset}, in offset order. */
+    default List<StoredMessage> readAfter(String room, long offset, int limit) throws StoreException {
+        return readAfter(room, offset, limit, Long.MAX_VALUE);
     }
 
     /**
-     * At most {@code limit} messages with an offset above {@code offset}, in offset order, and no more once their
-     * texts add up to {@code maxChars} characters: the message that reaches it is the last, so there is always one
-     * if any is stored. Rows after it are not read.
+     * At most {@code limit} messages of {@code room} with an offset above {@code offset}, in offset order, and no
+     * more once their texts add up to {@code maxChars} characters: the message that reaches it is the last, so
+     * there is always one if any is stored. Rows after it are not read. A room never written to has none.
      */
-    List<StoredMessage> readAfter(long offset, int limit, long maxChars) throws StoreException;
+    List<StoredMessage> readAfter(String room, long offset, int limit, long maxChars) throws StoreException;
+
+    /** The at most {@code limit} messages of {@code room} just below {@code before}, in offset order. */
+    List<StoredMessage> readBefore(String room, long before, int limit) throws StoreException;
+
+    /** Every room written to, by name, with its newest offset. */
+    List<RoomHead> rooms() throws StoreException;
 
     /**
      * Checks, without storing a message and without waiting for another writer, that the store would take a write
@@ -45,16 +53,16 @@ public interface MessageStore extends AutoCloseable {
      */
     String epoch();
 
-    /** The highest offset stored, or 0 when the store is empty. */
-    long latestOffset() throws StoreException;
+    /** The highest offset handed out in {@code room}, or 0 when nothing was stored in it. */
+    long latestOffset(String room) throws StoreException;
 
-    /** @return the oldest stored offset, or 0 if nothing is stored */
-    long oldestOffset() throws StoreException;
+    /** @return the oldest offset still stored in {@code room}, or 0 if nothing is */
+    long oldestOffset(String room) throws StoreException;
 
     /**
      * Deletes up to {@code maxRows} of the oldest messages: those stored before {@code storedBeforeMillis}, and,
-     * while the store holds more than {@code maxBytes} (0: no limit), the oldest whatever their age. The newest
-     * message is never deleted, so that the newest offset stays known; offsets are never handed out again.
+     * while the store holds more than {@code maxBytes} (0: no limit), the oldest whatever their age, across rooms.
+     * The newest message of a room is never deleted; offsets are never handed out again.
      *
      * @return the messages deleted
      */

@@ -1,5 +1,6 @@
 package chat.store;
 
+import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
 import chat.config.ChatConfig.Durability;
 
@@ -9,26 +10,49 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Logger;
 import javax.sql.DataSource;
 
 /**
- * The message log in an SQLite database in WAL mode: the tutorial's {@code messages} table plus a creation time.
+ * The message log in an SQLite database in WAL mode: the tutorial's {@code messages} table plus a creation time,
+ * and its rooms, each with offsets of its own.
  *
  * <p>Connections come from the given pool, one per call. Appends are meant to come from one thread only, so
  * SQLite's single write lock is never contended by this process.
  */
 public final class SqliteMessageStore implements MessageStore {
 
-    private static final String SCHEMA = """
+    /** {@code PRAGMA user_version} of the schema below; 0 is the first release's, one table and no rooms. */
+    private static final int SCHEMA_VERSION = 2;
+    /** A room's offsets are its own, from 1: {@code newest} is the last one handed out. */
+    private static final String ROOMS_SCHEMA = """
+            CREATE TABLE IF NOT EXISTS rooms (
+                id         INTEGER PRIMARY KEY,
+                name       TEXT NOT NULL UNIQUE,
+                newest     INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL
+            )""";
+    /** {@code id} is the commit order across rooms, {@code room_offset} a message's offset in its room. */
+    private static final String MESSAGES_SCHEMA = """
             CREATE TABLE IF NOT EXISTS messages (
                 id            INTEGER PRIMARY KEY AUTOINCREMENT,
                 client_offset TEXT UNIQUE,
                 content       TEXT NOT NULL,
-                created_at    INTEGER NOT NULL
+                created_at    INTEGER NOT NULL,
+                room_id       INTEGER NOT NULL,
+                room_offset   INTEGER NOT NULL
             )""";
+    /** "Room R above offset N" and "room R below offset N" are one range scan each. */
+    private static final String ROOM_OFFSET_INDEX =
+            "CREATE UNIQUE INDEX IF NOT EXISTS messages_by_room ON messages (room_id, room_offset)";
     /** One row, written when the database is created: which database a client's offsets came from. */
     private static final String IDENTITY_SCHEMA = """
             CREATE TABLE IF NOT EXISTS chat_identity (
@@ -41,20 +65,37 @@ public final class SqliteMessageStore implements MessageStore {
                 id        INTEGER PRIMARY KEY CHECK (id = 1),
                 probed_at INTEGER NOT NULL
             )""";
-    private static final String INSERT = "INSERT INTO messages (client_offset, content, created_at) VALUES (?, ?, ?)"
-            + " ON CONFLICT (client_offset) DO NOTHING RETURNING id";
-    private static final String FIND_BY_CLIENT_OFFSET = "SELECT id, content FROM messages WHERE client_offset = ?";
-    private static final String READ_AFTER = "SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?";
-    private static final String LATEST = "SELECT COALESCE(MAX(id), 0) FROM messages";
-    private static final String OLDEST = "SELECT COALESCE(MIN(id), 0) FROM messages";
+    private static final String CREATE_ROOM = "INSERT INTO rooms (name, newest, created_at) VALUES (?, 0, ?)"
+            + " ON CONFLICT (name) DO NOTHING";
+    private static final String ROOM_ID = "SELECT id FROM rooms WHERE name = ?";
+    private static final String ROOM_NEWEST = "SELECT newest FROM rooms WHERE id = ?";
+    private static final String INSERT = "INSERT INTO messages (client_offset, content, created_at, room_id,"
+            + " room_offset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_offset) DO NOTHING";
+    private static final String ADVANCE_ROOM = "UPDATE rooms SET newest = ? WHERE id = ?";
+    private static final String FIND_BY_CLIENT_OFFSET = "SELECT rooms.name, room_offset, content FROM messages"
+            + " JOIN rooms ON rooms.id = messages.room_id WHERE client_offset = ?";
+    private static final String READ_AFTER = "SELECT room_offset, content FROM messages WHERE room_id = ?"
+            + " AND room_offset > ? ORDER BY room_offset LIMIT ?";
+    private static final String READ_BEFORE = "SELECT room_offset, content FROM messages WHERE room_id = ?"
+            + " AND room_offset < ? ORDER BY room_offset DESC LIMIT ?";
+    private static final String LATEST = "SELECT newest FROM rooms WHERE name = ?";
+    private static final String OLDEST = "SELECT COALESCE(MIN(room_offset), 0) FROM messages"
+            + " WHERE room_id = (SELECT id FROM rooms WHERE name = ?)";
+    private static final String ROOMS = "SELECT name, newest FROM rooms ORDER BY name";
     /**
      * Looks at the oldest rows only, in the primary key's order: created_at has no index, and a condition on it
-     * alone would scan the whole table each time nothing is old enough. Rows are stored in time order.
+     * alone would scan the whole table each time nothing is old enough. Rows are stored in time order. The newest
+     * message of each room stays.
      */
     private static final String DELETE_OLDEST = "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id"
-            + " LIMIT ?) AND id < (SELECT MAX(id) FROM messages) AND (created_at < ? OR ?)";
+            + " LIMIT ?) AND room_offset < (SELECT newest FROM rooms WHERE rooms.id = messages.room_id)"
+            + " AND (created_at < ? OR ?)";
+
+    private static final Logger LOG = Logger.getLogger(SqliteMessageStore.class.getName());
 
     private final DataSource dataSource;
+    /** Rooms are never deleted: a name, once stored, keeps its id. */
+    private final Map<String, Long> roomIds = new ConcurrentHashMap<>();
     private final String synchronousPragma;
     private final AutoCloseable ownedPool;
     private final String epoch;
@@ -84,7 +125,15 @@ public final class SqliteMessageStore implements MessageStore {
             }
             // On a database that has them already these write nothing, so the chat starts on a read-only file
             // too: it serves the history, and /health says 503 until the file takes writes.
-            statement.executeUpdate(SCHEMA);
+            int version = intPragma(statement, "user_version");
+            if (version == 0 && hasTable(statement, "messages")) {
+                migrateFromTheFirstRelease(statement);
+            } else if (version == 0) {
+                createSchema(statement);
+            } else if (version > SCHEMA_VERSION) {
+                throw new StoreException("The database has schema " + version + ", newer than this release's "
+                        + SCHEMA_VERSION + ": run the release that wrote it, or a later one", null);
+            }
             statement.executeUpdate(IDENTITY_SCHEMA);
             String epoch = storedEpoch(statement);
             if (epoch == null) {
@@ -95,6 +144,73 @@ public final class SqliteMessageStore implements MessageStore {
             return new SqliteMessageStore(dataSource, durability, ownedPool, epoch);
         } catch (SQLException e) {
             throw new StoreException("Cannot open the message store: " + e.getMessage(), e);
+        }
+    }
+
+    private static void createSchema(Statement statement) throws SQLException {
+        statement.execute("BEGIN IMMEDIATE");
+        try {
+            statement.executeUpdate(ROOMS_SCHEMA);
+            statement.executeUpdate(MESSAGES_SCHEMA);
+            statement.executeUpdate(ROOM_OFFSET_INDEX);
+            statement.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
+            statement.execute("COMMIT");
+        } catch (SQLException e) {
+            rollbackQuietly(statement, e);
+            throw e;
+        }
+    }
+
+    /**
+     * The first release kept one table, {@code messages}, whose row id was the offset. Its messages become room
+     * {@code general}'s with the same offsets, so that a v1 client's offset and the epoch stay valid. One
+     * transaction: a migration that fails leaves the database as it was.
+     */
+    private static void migrateFromTheFirstRelease(Statement statement) throws SQLException {
+        long messages;
+        try (ResultSet count = statement.executeQuery("SELECT COUNT(*) FROM messages")) {
+            messages = count.next() ? count.getLong(1) : 0;
+        }
+        LOG.info("Migrating the database to schema " + SCHEMA_VERSION + " (rooms): its " + messages
+                + " message(s) become room " + Rooms.GENERAL + "'s, with the same offsets");
+        long start = System.nanoTime();
+        statement.execute("BEGIN IMMEDIATE");
+        try {
+            statement.executeUpdate(ROOMS_SCHEMA);
+            statement.executeUpdate("INSERT INTO rooms (id, name, newest, created_at) VALUES (1, '" + Rooms.GENERAL
+                    + "', (SELECT COALESCE(MAX(id), 0) FROM messages), " + System.currentTimeMillis() + ")");
+            statement.executeUpdate("ALTER TABLE messages ADD COLUMN room_id INTEGER NOT NULL DEFAULT 1");
+            statement.executeUpdate("ALTER TABLE messages ADD COLUMN room_offset INTEGER NOT NULL DEFAULT 0");
+            statement.executeUpdate("UPDATE messages SET room_offset = id");
+            statement.executeUpdate(ROOM_OFFSET_INDEX);
+            statement.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
+            statement.execute("COMMIT");
+        } catch (SQLException e) {
+            rollbackQuietly(statement, e);
+            throw e;
+        }
+        LOG.info("Migrated " + messages + " message(s) in "
+                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms");
+    }
+
+    private static boolean hasTable(Statement statement, String name) throws SQLException {
+        try (ResultSet table = statement.executeQuery(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '" + name + "'")) {
+            return table.next();
+        }
+    }
+
+    private static int intPragma(Statement statement, String name) throws SQLException {
+        try (ResultSet value = statement.executeQuery("PRAGMA " + name)) {
+            return value.next() ? value.getInt(1) : 0;
+        }
+    }
+
+    private static void rollbackQuietly(Statement statement, SQLException cause) {
+        try {
+            statement.execute("ROLLBACK");
+        } catch (SQLException rollbackFailure) {
+            cause.addSuppressed(rollbackFailure);
         }
     }
 
@@ -112,17 +228,18 @@ public final class SqliteMessageStore implements MessageStore {
     @Override
     public List<Appended> append(List<SentMessage> messages) throws StoreException {
         List<Appended> results = new ArrayList<>(messages.size());
+        Map<String, Long> createdRooms = new HashMap<>();
         try (Connection connection = dataSource.getConnection()) {
             try (Statement pragma = connection.createStatement()) {
                 pragma.execute(synchronousPragma);
             }
             connection.setAutoCommit(false);
-            try (PreparedStatement insert = connection.prepareStatement(INSERT);
-                 PreparedStatement find = connection.prepareStatement(FIND_BY_CLIENT_OFFSET)) {
+            try (Batch batch = new Batch(connection, createdRooms)) {
                 long now = System.currentTimeMillis();
                 for (SentMessage message : messages) {
-                    results.add(insertOne(insert, find, message, now));
+                    results.add(batch.insert(message, now));
                 }
+                batch.advanceRooms();
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(connection, e);
@@ -131,49 +248,118 @@ public final class SqliteMessageStore implements MessageStore {
         } catch (SQLException e) {
             throw new StoreException("Storing " + messages.size() + " message(s) failed: " + e.getMessage(), e);
         }
+        roomIds.putAll(createdRooms);
         return results;
     }
 
-    /** Looks before inserting: a conflicting INSERT would still use up an AUTOINCREMENT id and leave a hole. */
-    private static Appended insertOne(PreparedStatement insert, PreparedStatement find, SentMessage message, long now)
-            throws SQLException {
-        if (message.clientOffset() != null) {
-            Appended stored = find(find, message);
-            if (stored != null) {
-                return stored;
-            }
-        }
-        insert.setString(1, message.clientOffset());
-        insert.setString(2, message.text());
-        insert.setLong(3, now);
-        try (ResultSet inserted = insert.executeQuery()) {
-            if (inserted.next()) {
-                return new Appended(inserted.getLong(1), Appended.Outcome.INSERTED);
-            }
-        }
-        Appended stored = find(find, message);
-        if (stored == null) {
-            throw new SQLException("Insert of clientOffset '" + message.clientOffset()
-                    + "' was ignored, but no stored row has it");
-        }
-        return stored;
-    }
+    /** One append's statements, and the newest offset of each room it wrote to, handed out as it goes. */
+    private final class Batch implements AutoCloseable {
+        private final PreparedStatement insert;
+        private final PreparedStatement find;
+        private final PreparedStatement newestOfRoom;
+        private final PreparedStatement createRoom;
+        private final PreparedStatement roomId;
+        private final Connection connection;
+        private final Map<String, Long> createdRooms;
+        /** Room id to the last offset this batch handed out in it. */
+        private final Map<Long, Long> newest = new HashMap<>();
 
-    /**
-     * A clientOffset names one message: stored again with the same text it is a resend, with another text a
-     * conflict (another client's, or a client reusing its own for something else).
-     *
-     * @return the row stored with the message's clientOffset, or null
-     */
-    private static Appended find(PreparedStatement find, SentMessage message) throws SQLException {
-        find.setString(1, message.clientOffset());
-        try (ResultSet existing = find.executeQuery()) {
-            if (!existing.next()) {
-                return null;
+        Batch(Connection connection, Map<String, Long> createdRooms) throws SQLException {
+            this.connection = connection;
+            this.createdRooms = createdRooms;
+            this.insert = connection.prepareStatement(INSERT);
+            this.find = connection.prepareStatement(FIND_BY_CLIENT_OFFSET);
+            this.newestOfRoom = connection.prepareStatement(ROOM_NEWEST);
+            this.createRoom = connection.prepareStatement(CREATE_ROOM);
+            this.roomId = connection.prepareStatement(ROOM_ID);
+        }
+
+        /** Looks before inserting, so that a clientOffset stored before costs no offset. */
+        Appended insert(SentMessage message, long now) throws SQLException {
+            if (message.clientOffset() != null) {
+                Appended stored = find(message);
+                if (stored != null) {
+                    return stored;
+                }
             }
-            boolean sameText = message.text().equals(existing.getString(2));
-            return new Appended(existing.getLong(1),
-                    sameText ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
+            long room = roomIdCreatingIt(message.room(), now);
+            Long last = newest.get(room);
+            long offset = (last != null ? last : storedNewest(room)) + 1;
+            insert.setString(1, message.clientOffset());
+            insert.setString(2, message.text());
+            insert.setLong(3, now);
+            insert.setLong(4, room);
+            insert.setLong(5, offset);
+            if (insert.executeUpdate() == 1) {
+                newest.put(room, offset);
+                return new Appended(message.room(), offset, Appended.Outcome.INSERTED);
+            }
+            Appended stored = find(message);
+            if (stored == null) {
+                throw new SQLException("Insert of clientOffset '" + message.clientOffset()
+                        + "' was ignored, but no stored row has it");
+            }
+            return stored;
+        }
+
+        /**
+         * A clientOffset names one message, in whichever room: stored again with the same text it is a resend,
+         * with another text a conflict (another client's, or a client reusing its own for something else).
+         */
+        private Appended find(SentMessage message) throws SQLException {
+            find.setString(1, message.clientOffset());
+            try (ResultSet existing = find.executeQuery()) {
+                if (!existing.next()) {
+                    return null;
+                }
+                boolean sameText = message.text().equals(existing.getString(3));
+                return new Appended(existing.getString(1), existing.getLong(2),
+                        sameText ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
+            }
+        }
+
+        private long roomIdCreatingIt(String name, long now) throws SQLException {
+            Long known = roomIds.get(name);
+            if (known == null) {
+                known = createdRooms.get(name);
+            }
+            if (known != null) {
+                return known;
+            }
+            createRoom.setString(1, name);
+            createRoom.setLong(2, now);
+            createRoom.executeUpdate();
+            roomId.setString(1, name);
+            try (ResultSet id = roomId.executeQuery()) {
+                id.next();
+                createdRooms.put(name, id.getLong(1));
+                return id.getLong(1);
+            }
+        }
+
+        private long storedNewest(long room) throws SQLException {
+            newestOfRoom.setLong(1, room);
+            try (ResultSet newestRow = newestOfRoom.executeQuery()) {
+                newestRow.next();
+                return newestRow.getLong(1);
+            }
+        }
+
+        void advanceRooms() throws SQLException {
+            try (PreparedStatement advance = connection.prepareStatement(ADVANCE_ROOM)) {
+                for (Map.Entry<Long, Long> room : newest.entrySet()) {
+                    advance.setLong(1, room.getValue());
+                    advance.setLong(2, room.getKey());
+                    advance.executeUpdate();
+                }
+            }
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try (insert; find; newestOfRoom; createRoom; roomId) {
+                // closes them all
+            }
         }
     }
 
@@ -186,11 +372,16 @@ public final class SqliteMessageStore implements MessageStore {
     }
 
     @Override
-    public List<StoredMessage> readAfter(long offset, int limit, long maxChars) throws StoreException {
+    public List<StoredMessage> readAfter(String room, long offset, int limit, long maxChars) throws StoreException {
         try (Connection connection = dataSource.getConnection();
              PreparedStatement read = connection.prepareStatement(READ_AFTER)) {
-            read.setLong(1, offset);
-            read.setInt(2, limit);
+            Long roomId = roomId(connection, room);
+            if (roomId == null) {
+                return List.of();
+            }
+            read.setLong(1, roomId);
+            read.setLong(2, offset);
+            read.setInt(3, limit);
             List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
             long chars = 0;
             // SQLite steps the statement row by row: the rows after the cut are never fetched.
@@ -203,7 +394,66 @@ public final class SqliteMessageStore implements MessageStore {
             }
             return page;
         } catch (SQLException e) {
-            throw new StoreException("Reading messages after offset " + offset + " failed: " + e.getMessage(), e);
+            throw new StoreException("Reading messages of room " + room + " after offset " + offset + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public List<StoredMessage> readBefore(String room, long before, int limit) throws StoreException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement read = connection.prepareStatement(READ_BEFORE)) {
+            Long roomId = roomId(connection, room);
+            if (roomId == null) {
+                return List.of();
+            }
+            read.setLong(1, roomId);
+            read.setLong(2, before);
+            read.setInt(3, limit);
+            List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
+            try (ResultSet rows = read.executeQuery()) {
+                while (rows.next()) {
+                    page.add(new StoredMessage(rows.getLong(1), rows.getString(2)));
+                }
+            }
+            Collections.reverse(page);
+            return page;
+        } catch (SQLException e) {
+            throw new StoreException("Reading messages of room " + room + " before offset " + before + " failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** @return the room's id, or null if no message was ever stored in it */
+    private Long roomId(Connection connection, String room) throws SQLException {
+        Long known = roomIds.get(room);
+        if (known != null) {
+            return known;
+        }
+        try (PreparedStatement find = connection.prepareStatement(ROOM_ID)) {
+            find.setString(1, room);
+            try (ResultSet id = find.executeQuery()) {
+                if (!id.next()) {
+                    return null;
+                }
+                roomIds.put(room, id.getLong(1));
+                return id.getLong(1);
+            }
+        }
+    }
+
+    @Override
+    public List<RoomHead> rooms() throws StoreException {
+        try (Connection connection = dataSource.getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(ROOMS)) {
+            List<RoomHead> rooms = new ArrayList<>();
+            while (rows.next()) {
+                rooms.add(new RoomHead(rows.getString(1), rows.getLong(2)));
+            }
+            return rooms;
+        } catch (SQLException e) {
+            throw new StoreException("Reading the rooms failed: " + e.getMessage(), e);
         }
     }
 
@@ -256,26 +506,28 @@ public final class SqliteMessageStore implements MessageStore {
     }
 
     @Override
-    public long latestOffset() throws StoreException {
+    public long latestOffset(String room) throws StoreException {
         if (closed) {
             throw new StoreException("The message store is closed", null);
         }
-        return offset(LATEST, "latest");
+        return offset(LATEST, room, "newest");
     }
 
     @Override
-    public long oldestOffset() throws StoreException {
-        return offset(OLDEST, "oldest");
+    public long oldestOffset(String room) throws StoreException {
+        return offset(OLDEST, room, "oldest");
     }
 
-    private long offset(String query, String which) throws StoreException {
+    private long offset(String query, String room, String which) throws StoreException {
         try (Connection connection = dataSource.getConnection();
-             Statement statement = connection.createStatement();
-             ResultSet offset = statement.executeQuery(query)) {
-            offset.next();
-            return offset.getLong(1);
+             PreparedStatement statement = connection.prepareStatement(query)) {
+            statement.setString(1, room);
+            try (ResultSet offset = statement.executeQuery()) {
+                return offset.next() ? offset.getLong(1) : 0;
+            }
         } catch (SQLException e) {
-            throw new StoreException("Reading the " + which + " offset failed: " + e.getMessage(), e);
+            throw new StoreException("Reading the " + which + " offset of room " + room + " failed: "
+                    + e.getMessage(), e);
         }
     }
 

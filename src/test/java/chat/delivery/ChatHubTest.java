@@ -2,6 +2,7 @@ package chat.delivery;
 
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
+import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
@@ -80,7 +81,7 @@ class ChatHubTest {
     private static void fill(PausableStore store, int count) throws Exception {
         List<SentMessage> messages = new ArrayList<>();
         for (int i = 1; i <= count; i++) {
-            messages.add(new SentMessage("stored " + i, null));
+            messages.add(new SentMessage(Rooms.GENERAL, "stored " + i, null));
             if (messages.size() == 10_000 || i == count) {
                 store.append(messages);
                 messages.clear();
@@ -202,8 +203,8 @@ class ChatHubTest {
         fill(store, 100);
         ChatHub hub = hub(config, store);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (store.oldestOffset() != 100) {
-            assertTrue(System.nanoTime() < deadline, "retention did not run; oldest " + store.oldestOffset());
+        while (store.oldestOffset(Rooms.GENERAL) != 100) {
+            assertTrue(System.nanoTime() < deadline, "retention did not run; oldest " + store.oldestOffset(Rooms.GENERAL));
             Thread.sleep(20);
         }
         RecordingSink behind = sink();
@@ -236,7 +237,7 @@ class ChatHubTest {
         assertEquals("quota-exceeded", refused.path("code").asText(), refused::toString);
         hub.receive(sending, chat("abcd", "q-3")); // 10 bytes: still within
         sender.awaitFrame(frame -> isAck(frame, "q-3"));
-        assertEquals(2, store.latestOffset(), "q-2 was not stored");
+        assertEquals(2, store.latestOffset(Rooms.GENERAL), "q-2 was not stored");
     }
 
     @Test
@@ -451,7 +452,7 @@ class ChatHubTest {
         assertEquals("error", refused.path("type").asText(), refused::toString);
         assertEquals("client-offset-conflict", refused.path("code").asText());
         assertEquals(List.of(1L, 2L), RecordingSink.chatOffsets(frames), "nothing stored for the conflict");
-        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "after it")), store.readAfter(0, 10));
+        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "after it")), store.readAfter(Rooms.GENERAL, 0, 10));
     }
 
     @Test
@@ -470,7 +471,7 @@ class ChatHubTest {
                 .map(f -> f.path("clientOffset").asText()).toList();
         assertEquals(List.of("b-2", "b-3", "b-4"), limited);
         sink.awaitFrame(frame -> isAck(frame, "b-1"));
-        assertEquals(2, store.latestOffset(), "only the burst was stored");
+        assertEquals(2, store.latestOffset(Rooms.GENERAL), "only the burst was stored");
     }
 
     @Test
@@ -529,7 +530,7 @@ class ChatHubTest {
         PausableStore store = store(config);
         List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < 20; i++) {
-            messages.add(new SentMessage("x".repeat(10_000), null));
+            messages.add(new SentMessage(Rooms.GENERAL, "x".repeat(10_000), null));
         }
         store.append(messages);
         RecordingSink returning = sink();

@@ -3,6 +3,7 @@ package chat.delivery;
 import chat.store.Appended;
 import chat.protocol.SentMessage;
 import chat.store.MessageStore;
+import chat.store.RoomHead;
 import chat.store.StoreException;
 import chat.store.StoredMessage;
 
@@ -58,9 +59,9 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
-    public List<StoredMessage> readAfter(long offset, int limit, long maxChars) throws StoreException {
+    public List<StoredMessage> readAfter(String room, long offset, int limit, long maxChars) throws StoreException {
         reads.incrementAndGet();
-        List<StoredMessage> page = store.readAfter(offset, limit, maxChars);
+        List<StoredMessage> page = store.readAfter(room, offset, limit, maxChars);
         afterRead.pass();
         return page;
     }
@@ -122,14 +123,24 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
-    public long latestOffset() throws StoreException {
+    public long latestOffset(String room) throws StoreException {
         reads.incrementAndGet();
-        return store.latestOffset();
+        return store.latestOffset(room);
     }
 
     @Override
-    public long oldestOffset() throws StoreException {
-        return store.oldestOffset();
+    public long oldestOffset(String room) throws StoreException {
+        return store.oldestOffset(room);
+    }
+
+    @Override
+    public List<StoredMessage> readBefore(String room, long before, int limit) throws StoreException {
+        return store.readBefore(room, before, limit);
+    }
+
+    @Override
+    public List<RoomHead> rooms() throws StoreException {
+        return store.rooms();
     }
 
     @Override

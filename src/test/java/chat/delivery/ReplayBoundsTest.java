@@ -2,6 +2,7 @@ package chat.delivery;
 
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
+import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
@@ -53,7 +54,7 @@ class ReplayBoundsTest {
         SqliteMessageStore store = SqliteMessageStore.open(pool, config.durability(), pool);
         List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < MESSAGES; i++) {
-            messages.add(new SentMessage(TEXT, null));
+            messages.add(new SentMessage(Rooms.GENERAL, TEXT, null));
         }
         store.append(messages);
         ChatHub hub = new ChatHub(config, store, ChatMetrics.unregistered());

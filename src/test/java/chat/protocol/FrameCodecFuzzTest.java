@@ -83,7 +83,7 @@ class FrameCodecFuzzTest {
 
     @Property
     void validFramesParseToExactlyTheirTextAndClientOffset(@ForAll("valid") ValidFrame frame) {
-        assertEquals(new SentMessage(frame.text(), frame.clientOffset()), codec.parse(frame.json()),
+        assertEquals(new SentMessage(null, frame.text(), frame.clientOffset()), codec.parse(frame.json()),
                 () -> "for " + shown(frame.json()));
         assertEquals("accepted", check(frame.json()));
     }
@@ -151,7 +151,7 @@ class FrameCodecFuzzTest {
         // What the server broadcasts is itself a frame a client could send back.
         int length = text.codePointCount(0, text.length());
         if (length >= 1 && length <= MAX_TEXT) {
-            assertEquals(new SentMessage(text, null), codec.parse(frame));
+            assertEquals(new SentMessage(null, text, null), codec.parse(frame));
         } else {
             assertRejected(ErrorCode.BAD_TEXT, frame);
         }
@@ -244,13 +244,13 @@ class FrameCodecFuzzTest {
         }
         JsonNode clientOffset = root.get("clientOffset");
         if (clientOffset == null || clientOffset.isNull()) {
-            return new SentMessage(text.textValue(), null);
+            return new SentMessage(null, text.textValue(), null);
         }
         if (!clientOffset.isTextual()
                 || !wellFormedWithLength(clientOffset.textValue(), 1, MAX_CLIENT_OFFSET_LENGTH)) {
             return rejected(ErrorCode.BAD_CLIENT_OFFSET);
         }
-        return new SentMessage(text.textValue(), clientOffset.textValue());
+        return new SentMessage(null, text.textValue(), clientOffset.textValue());
     }
 
     private static ClientFrame.Rejected rejected(ErrorCode code) {

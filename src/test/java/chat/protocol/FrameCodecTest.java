@@ -54,37 +54,37 @@ class FrameCodecTest {
     void parseAcceptsMessageWithClientOffset() {
         SentMessage message = accepted(
                 "{\"type\":\"chat message\",\"text\":\"hello\",\"clientOffset\":\"c-1\"}");
-        assertEquals(new SentMessage("hello", "c-1"), message);
+        assertEquals(new SentMessage(null, "hello", "c-1"), message);
     }
 
     @Test
     void parseAcceptsMessageWithoutClientOffset() {
-        assertEquals(new SentMessage("hello", null),
+        assertEquals(new SentMessage(null, "hello", null),
                 accepted("{\"type\":\"chat message\",\"text\":\"hello\"}"));
     }
 
     @Test
     void parseTreatsNullClientOffsetAsAbsent() {
-        assertEquals(new SentMessage("hello", null),
+        assertEquals(new SentMessage(null, "hello", null),
                 accepted("{\"type\":\"chat message\",\"text\":\"hello\",\"clientOffset\":null}"));
     }
 
     @Test
     void parseAcceptsFieldsInAnyOrder() {
-        assertEquals(new SentMessage("hello", "c-1"),
+        assertEquals(new SentMessage(null, "hello", "c-1"),
                 accepted("{\"clientOffset\":\"c-1\",\"text\":\"hello\",\"type\":\"chat message\"}"));
     }
 
     @Test
     void parseIgnoresUnknownFields() {
-        assertEquals(new SentMessage("hello", "c-1"), accepted("{\"extra\":{\"type\":\"x\",\"a\":[1,2]},"
+        assertEquals(new SentMessage(null, "hello", "c-1"), accepted("{\"extra\":{\"type\":\"x\",\"a\":[1,2]},"
                 + "\"type\":\"chat message\",\"n\":5,\"text\":\"hello\",\"list\":[{\"text\":1}],"
                 + "\"clientOffset\":\"c-1\",\"flag\":true,\"nothing\":null}"));
     }
 
     @Test
     void parseAcceptsSurroundingWhitespace() {
-        assertEquals(new SentMessage("hi", null),
+        assertEquals(new SentMessage(null, "hi", null),
                 accepted("  \n{\"type\":\"chat message\",\"text\":\"hi\"}\n  "));
     }
 
@@ -318,7 +318,7 @@ class FrameCodecTest {
         String text = "quote \" slash \\ newline \n emoji \uD83D\uDE00";
         String frame = FrameCodec.chatMessage(3, text);
         ClientFrame parsed = new FrameCodec(100, MAX_CLIENT_OFFSET_LENGTH).parse(frame);
-        assertEquals(new SentMessage(text, null), parsed);
+        assertEquals(new SentMessage(null, text, null), parsed);
     }
 
     @Test

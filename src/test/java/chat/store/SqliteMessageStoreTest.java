@@ -1,5 +1,6 @@
 package chat.store;
 
+import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
 import static chat.store.Appended.Outcome.ALREADY_STORED;
 import static chat.store.Appended.Outcome.CONFLICT;
@@ -91,7 +92,7 @@ class SqliteMessageStoreTest {
     private static List<SentMessage> messages(String... textsAndOffsets) {
         List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < textsAndOffsets.length; i += 2) {
-            messages.add(new SentMessage(textsAndOffsets[i], textsAndOffsets[i + 1]));
+            messages.add(new SentMessage(Rooms.GENERAL, textsAndOffsets[i], textsAndOffsets[i + 1]));
         }
         return messages;
     }
@@ -99,7 +100,7 @@ class SqliteMessageStoreTest {
     private List<Long> appendTexts(int count) throws StoreException {
         List<SentMessage> batch = new ArrayList<>();
         for (int i = 1; i <= count; i++) {
-            batch.add(new SentMessage("m" + i, null));
+            batch.add(new SentMessage(Rooms.GENERAL, "m" + i, null));
         }
         return store.append(batch).stream().map(Appended::offset).toList();
     }
@@ -115,7 +116,96 @@ class SqliteMessageStoreTest {
                 columns.add(rows.getString("name"));
             }
         }
-        assertEquals(List.of("id", "client_offset", "content", "created_at"), columns);
+        assertEquals(List.of("id", "client_offset", "content", "created_at", "room_id", "room_offset"), columns);
+        assertEquals(1, queryLong("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'rooms'"));
+        assertEquals(2, queryLong("PRAGMA user_version"));
+    }
+
+    @Test
+    void eachRoomHasOffsetsOfItsOwnFromOne() throws StoreException {
+        List<Appended> results = store.append(List.of(new SentMessage("ops", "a", null),
+                new SentMessage(Rooms.GENERAL, "b", null), new SentMessage("ops", "c", null)));
+        assertEquals(List.of(new Appended("ops", 1, INSERTED), new Appended(Rooms.GENERAL, 1, INSERTED),
+                new Appended("ops", 2, INSERTED)), results);
+        assertEquals(List.of(new Appended("ops", 3, INSERTED)), store.append(List.of(new SentMessage("ops", "d", null))));
+        assertEquals(3, store.latestOffset("ops"));
+        assertEquals(1, store.latestOffset(Rooms.GENERAL));
+        assertEquals(0, store.latestOffset("never-written"));
+        assertEquals(List.of("a", "c", "d"), store.readAfter("ops", 0, 10).stream().map(StoredMessage::text).toList());
+        assertEquals(List.of(), store.readAfter("never-written", 0, 10));
+        assertEquals(List.of(new RoomHead(Rooms.GENERAL, 1), new RoomHead("ops", 3)), store.rooms());
+    }
+
+    @Test
+    void aResendToAnotherRoomIsAnsweredWithTheRoomAndOffsetItWasStoredUnder() throws StoreException {
+        store.append(List.of(new SentMessage("ops", "hi", "k-1")));
+        assertEquals(List.of(new Appended("ops", 1, ALREADY_STORED)),
+                store.append(List.of(new SentMessage(Rooms.GENERAL, "hi", "k-1"))));
+        assertEquals(0, store.latestOffset(Rooms.GENERAL), "no second row, no offset used up");
+    }
+
+    @Test
+    void readBeforeGivesTheMessagesJustBelowInOffsetOrder() throws StoreException {
+        appendTexts(10);
+        assertEquals(List.of(6L, 7L, 8L, 9L), store.readBefore(Rooms.GENERAL, 10, 4).stream()
+                .map(StoredMessage::offset).toList());
+        assertEquals(List.of(1L, 2L), store.readBefore(Rooms.GENERAL, 3, 50).stream()
+                .map(StoredMessage::offset).toList());
+        assertEquals(List.of(), store.readBefore(Rooms.GENERAL, 1, 50), "nothing below the room's start");
+        assertEquals(List.of(7L, 8L, 9L, 10L), store.readBefore(Rooms.GENERAL, Long.MAX_VALUE, 4).stream()
+                .map(StoredMessage::offset).toList());
+    }
+
+    @Test
+    void aDatabaseOfTheFirstReleaseIsMigratedItsMessagesGeneralsWithTheSameOffsetsAndEpoch() throws Exception {
+        store.close();
+        store = null;
+        java.nio.file.Files.delete(file);
+        try (Connection connection = plainConnection(); Statement statement = connection.createStatement()) {
+            statement.executeUpdate("PRAGMA journal_mode = WAL");
+            statement.executeUpdate("CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                    + " client_offset TEXT UNIQUE, content TEXT NOT NULL, created_at INTEGER NOT NULL)");
+            statement.executeUpdate("CREATE TABLE chat_identity (id INTEGER PRIMARY KEY CHECK (id = 1),"
+                    + " epoch TEXT NOT NULL)");
+            statement.executeUpdate("INSERT INTO chat_identity VALUES (1, 'epoch-of-v1')");
+            for (int i = 1; i <= 5; i++) {
+                statement.executeUpdate("INSERT INTO messages (client_offset, content, created_at) VALUES ('k-" + i
+                        + "', 'old " + i + "', " + i + ")");
+            }
+            statement.executeUpdate("DELETE FROM messages WHERE id IN (1, 2)"); // retention took the oldest
+        }
+        store = open(Map.of());
+        assertEquals("epoch-of-v1", store.epoch());
+        assertEquals(5, store.latestOffset(Rooms.GENERAL));
+        assertEquals(3, store.oldestOffset(Rooms.GENERAL));
+        assertEquals(List.of(new StoredMessage(3, "old 3"), new StoredMessage(4, "old 4"), new StoredMessage(5, "old 5")),
+                store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 4, ALREADY_STORED)),
+                store.append(List.of(new SentMessage(Rooms.GENERAL, "old 4", "k-4"))));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 6, INSERTED)),
+                store.append(List.of(new SentMessage(Rooms.GENERAL, "new", "k-6"))));
+        reopen(Map.of());
+        assertEquals(6, store.latestOffset(Rooms.GENERAL), "migrated once, opened again as it is");
+    }
+
+    @Test
+    void aDatabaseOfANewerSchemaIsRefusedNamingIt() throws Exception {
+        store.close();
+        store = null;
+        try (Connection connection = plainConnection(); Statement statement = connection.createStatement()) {
+            statement.executeUpdate("PRAGMA user_version = 3");
+        }
+        StoreException refused = assertThrows(StoreException.class, () -> open(Map.of()));
+        assertTrue(refused.getMessage().contains("schema 3"), refused.getMessage());
+    }
+
+    @Test
+    void retentionKeepsTheNewestMessageOfEveryRoom() throws StoreException {
+        store.append(List.of(new SentMessage("a", "a1", null), new SentMessage("b", "b1", null),
+                new SentMessage("a", "a2", null)));
+        assertEquals(1, store.deleteOldest(Long.MAX_VALUE, 0, 1_000), "only a1: b1 and a2 are their rooms' newest");
+        assertEquals(2, store.oldestOffset("a"));
+        assertEquals(1, store.oldestOffset("b"));
     }
 
     @Test
@@ -133,19 +223,19 @@ class SqliteMessageStoreTest {
         store.append(messages("kept", "k-1"));
         reopen(Map.of());
         assertEquals(1, rowCount());
-        assertEquals(1, store.latestOffset());
+        assertEquals(1, store.latestOffset(Rooms.GENERAL));
     }
 
     @Test
     void appendReturnsIncreasingOffsetsInListOrder() throws Exception {
         List<Appended> results = store.append(messages("a", "c-a", "b", "c-b", "c", null));
-        assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED), new Appended(3, INSERTED)), results);
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 1, INSERTED), new Appended(Rooms.GENERAL, 2, INSERTED), new Appended(Rooms.GENERAL, 3, INSERTED)), results);
 
         List<Appended> next = store.append(messages("d", "c-d"));
-        assertEquals(List.of(new Appended(4, INSERTED)), next);
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 4, INSERTED)), next);
 
         assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b"), new StoredMessage(3, "c"),
-                new StoredMessage(4, "d")), store.readAfter(0, 10));
+                new StoredMessage(4, "d")), store.readAfter(Rooms.GENERAL, 0, 10));
     }
 
     @Test
@@ -161,34 +251,34 @@ class SqliteMessageStoreTest {
 
         List<Appended> results = store.append(messages("first", "dup", "new", "n-1"));
 
-        assertEquals(new Appended(1, ALREADY_STORED), results.get(0));
+        assertEquals(new Appended(Rooms.GENERAL, 1, ALREADY_STORED), results.get(0));
         assertTrue(results.get(1).inserted());
         assertTrue(results.get(1).offset() > 2, results::toString);
         assertEquals(3, rowCount());
         assertEquals(List.of(new StoredMessage(1, "first"), new StoredMessage(2, "other"),
-                new StoredMessage(results.get(1).offset(), "new")), store.readAfter(0, 10));
+                new StoredMessage(results.get(1).offset(), "new")), store.readAfter(Rooms.GENERAL, 0, 10));
     }
 
     @Test
     void duplicateClientOffsetWithinOneBatchReturnsTheFirstOffset() throws Exception {
         List<Appended> results = store.append(messages("one", "same", "two", null, "one", "same"));
 
-        assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED), new Appended(1, ALREADY_STORED)),
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 1, INSERTED), new Appended(Rooms.GENERAL, 2, INSERTED), new Appended(Rooms.GENERAL, 1, ALREADY_STORED)),
                 results);
         assertEquals(2, rowCount());
-        assertEquals(List.of(new StoredMessage(1, "one"), new StoredMessage(2, "two")), store.readAfter(0, 10));
+        assertEquals(List.of(new StoredMessage(1, "one"), new StoredMessage(2, "two")), store.readAfter(Rooms.GENERAL, 0, 10));
     }
 
     @Test
     void offsetsKeepIncreasingAfterADuplicate() throws Exception {
         List<Appended> results = store.append(messages("a", "same", "a", "same", "c", null, "d", "d-1"));
 
-        assertEquals(new Appended(1, INSERTED), results.get(0));
-        assertEquals(new Appended(1, ALREADY_STORED), results.get(1));
+        assertEquals(new Appended(Rooms.GENERAL, 1, INSERTED), results.get(0));
+        assertEquals(new Appended(Rooms.GENERAL, 1, ALREADY_STORED), results.get(1));
         assertTrue(results.get(2).inserted() && results.get(3).inserted(), results::toString);
         assertTrue(results.get(0).offset() < results.get(2).offset(), results::toString);
         assertTrue(results.get(2).offset() < results.get(3).offset(), results::toString);
-        assertEquals(results.get(3).offset(), store.latestOffset());
+        assertEquals(results.get(3).offset(), store.latestOffset(Rooms.GENERAL));
         assertEquals(3, rowCount());
     }
 
@@ -199,9 +289,9 @@ class SqliteMessageStoreTest {
         List<Appended> later = store.append(messages("someone else's", "k-1"));
         List<Appended> sameBatch = store.append(messages("x", "k-2", "y", "k-2"));
 
-        assertEquals(List.of(new Appended(1, CONFLICT)), later);
-        assertEquals(List.of(new Appended(2, INSERTED), new Appended(2, CONFLICT)), sameBatch);
-        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "x")), store.readAfter(0, 10));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 1, CONFLICT)), later);
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 2, INSERTED), new Appended(Rooms.GENERAL, 2, CONFLICT)), sameBatch);
+        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "x")), store.readAfter(Rooms.GENERAL, 0, 10));
     }
 
     @Test
@@ -209,8 +299,8 @@ class SqliteMessageStoreTest {
         List<Appended> first = store.append(messages("a", null, "a", null));
         List<Appended> second = store.append(messages("a", null));
 
-        assertEquals(List.of(new Appended(1, INSERTED), new Appended(2, INSERTED)), first);
-        assertEquals(List.of(new Appended(3, INSERTED)), second);
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 1, INSERTED), new Appended(Rooms.GENERAL, 2, INSERTED)), first);
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 3, INSERTED)), second);
         assertEquals(3, rowCount());
     }
 
@@ -218,41 +308,41 @@ class SqliteMessageStoreTest {
     void textIsStoredVerbatim() throws Exception {
         String text = "quote \" slash \\ newline \n <b>html</b> emoji \uD83D\uDE00 nul \u0000 end";
         store.append(messages(text, "t-1"));
-        assertEquals(List.of(new StoredMessage(1, text)), store.readAfter(0, 1));
+        assertEquals(List.of(new StoredMessage(1, text)), store.readAfter(Rooms.GENERAL, 0, 1));
     }
 
     @Test
     void readAfterPagesInOrderWithLimit() throws Exception {
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L), appendTexts(5));
 
-        assertEquals(List.of(new StoredMessage(1, "m1"), new StoredMessage(2, "m2")), store.readAfter(0, 2));
-        assertEquals(List.of(new StoredMessage(3, "m3"), new StoredMessage(4, "m4")), store.readAfter(2, 2));
-        assertEquals(List.of(new StoredMessage(5, "m5")), store.readAfter(4, 2));
+        assertEquals(List.of(new StoredMessage(1, "m1"), new StoredMessage(2, "m2")), store.readAfter(Rooms.GENERAL, 0, 2));
+        assertEquals(List.of(new StoredMessage(3, "m3"), new StoredMessage(4, "m4")), store.readAfter(Rooms.GENERAL, 2, 2));
+        assertEquals(List.of(new StoredMessage(5, "m5")), store.readAfter(Rooms.GENERAL, 4, 2));
     }
 
     @Test
     void readAfterReturnsEmptyPastTheEnd() throws Exception {
         appendTexts(3);
-        assertEquals(List.of(), store.readAfter(3, 10));
-        assertEquals(List.of(), store.readAfter(1_000, 10));
+        assertEquals(List.of(), store.readAfter(Rooms.GENERAL, 3, 10));
+        assertEquals(List.of(), store.readAfter(Rooms.GENERAL, 1_000, 10));
     }
 
     @Test
     void readAfterOnEmptyStoreIsEmpty() throws Exception {
-        assertEquals(List.of(), store.readAfter(0, 10));
+        assertEquals(List.of(), store.readAfter(Rooms.GENERAL, 0, 10));
     }
 
     @Test
     void latestOffsetIsZeroOnEmptyStore() throws Exception {
-        assertEquals(0, store.latestOffset());
+        assertEquals(0, store.latestOffset(Rooms.GENERAL));
     }
 
     @Test
     void latestOffsetIsTheHighestStoredOffset() throws Exception {
         appendTexts(4);
-        assertEquals(4, store.latestOffset());
+        assertEquals(4, store.latestOffset(Rooms.GENERAL));
         store.append(messages("x", "x-1"));
-        assertEquals(5, store.latestOffset());
+        assertEquals(5, store.latestOffset(Rooms.GENERAL));
     }
 
     @Test
@@ -260,11 +350,11 @@ class SqliteMessageStoreTest {
         store.append(messages("a", "c-a", "b", null));
         reopen(Map.of());
 
-        assertEquals(2, store.latestOffset());
-        assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b")), store.readAfter(0, 10));
+        assertEquals(2, store.latestOffset(Rooms.GENERAL));
+        assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b")), store.readAfter(Rooms.GENERAL, 0, 10));
 
         List<Appended> after = store.append(messages("a", "c-a", "c", null));
-        assertEquals(new Appended(1, ALREADY_STORED), after.get(0));
+        assertEquals(new Appended(Rooms.GENERAL, 1, ALREADY_STORED), after.get(0));
         assertTrue(after.get(1).inserted());
         assertTrue(after.get(1).offset() > 2, after::toString);
     }
@@ -276,7 +366,7 @@ class SqliteMessageStoreTest {
         assertThrows(StoreException.class, () -> store.append(messages("ok", "ok-1", null, "broken-1")));
 
         assertEquals(1, rowCount());
-        assertEquals(List.of(new Appended(2, INSERTED)), store.append(messages("ok", "ok-1")));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 2, INSERTED)), store.append(messages("ok", "ok-1")));
     }
 
     @Test
@@ -297,8 +387,8 @@ class SqliteMessageStoreTest {
         }
 
         assertEquals(1, rowCount());
-        assertEquals(1, store.latestOffset());
-        assertEquals(List.of(new Appended(2, INSERTED), new Appended(3, INSERTED)),
+        assertEquals(1, store.latestOffset(Rooms.GENERAL));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 2, INSERTED), new Appended(Rooms.GENERAL, 3, INSERTED)),
                 store.append(messages("x", "x-1", "y", null)));
         assertEquals(3, rowCount());
     }
@@ -319,7 +409,7 @@ class SqliteMessageStoreTest {
             }
         }
         store.checkWritable();
-        assertEquals(List.of(new Appended(1, INSERTED)), store.append(messages("after the probe", null)),
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 1, INSERTED)), store.append(messages("after the probe", null)),
                 "the probe stored nothing and left the busy timeout usable");
     }
 
@@ -342,13 +432,13 @@ class SqliteMessageStoreTest {
     @Test
     void latestOffsetAfterCloseThrows() {
         store.close();
-        assertThrows(StoreException.class, store::latestOffset);
+        assertThrows(StoreException.class, () -> store.latestOffset(Rooms.GENERAL));
     }
 
     @Test
     void readAfterAfterCloseThrows() {
         store.close();
-        assertThrows(StoreException.class, () -> store.readAfter(0, 10));
+        assertThrows(StoreException.class, () -> store.readAfter(Rooms.GENERAL, 0, 10));
     }
 
     @Test
@@ -364,13 +454,13 @@ class SqliteMessageStoreTest {
         try (Connection connection = plainConnection(); Statement statement = connection.createStatement()) {
             statement.executeUpdate("UPDATE messages SET created_at = 1000 WHERE id <= 2");
         }
-        assertEquals(1, store.oldestOffset());
+        assertEquals(1, store.oldestOffset(Rooms.GENERAL));
         assertEquals(2, store.deleteOldest(2_000, 0, 1_000), "the two stored before 2000 ms");
-        assertEquals(3, store.oldestOffset());
+        assertEquals(3, store.oldestOffset(Rooms.GENERAL));
         assertEquals(0, store.deleteOldest(Long.MAX_VALUE, 0, 1_000), "the newest stays, whatever its age");
-        assertEquals(3, store.latestOffset());
+        assertEquals(3, store.latestOffset(Rooms.GENERAL));
         assertEquals(4, store.append(messages("four", "r-4")).get(0).offset());
-        assertEquals(List.of(3L, 4L), store.readAfter(0, 10).stream().map(StoredMessage::offset).toList());
+        assertEquals(List.of(3L, 4L), store.readAfter(Rooms.GENERAL, 0, 10).stream().map(StoredMessage::offset).toList());
     }
 
     @Test
@@ -378,21 +468,21 @@ class SqliteMessageStoreTest {
         String text = "x".repeat(4_000);
         List<SentMessage> messages = new ArrayList<>();
         for (int i = 0; i < 50; i++) {
-            messages.add(new SentMessage(text, "s-" + i));
+            messages.add(new SentMessage(Rooms.GENERAL, text, "s-" + i));
         }
         store.append(messages);
         long before = store.storedBytes();
         assertTrue(before > 50 * 4_000, "the data takes " + before + " bytes");
         assertEquals(0, store.deleteOldest(Long.MIN_VALUE, before, 1_000), "not over the limit");
         assertEquals(10, store.deleteOldest(Long.MIN_VALUE, before - 1, 10), "a batch of at most 10");
-        assertEquals(11, store.oldestOffset());
+        assertEquals(11, store.oldestOffset(Rooms.GENERAL));
         assertEquals(39, store.deleteOldest(Long.MIN_VALUE, 1, 1_000), "all but the newest");
         assertTrue(store.storedBytes() < before / 4, "freed pages do not count: " + store.storedBytes());
     }
 
     @Test
     void anEmptyStoreHasNoOldestOffset() throws Exception {
-        assertEquals(0, store.oldestOffset());
+        assertEquals(0, store.oldestOffset(Rooms.GENERAL));
         assertEquals(0, store.deleteOldest(Long.MAX_VALUE, 1, 1_000));
     }
 }
