@@ -1,5 +1,6 @@
 package chat.config;
 
+import chat.protocol.Rooms;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,6 +49,10 @@ public final class ChatConfig {
     private final int maxConnectionsPerAddress;
     private final List<String> publicOrigins;
     private final List<String> allowedOrigins;
+    private final RoomCreation roomCreation;
+    private final List<String> rooms;
+    private final int maxRoomsPerConnection;
+    private final int maxRooms;
     private final boolean allowMissingOrigin;
 
     private ChatConfig(Reader reader) {
@@ -86,7 +91,25 @@ public final class ChatConfig {
         this.publicOrigins = reader.origins("chat.publicOrigins");
         this.allowedOrigins = reader.origins("chat.allowedOrigins");
         this.allowMissingOrigin = reader.bool("chat.allowMissingOrigin", true);
+        this.roomCreation = reader.roomCreation("chat.roomCreation", RoomCreation.ANYONE);
+        this.rooms = reader.rooms("chat.rooms");
+        if (roomCreation == RoomCreation.LISTED && rooms.isEmpty()) {
+            throw new IllegalArgumentException("Setting chat.roomCreation (environment CHAT_ROOM_CREATION) is listed,"
+                    + " but chat.rooms (environment CHAT_ROOMS) lists no room: name the rooms that exist");
+        }
+        this.maxRoomsPerConnection = reader.integer("chat.maxRoomsPerConnection", 50, 1, 10_000);
+        this.maxRooms = reader.integer("chat.maxRooms", 10_000, 1, 10_000_000);
     }
+
+    /** Who makes rooms: anyone, by joining one that does not exist, or only the operator, in chat.rooms. */
+    public enum RoomCreation { ANYONE, LISTED }
+
+    public RoomCreation roomCreation() { return roomCreation; }
+    /** The rooms that exist from the start; with {@link RoomCreation#LISTED}, the only ones. */
+    public List<String> rooms() { return rooms; }
+    public int maxRoomsPerConnection() { return maxRoomsPerConnection; }
+    /** Rooms the chat holds at the most; joining a new one past that is refused. */
+    public int maxRooms() { return maxRooms; }
 
     /** Context parameters first, then system properties, then the environment. */
     public static ChatConfig load(Function<String, String> contextParameters) {
@@ -246,6 +269,35 @@ public final class ChatConfig {
                 origins.add(normalised);
             }
             return List.copyOf(origins);
+        }
+
+        RoomCreation roomCreation(String name, RoomCreation fallback) {
+            String value = raw(name);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return RoomCreation.valueOf(value.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException unknown) {
+                throw invalid(name, value, "anyone or listed");
+            }
+        }
+
+        /** Comma-separated room names. */
+        List<String> rooms(String name) {
+            String value = raw(name);
+            if (value == null) {
+                return List.of();
+            }
+            List<String> rooms = new ArrayList<>();
+            for (String room : value.split(",")) {
+                if (!Rooms.isValidName(room.trim())) {
+                    throw invalid(name, room.trim(), "a comma-separated list of room names (a-z, 0-9, - and _,"
+                            + " starting with a letter or digit, at most " + Rooms.MAX_NAME_LENGTH + " characters)");
+                }
+                rooms.add(room.trim());
+            }
+            return List.copyOf(rooms);
         }
 
         Durability durability(String name, Durability fallback) {

@@ -3,7 +3,10 @@ package chat.delivery;
 import chat.protocol.ErrorCode;
 import chat.store.Appended;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -29,7 +32,7 @@ final class Broadcaster implements AutoCloseable {
     private static final long STOP_WAIT_MILLIS = 10_000;
     private static final Logger LOG = Logger.getLogger(Broadcaster.class.getName());
     /** A lane stops when it takes this. */
-    private static final CommittedBatch STOP = new CommittedBatch(List.of(), List.of());
+    private static final CommittedBatch STOP = new CommittedBatch(Map.of(), List.of(), null);
 
     private final Lane[] lanes;
     private final AtomicInteger nextLane = new AtomicInteger();
@@ -46,13 +49,52 @@ final class Broadcaster implements AutoCloseable {
         return Math.floorMod(nextLane.getAndIncrement(), lanes.length);
     }
 
-    void add(Subscription subscription) {
-        lanes[subscription.connection().lane()].subscriptions.put(subscription.connection(), subscription);
+    /** A new connection: counted, and sent its acks, from now on. */
+    void add(ClientConnection connection) {
+        lanes[connection.lane()].connections.add(connection);
     }
 
-    /** @return the connection's subscription, or null if it was removed before */
-    Subscription remove(ClientConnection connection) {
-        return lanes[connection.lane()].subscriptions.remove(connection);
+    /** The connection closed: it gets nothing more, in any room. */
+    void remove(ClientConnection connection) {
+        Lane lane = lanes[connection.lane()];
+        lane.connections.remove(connection);
+        for (String room : connection.joined().keySet()) {
+            Map<ClientConnection, Subscription> inRoom = lane.rooms.get(room);
+            if (inRoom != null) {
+                inRoom.remove(connection);
+            }
+        }
+    }
+
+    /** Delivers the room's live messages to the subscription from the next batch on. */
+    void subscribe(Subscription subscription) {
+        lanes[subscription.connection().lane()].rooms
+                .computeIfAbsent(subscription.room(), room -> new ConcurrentHashMap<>())
+                .put(subscription.connection(), subscription);
+    }
+
+    /** Stops delivering the room's messages to the subscription; call it on its lane (see {@link #onLane}). */
+    void unsubscribe(Subscription subscription) {
+        Map<ClientConnection, Subscription> inRoom = lanes[subscription.connection().lane()].rooms
+                .get(subscription.room());
+        if (inRoom != null) {
+            inRoom.remove(subscription.connection());
+        }
+    }
+
+    /**
+     * Runs {@code task} on the thread of the connection's lane, between two batches: nothing is being delivered to
+     * the connection meanwhile, and what the task queues comes after every message delivered before it.
+     */
+    void onLane(ClientConnection connection, Runnable task) {
+        Lane lane = lanes[connection.lane()];
+        lane.undelivered.incrementAndGet();
+        try {
+            lane.batches.put(new CommittedBatch(Map.of(), List.of(), task));
+        } catch (InterruptedException e) {
+            lane.undelivered.decrementAndGet();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
@@ -62,7 +104,11 @@ final class Broadcaster implements AutoCloseable {
      * @throws InterruptedException if the writer was interrupted while a lane was full
      */
     void publish(List<EncodedMessage> messages, List<Ack> acks) throws InterruptedException {
-        CommittedBatch batch = new CommittedBatch(messages, acks);
+        Map<String, List<EncodedMessage>> byRoom = new LinkedHashMap<>();
+        for (EncodedMessage message : messages) {
+            byRoom.computeIfAbsent(message.room(), room -> new ArrayList<>()).add(message);
+        }
+        CommittedBatch batch = new CommittedBatch(byRoom, acks, null);
         for (Lane lane : lanes) {
             lane.undelivered.incrementAndGet();
             try {
@@ -115,8 +161,8 @@ final class Broadcaster implements AutoCloseable {
     long queuedFrames() {
         long frames = 0;
         for (Lane lane : lanes) {
-            for (Subscription subscription : lane.subscriptions.values()) {
-                frames += subscription.connection().queuedFrames();
+            for (ClientConnection connection : lane.connections) {
+                frames += connection.queuedFrames();
             }
         }
         return frames;
@@ -126,8 +172,8 @@ final class Broadcaster implements AutoCloseable {
     long maxQueuedFrames() {
         long max = 0;
         for (Lane lane : lanes) {
-            for (Subscription subscription : lane.subscriptions.values()) {
-                max = Math.max(max, subscription.connection().queuedFrames());
+            for (ClientConnection connection : lane.connections) {
+                max = Math.max(max, connection.queuedFrames());
             }
         }
         return max;
@@ -139,8 +185,8 @@ final class Broadcaster implements AutoCloseable {
             if (lane.undelivered.get() > 0) {
                 return false;
             }
-            for (Subscription subscription : lane.subscriptions.values()) {
-                if (!subscription.connection().isIdle()) {
+            for (ClientConnection connection : lane.connections) {
+                if (!connection.isIdle()) {
                     return false;
                 }
             }
@@ -151,13 +197,15 @@ final class Broadcaster implements AutoCloseable {
     int size() {
         int size = 0;
         for (Lane lane : lanes) {
-            size += lane.subscriptions.size();
+            size += lane.connections.size();
         }
         return size;
     }
 
     private static final class Lane {
-        final Map<ClientConnection, Subscription> subscriptions = new ConcurrentHashMap<>();
+        final Set<ClientConnection> connections = ConcurrentHashMap.newKeySet();
+        /** Room name to the subscriptions of this lane's connections in it. */
+        final Map<String, Map<ClientConnection, Subscription>> rooms = new ConcurrentHashMap<>();
         final BlockingQueue<CommittedBatch> batches;
         final int index;
         final Thread thread;
@@ -183,10 +231,21 @@ final class Broadcaster implements AutoCloseable {
                 if (batch == STOP) {
                     return;
                 }
-                if (!batch.messages().isEmpty()) {
-                    for (Subscription subscription : subscriptions.values()) {
+                if (batch.task() != null) {
+                    try {
+                        batch.task().run();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.SEVERE, "A task on " + thread.getName() + " failed", e);
+                    }
+                }
+                for (Map.Entry<String, List<EncodedMessage>> room : batch.byRoom().entrySet()) {
+                    Map<ClientConnection, Subscription> inRoom = rooms.get(room.getKey());
+                    if (inRoom == null) {
+                        continue;
+                    }
+                    for (Subscription subscription : inRoom.values()) {
                         try {
-                            subscription.deliver(batch.messages());
+                            subscription.deliver(room.getValue());
                         } catch (RuntimeException e) {
                             failed(subscription.connection(), e);
                         }
@@ -217,34 +276,43 @@ final class Broadcaster implements AutoCloseable {
     }
 
     /** The answer to one message of a batch, to its sender: its ack, or why it was not stored. */
-    record Ack(ClientConnection sender, String clientOffset, Appended stored) {
+    record Ack(ClientConnection sender, String clientOffset, String sentToRoom, Appended stored) {
 
         void send() {
             if (stored.outcome() == Appended.Outcome.CONFLICT) {
                 sender.refuse(ErrorCode.CLIENT_OFFSET_CONFLICT, "Another message is stored with this clientOffset;"
-                        + " not stored: send it with a clientOffset of its own", clientOffset);
+                        + " not stored: send it with a clientOffset of its own", clientOffset, sentToRoom);
             } else {
-                sender.ack(clientOffset, stored.offset());
+                sender.ack(stored.room(), clientOffset, stored.offset());
             }
         }
     }
 
-    /** What one commit published; compared by identity, so that only STOP is STOP. */
+    /**
+     * What one commit published, its messages by room in offset order; or a task to run on the lane. Compared by
+     * identity, so that only STOP is STOP.
+     */
     private static final class CommittedBatch {
-        private final List<EncodedMessage> messages;
+        private final Map<String, List<EncodedMessage>> byRoom;
         private final List<Ack> acks;
+        private final Runnable task;
 
-        CommittedBatch(List<EncodedMessage> messages, List<Ack> acks) {
-            this.messages = messages;
+        CommittedBatch(Map<String, List<EncodedMessage>> byRoom, List<Ack> acks, Runnable task) {
+            this.byRoom = byRoom;
             this.acks = acks;
+            this.task = task;
         }
 
-        List<EncodedMessage> messages() {
-            return messages;
+        Map<String, List<EncodedMessage>> byRoom() {
+            return byRoom;
         }
 
         List<Ack> acks() {
             return acks;
+        }
+
+        Runnable task() {
+            return task;
         }
     }
 }

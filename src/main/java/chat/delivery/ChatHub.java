@@ -8,11 +8,15 @@ import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
 import chat.protocol.SentMessage;
 import chat.store.MessageStore;
+import chat.store.RoomHead;
 import chat.store.StoreException;
 import chat.store.StoredMessage;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -55,6 +59,7 @@ public final class ChatHub implements AutoCloseable {
     private final StorageQuotas quotas;
     private final ScheduledExecutorService stallWatch;
     private final ReplayLimits replayLimits;
+    private final RoomDirectory rooms;
 
     /** Fills the recovery window from the store, then starts the writer. */
     public ChatHub(ChatConfig config, MessageStore store, ChatMetrics metrics) {
@@ -65,6 +70,7 @@ public final class ChatHub implements AutoCloseable {
         RecoveryWindow window = new RecoveryWindow(config.recoveryWindowMessages(), config.recoveryWindowChars());
         fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
         this.history = new History(store, window, new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
+        this.rooms = new RoomDirectory(config.roomCreation(), config.rooms(), config.maxRooms(), storedRooms(store));
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
@@ -81,7 +87,7 @@ public final class ChatHub implements AutoCloseable {
                 new LinkedBlockingQueue<>(), DaemonThreads.named("chat-worker-"));
         this.closers = new ThreadPoolExecutor(CLOSER_THREADS, CLOSER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), DaemonThreads.named("chat-closer-"));
-        this.writer = new MessageWriter(store, window, broadcaster, metrics, config.writeQueueCapacity(),
+        this.writer = new MessageWriter(store, history, broadcaster, metrics, config.writeQueueCapacity(),
                 Math.max(1, (int) ((long) config.writeQueueCapacity() * config.writeQueueSharePercent() / 100)),
                 config.writeBatchMax(), retention);
         metrics.watchStore(() -> {
@@ -117,7 +123,7 @@ public final class ChatHub implements AutoCloseable {
                     break;
                 }
                 for (StoredMessage message : page) {
-                    newest.add(EncodedMessage.of(message.offset(), message.text()));
+                    newest.add(EncodedMessage.of(Rooms.GENERAL, message.offset(), message.text()));
                     after = message.offset();
                 }
             }
@@ -132,48 +138,161 @@ public final class ChatHub implements AutoCloseable {
         }
     }
 
-    /**
-     * Registers a client for live messages and starts replaying every stored message above {@code serverOffset};
-     * {@code synced} follows the replay.
-     *
-     * @param clientAddress where the client connects from: its connections share one message rate
-     * @param epoch the store epoch the client's offset came from, or null if it does not know one
-     */
-    public ClientConnection connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
-        Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
-        ClientConnection connection = new ClientConnection(outbox, broadcaster.laneFor(), clientAddress,
-                allowances.of(clientAddress));
-        Subscription subscription = new Subscription(connection, history, workers, serverOffset, epoch, replayLimits);
-        broadcaster.add(subscription);
-        subscription.startReplay();
-        return connection;
-    }
-
-    /** A text frame from the client: stored and broadcast, or answered with an error frame. */
-    public void receive(ClientConnection from, String frame) {
-        ClientFrame parsed = codec.parse(frame);
-        if (parsed instanceof SentMessage message) {
-            if (!from.mayChat()) {
-                from.refuse(ErrorCode.RATE_LIMITED, "More than " + config.messagesPerSecond()
-                        + " messages a second; not stored, send it again later", message.clientOffset());
-            } else if (!quotas.tryCharge(from.clientAddress(), FrameCodec.utf8Length(message.text()))) {
-                metrics.quotaRefused();
-                from.refuse(ErrorCode.QUOTA_EXCEEDED, "Your address has stored " + quotas.maxBytesPerDay()
-                        + " bytes today, its daily quota; not stored", message.clientOffset());
-            } else {
-                writer.submit(message.in(Rooms.GENERAL), from);
-            }
-        } else if (parsed instanceof ClientFrame.Rejected rejected) {
-            from.refuse(rejected.code(), rejected.message(), rejected.clientOffset());
+    private static List<RoomHead> storedRooms(MessageStore store) {
+        try {
+            return store.rooms();
+        } catch (StoreException e) {
+            LOG.log(Level.WARNING, "Cannot read the stored rooms; those not listed in chat.rooms are made again by"
+                    + " the first join: " + e.getMessage(), e);
+            return List.of();
         }
     }
 
-    /** The connection closed: it gets nothing more, and what its replay held is given back. */
+    /** A v1 client: in {@code general}, replayed above {@code serverOffset}. See {@link #connect(String, FrameSink, Handshake)}. */
+    public ClientConnection connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
+        return connect(clientAddress, sink, Handshake.v1(serverOffset, epoch));
+    }
+
+    /**
+     * Registers a client and joins the room its handshake names, if any: it is replayed every stored message of
+     * that room above the handshake's offset, then {@code synced}, then the room's live messages.
+     *
+     * @param clientAddress where the client connects from: its connections share one message rate
+     */
+    public ClientConnection connect(String clientAddress, FrameSink sink, Handshake handshake) {
+        Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
+        ClientConnection connection = new ClientConnection(outbox, broadcaster.laneFor(), clientAddress,
+                allowances.of(clientAddress), handshake.room(), handshake.namesRooms());
+        broadcaster.add(connection);
+        if (handshake.room() != null) {
+            join(connection, handshake.room(), handshake.serverOffset(), handshake.epoch());
+        }
+        return connection;
+    }
+
+    /** A text frame from the client: stored and broadcast, answered, or answered with an error frame. */
+    public void receive(ClientConnection from, String frame) {
+        ClientFrame parsed = codec.parse(frame);
+        if (parsed instanceof SentMessage message) {
+            chat(from, message);
+        } else if (parsed instanceof ClientFrame.Rejected rejected) {
+            from.refuse(rejected.code(), rejected.message(), rejected.clientOffset(), rejected.room());
+        } else {
+            from.namesRooms();
+            if (parsed instanceof ClientFrame.Join join) {
+                join(from, join.room(), join.serverOffset(), join.epoch());
+            } else if (parsed instanceof ClientFrame.Leave leave) {
+                leave(from, leave.room());
+            } else if (parsed instanceof ClientFrame.HistoryRequest request) {
+                runOnWorker(from, request.room(), () -> from.history(request.room(), request.before(),
+                        history.before(request.room(), request.before(), request.limit())));
+            } else if (parsed instanceof ClientFrame.ListRooms) {
+                runOnWorker(from, null, () -> from.rooms(roomsWithNewest()));
+            }
+        }
+    }
+
+    private void chat(ClientConnection from, SentMessage message) {
+        if (message.room() != null) {
+            from.namesRooms();
+        }
+        String room = message.room() != null ? message.room() : from.handshakeRoom();
+        if (room == null || !from.joined().containsKey(room)) {
+            from.refuse(ErrorCode.NOT_JOINED, room == null ? "Name the room of the message: the handshake joined"
+                    + " none" : "Join room " + room + " before sending to it; not stored", message.clientOffset(), room);
+        } else if (!from.mayChat()) {
+            from.refuse(ErrorCode.RATE_LIMITED, "More than " + config.messagesPerSecond()
+                    + " messages a second; not stored, send it again later", message.clientOffset(), room);
+        } else if (!quotas.tryCharge(from.clientAddress(), FrameCodec.utf8Length(message.text()))) {
+            metrics.quotaRefused();
+            from.refuse(ErrorCode.QUOTA_EXCEEDED, "Your address has stored " + quotas.maxBytesPerDay()
+                    + " bytes today, its daily quota; not stored", message.clientOffset(), room);
+        } else {
+            writer.submit(message.in(room), from);
+        }
+    }
+
+    private void join(ClientConnection connection, String room, long serverOffset, String epoch) {
+        if (connection.joined().containsKey(room)) {
+            connection.refuse(ErrorCode.ALREADY_JOINED, "Already in room " + room, null, room);
+            return;
+        }
+        if (connection.joined().size() >= config.maxRoomsPerConnection()) {
+            connection.refuse(ErrorCode.TOO_MANY_ROOMS, "A connection may be in " + config.maxRoomsPerConnection()
+                    + " rooms at once; leave one first", null, room);
+            return;
+        }
+        switch (rooms.open(room)) {
+            case NO_SUCH_ROOM -> connection.refuse(ErrorCode.NO_SUCH_ROOM, "There is no room " + room
+                    + " here, and only the operator makes rooms", null, room);
+            case FULL -> connection.refuse(ErrorCode.TOO_MANY_ROOMS, "The chat holds its " + rooms.maxRooms()
+                    + " rooms, the most it may; join one of them", null, room);
+            case OPEN -> {
+                Subscription subscription = new Subscription(connection, room, history, workers, serverOffset, epoch,
+                        replayLimits);
+                connection.joined().put(room, subscription);
+                broadcaster.subscribe(subscription);
+                subscription.startReplay();
+            }
+        }
+    }
+
+    /** Until {@code left} is sent, the room still counts as joined: joining it again waits for that. */
+    private void leave(ClientConnection connection, String room) {
+        Subscription subscription = connection.joined().get(room);
+        if (subscription == null) {
+            connection.refuse(ErrorCode.NOT_JOINED, "Not in room " + room, null, room);
+            return;
+        }
+        broadcaster.onLane(connection, () -> {
+            if (connection.joined().remove(room, subscription)) {
+                broadcaster.unsubscribe(subscription);
+                subscription.cancel();
+                connection.left(room);
+                connection.flush();
+            }
+        });
+    }
+
+    private Map<String, Long> roomsWithNewest() throws StoreException {
+        Map<String, Long> newest = new TreeMap<>();
+        for (String room : rooms.names()) {
+            newest.put(room, 0L);
+        }
+        for (RoomHead stored : store.rooms()) {
+            if (rooms.exists(stored.room())) {
+                newest.put(stored.room(), stored.newest());
+            }
+        }
+        return newest;
+    }
+
+    private interface StoreRead {
+        void run() throws StoreException;
+    }
+
+    private void runOnWorker(ClientConnection connection, String room, StoreRead read) {
+        try {
+            workers.execute(() -> {
+                try {
+                    read.run();
+                } catch (StoreException e) {
+                    LOG.log(Level.WARNING, "A read for a client failed", e);
+                    connection.refuse(ErrorCode.STORE_UNAVAILABLE, "Cannot read the store now; ask again shortly",
+                            null, room);
+                }
+            });
+        } catch (RejectedExecutionException stopping) {
+            connection.refuse(ErrorCode.STORE_UNAVAILABLE, "The server is shutting down", null, room);
+        }
+    }
+
+    /** The connection closed: it gets nothing more, and what its replays held is given back. */
     public void disconnect(ClientConnection connection) {
-        Subscription subscription = broadcaster.remove(connection);
+        broadcaster.remove(connection);
         connection.stopSending();
-        if (subscription != null) {
-            subscription.releaseMemory();
+        for (Subscription subscription : connection.joined().values()) {
+            subscription.cancel();
         }
     }
 

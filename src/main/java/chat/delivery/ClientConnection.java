@@ -2,6 +2,11 @@ package chat.delivery;
 
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
+import chat.store.StoredMessage;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One client's connection as the chat sees it, and what the chat does to it: deliver committed messages,
@@ -17,12 +22,41 @@ public final class ClientConnection {
     /** The client address its limits are counted under. */
     private final String clientAddress;
     private final TokenBucket sendAllowance;
+    /** The room a chat message without one is for: the handshake's, or null if it joined none. */
+    private final String handshakeRoom;
+    /** The rooms it is in, each with its subscription. */
+    private final Map<String, Subscription> joined = new ConcurrentHashMap<>();
+    /**
+     * Whether its frames name their room (protocol v2): from the handshake if that named a room, else from the
+     * first v2 frame the client sent. Until then it is a v1 client, in {@code general} only.
+     */
+    private volatile boolean namesRooms;
 
-    ClientConnection(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance) {
+    ClientConnection(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance, String handshakeRoom,
+                     boolean namesRooms) {
         this.outbox = outbox;
         this.lane = lane;
         this.clientAddress = clientAddress;
         this.sendAllowance = sendAllowance;
+        this.handshakeRoom = handshakeRoom;
+        this.namesRooms = namesRooms;
+    }
+
+    String handshakeRoom() {
+        return handshakeRoom;
+    }
+
+    /** The client sent a v2 frame: from now on its frames name their room. */
+    void namesRooms() {
+        namesRooms = true;
+    }
+
+    Map<String, Subscription> joined() {
+        return joined;
+    }
+
+    private String roomNamed(String room) {
+        return namesRooms ? room : null;
     }
 
     int lane() {
@@ -44,17 +78,32 @@ public final class ClientConnection {
      * @return false if the connection is closed, or closed now because it holds too much to send
      */
     boolean deliver(EncodedMessage message) {
-        return outbox.enqueue(message.frame());
+        return outbox.enqueue(message.frameFor(namesRooms));
     }
 
     /** Queues a message its replay held back; the replay bounds how many, so they do not count against the cap. */
     void deliverHeld(EncodedMessage message) {
-        outbox.enqueueBeyondCap(message.frame());
+        outbox.enqueueBeyondCap(message.frameFor(namesRooms));
     }
 
-    /** Queues {@code synced}: the replay is done. */
-    void synced(long offset, String epoch, boolean reset, boolean truncated) {
-        outbox.enqueueBeyondCap(FrameCodec.synced(offset, epoch, reset, truncated));
+    /** Queues {@code synced}: the replay of {@code room} is done. */
+    void synced(String room, long offset, String epoch, boolean reset, boolean truncated) {
+        outbox.enqueueBeyondCap(FrameCodec.synced(roomNamed(room), offset, epoch, reset, truncated));
+    }
+
+    /** Queues {@code left}: nothing of {@code room} follows. */
+    void left(String room) {
+        outbox.enqueueBeyondCap(FrameCodec.left(room));
+    }
+
+    /** Sends a page of a room's history. */
+    void history(String room, long before, List<StoredMessage> messages) {
+        outbox.offer(FrameCodec.history(room, before, messages));
+    }
+
+    /** Sends the list of rooms, each with its newest offset. */
+    void rooms(Map<String, Long> newestByRoom) {
+        outbox.offer(FrameCodec.rooms(newestByRoom));
     }
 
     /** Starts sending what was queued, unless a send is under way already; never call it holding a lock. */
@@ -62,18 +111,19 @@ public final class ClientConnection {
         outbox.flush();
     }
 
-    /** Tells the client that its message {@code clientOffset} is stored under {@code offset}. */
-    void ack(String clientOffset, long offset) {
-        outbox.offer(FrameCodec.ack(clientOffset, offset));
+    /** Tells the client that its message {@code clientOffset} is stored in {@code room} under {@code offset}. */
+    void ack(String room, String clientOffset, long offset) {
+        outbox.offer(FrameCodec.ack(roomNamed(room), clientOffset, offset));
     }
 
     /**
      * Tells the client why something it sent was not taken.
      *
      * @param clientOffset the refused message's, or null
+     * @param room         the room it was about, or null
      */
-    void refuse(ErrorCode code, String message, String clientOffset) {
-        outbox.offer(FrameCodec.error(code, message, clientOffset));
+    void refuse(ErrorCode code, String message, String clientOffset, String room) {
+        outbox.offer(FrameCodec.error(code, message, clientOffset, roomNamed(room)));
     }
 
     /** Drops what is queued and closes the connection, on another thread. */

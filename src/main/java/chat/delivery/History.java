@@ -8,17 +8,22 @@ import chat.store.StoredMessage;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The committed messages a replay reads: from the recovery window when it reaches back far enough, else from the
- * store, through the pages other replays read from it just before.
+ * The committed messages a replay reads, by room: from the recovery window when it reaches back far enough (it
+ * holds {@code general}'s newest), else from the store, through the pages other replays read from it just before.
  */
 final class History {
 
     private final MessageStore store;
+    /** {@code general}'s newest messages. */
     private final RecoveryWindow window;
     private final SharedPages shared;
     private final ChatMetrics metrics;
+    /** The newest offset of each room other than general that was asked for or written to since the start. */
+    private final Map<String, Long> newest = new ConcurrentHashMap<>();
 
     History(MessageStore store, RecoveryWindow window, SharedPages shared, ChatMetrics metrics) {
         this.store = store;
@@ -33,7 +38,10 @@ final class History {
      *
      * @return the page, or null if the window does not reach back to {@code offset + 1}
      */
-    ReplayPage fromMemory(long offset, int limit, long maxChars) {
+    ReplayPage fromMemory(String room, long offset, int limit, long maxChars) {
+        if (!Rooms.GENERAL.equals(room)) {
+            return null;
+        }
         long newest = window.newestOffset();
         List<EncodedMessage> recent = window.after(offset, limit);
         if (recent == null) {
@@ -56,19 +64,19 @@ final class History {
      * Up to {@code limit} messages after {@code offset} from the pages other replays read just before, else from
      * the store, which stops reading once the texts reach {@code maxChars} characters.
      */
-    ReplayPage fromStore(long offset, int limit, long maxChars) throws StoreException {
-        long newest = newestOffset();
-        List<EncodedMessage> page = shared.get(offset, limit);
+    ReplayPage fromStore(String room, long offset, int limit, long maxChars) throws StoreException {
+        long newest = newestOffset(room);
+        List<EncodedMessage> page = shared.get(room, offset, limit);
         if (page != null) {
             metrics.replayedFromSharedPages(page.size());
         } else {
-            List<StoredMessage> stored = store.readAfter(Rooms.GENERAL, offset, limit, maxChars);
+            List<StoredMessage> stored = store.readAfter(room, offset, limit, maxChars);
             page = new ArrayList<>(stored.size());
             for (StoredMessage message : stored) {
-                page.add(EncodedMessage.of(message.offset(), message.text()));
+                page.add(EncodedMessage.of(room, message.offset(), message.text()));
             }
             metrics.replayedFromStore(page.size());
-            shared.offer(offset, limit, page);
+            shared.offer(room, offset, limit, page);
         }
         long chars = 0;
         for (EncodedMessage message : page) {
@@ -83,15 +91,37 @@ final class History {
         return last >= newest;
     }
 
-    /** The oldest offset still stored; 0 if none is. */
-    long oldestOffset() throws StoreException {
-        return store.oldestOffset(Rooms.GENERAL);
+    /** The oldest offset of {@code room} still stored; 0 if none is. */
+    long oldestOffset(String room) throws StoreException {
+        return store.oldestOffset(room);
     }
 
-    /** The highest committed offset, known in memory once the window has started. */
-    long newestOffset() throws StoreException {
-        long newest = window.newestOffset();
-        return newest >= 0 ? newest : store.latestOffset(Rooms.GENERAL);
+    /** The highest committed offset of {@code room}: general's known in memory once the window has started. */
+    long newestOffset(String room) throws StoreException {
+        if (Rooms.GENERAL.equals(room)) {
+            long newestOfGeneral = window.newestOffset();
+            return newestOfGeneral >= 0 ? newestOfGeneral : store.latestOffset(room);
+        }
+        Long known = newest.get(room);
+        if (known != null) {
+            return known;
+        }
+        // The writer may commit meanwhile: whichever of the two is higher is the newest.
+        return newest.merge(room, store.latestOffset(room), Math::max);
+    }
+
+    /** Called by the writer once a message is committed, before it is published. */
+    void committed(EncodedMessage message) {
+        if (Rooms.GENERAL.equals(message.room())) {
+            window.add(message);
+        } else {
+            newest.merge(message.room(), message.offset(), Math::max);
+        }
+    }
+
+    /** The at most {@code limit} messages of {@code room} just below {@code before}. */
+    List<StoredMessage> before(String room, long before, int limit) throws StoreException {
+        return store.readBefore(room, before, limit);
     }
 
     String epoch() {

@@ -28,7 +28,7 @@ final class MessageWriter implements AutoCloseable {
     private static final String SHUTTING_DOWN = "The server is shutting down; send again after reconnecting";
 
     private final MessageStore store;
-    private final RecoveryWindow window;
+    private final History history;
     private final Broadcaster broadcaster;
     private final ChatMetrics metrics;
     private final BlockingQueue<QueuedMessage> queue;
@@ -40,10 +40,10 @@ final class MessageWriter implements AutoCloseable {
     /** Why the last transaction failed, or null once one committed since. */
     private volatile String lastFailure;
 
-    MessageWriter(MessageStore store, RecoveryWindow window, Broadcaster broadcaster, ChatMetrics metrics,
+    MessageWriter(MessageStore store, History history, Broadcaster broadcaster, ChatMetrics metrics,
                   int queueCapacity, int maxQueuedPerAddress, int batchMax, RetentionSweeper retention) {
         this.store = store;
-        this.window = window;
+        this.history = history;
         this.broadcaster = broadcaster;
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
@@ -61,20 +61,20 @@ final class MessageWriter implements AutoCloseable {
      */
     boolean submit(SentMessage message, ClientConnection sender) {
         if (!running) {
-            sender.refuse(ErrorCode.STORE_UNAVAILABLE, SHUTTING_DOWN, message.clientOffset());
+            sender.refuse(ErrorCode.STORE_UNAVAILABLE, SHUTTING_DOWN, message.clientOffset(), message.room());
             return false;
         }
         String address = sender.clientAddress();
         if (!shares.tryTake(address)) {
             sender.refuse(ErrorCode.OVERLOADED, shares.maxPerAddress() + " messages of your address are waiting to be"
-                    + " stored, its share of the queue; send again shortly", message.clientOffset());
+                    + " stored, its share of the queue; send again shortly", message.clientOffset(), message.room());
             return false;
         }
         QueuedMessage queued = new QueuedMessage(message, sender);
         if (!queue.offer(queued)) {
             shares.release(address);
             sender.refuse(ErrorCode.OVERLOADED, "Too many messages waiting to be stored; send again shortly",
-                    message.clientOffset());
+                    message.clientOffset(), message.room());
             return false;
         }
         if (!thread.isAlive() && queue.remove(queued)) {
@@ -134,8 +134,8 @@ final class MessageWriter implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             Appended appended = results.get(i);
             if (appended.inserted()) {
-                EncodedMessage message = EncodedMessage.of(appended.offset(), messages.get(i).text());
-                window.add(message);
+                EncodedMessage message = EncodedMessage.of(appended.room(), appended.offset(), messages.get(i).text());
+                history.committed(message);
                 committed.add(message);
             }
         }
@@ -146,7 +146,7 @@ final class MessageWriter implements AutoCloseable {
             if (clientOffset == null) {
                 continue;
             }
-            acks.add(new Broadcaster.Ack(batch.get(i).sender(), clientOffset, results.get(i)));
+            acks.add(new Broadcaster.Ack(batch.get(i).sender(), clientOffset, messages.get(i).room(), results.get(i)));
         }
         if (committed.isEmpty() && acks.isEmpty()) {
             return;
@@ -164,7 +164,8 @@ final class MessageWriter implements AutoCloseable {
 
     private static void reject(List<QueuedMessage> batch, String why) {
         for (QueuedMessage queued : batch) {
-            queued.sender().refuse(ErrorCode.STORE_UNAVAILABLE, why, queued.message().clientOffset());
+            queued.sender().refuse(ErrorCode.STORE_UNAVAILABLE, why, queued.message().clientOffset(),
+                    queued.message().room());
         }
     }
 

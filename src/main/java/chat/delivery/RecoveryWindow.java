@@ -53,9 +53,9 @@ final class RecoveryWindow {
             oldest = offset;
             chars = 0;
         }
-        int length = message.frame().length();
+        long length = message.chars();
         while (oldest <= newest && (offset - oldest >= slots.length || chars + length > maxChars)) {
-            chars -= slots[slot(oldest)].frame().length();
+            chars -= slots[slot(oldest)].chars();
             oldest = oldest + 1;
         }
         slots[slot(offset)] = message;

@@ -15,8 +15,8 @@ final class SharedPages {
 
     private final int maxPages;
     private final long maxChars;
-    /** Page by the offset it starts after, in access order. */
-    private final LinkedHashMap<Long, List<EncodedMessage>> pages = new LinkedHashMap<>(16, 0.75f, true);
+    /** Page by its room and the offset it starts after, in access order. */
+    private final LinkedHashMap<PageStart, List<EncodedMessage>> pages = new LinkedHashMap<>(16, 0.75f, true);
     private long chars;
 
     SharedPages(int maxPages, long maxChars) {
@@ -24,14 +24,14 @@ final class SharedPages {
         this.maxChars = maxChars;
     }
 
-    /** @return the full page of {@code size} messages after {@code after}, or null if none is kept */
-    synchronized List<EncodedMessage> get(long after, int size) {
-        List<EncodedMessage> page = pages.get(after);
+    /** @return the full page of {@code size} messages of {@code room} after {@code after}, or null if none is kept */
+    synchronized List<EncodedMessage> get(String room, long after, int size) {
+        List<EncodedMessage> page = pages.get(new PageStart(room, after));
         return page != null && page.size() == size ? page : null;
     }
 
     /** Keeps {@code page} if it is full ({@code size} messages); it must not be changed afterwards. */
-    synchronized void offer(long after, int size, List<EncodedMessage> page) {
+    synchronized void offer(String room, long after, int size, List<EncodedMessage> page) {
         if (maxPages == 0 || page.size() != size) {
             return;
         }
@@ -39,9 +39,9 @@ final class SharedPages {
         if (pageChars > maxChars) {
             return;
         }
-        List<EncodedMessage> replaced = pages.put(after, page);
+        List<EncodedMessage> replaced = pages.put(new PageStart(room, after), page);
         chars += pageChars - (replaced == null ? 0 : chars(replaced));
-        Iterator<Map.Entry<Long, List<EncodedMessage>>> oldest = pages.entrySet().iterator();
+        Iterator<Map.Entry<PageStart, List<EncodedMessage>>> oldest = pages.entrySet().iterator();
         while (pages.size() > maxPages || chars > maxChars) {
             chars -= chars(oldest.next().getValue());
             oldest.remove();
@@ -51,8 +51,11 @@ final class SharedPages {
     private static long chars(List<EncodedMessage> page) {
         long chars = 0;
         for (EncodedMessage message : page) {
-            chars += message.frame().length();
+            chars += message.chars();
         }
         return chars;
+    }
+
+    private record PageStart(String room, long after) {
     }
 }

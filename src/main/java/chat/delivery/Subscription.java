@@ -14,8 +14,8 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Which messages one connection gets, and in which order: the replay of what it missed, then the live messages,
- * gapless and in offset order.
+ * Which messages of one room one connection gets, and in which order: the replay of what it missed, then the live
+ * messages, gapless and in offset order.
  *
  * <p>The subscription is registered for live messages before the first history page is read. Live messages that
  * arrive while replaying are held back; when the last page has been queued, the held ones above the last
@@ -34,6 +34,7 @@ final class Subscription {
     private static final Logger LOG = Logger.getLogger(Subscription.class.getName());
 
     private final ClientConnection connection;
+    private final String room;
     private final History history;
     private final Executor replayExecutor;
     private final int pageSize;
@@ -51,6 +52,8 @@ final class Subscription {
     private long lastQueued;
     /** Set once, when the replay is done; from then on live messages take the lock-free path. */
     private volatile boolean live;
+    /** The client left the room; set under the lock, read by the lane and the replay. */
+    private volatile boolean cancelled;
     private final List<EncodedMessage> held = new ArrayList<>();
     private boolean heldOverflowed;
     /** The epoch the client's offset came from, or null if it did not say. */
@@ -60,10 +63,11 @@ final class Subscription {
     /** Messages after the client's offset were deleted by retention: the replay starts above it. */
     private boolean truncated;
 
-    Subscription(ClientConnection connection, History history, Executor replayExecutor, long serverOffset,
-                 String clientEpoch, ReplayLimits limits) {
+    Subscription(ClientConnection connection, String room, History history, Executor replayExecutor,
+                 long serverOffset, String clientEpoch, ReplayLimits limits) {
         this.clientEpoch = clientEpoch;
         this.connection = connection;
+        this.room = room;
         this.history = history;
         this.replayExecutor = replayExecutor;
         this.lastQueued = serverOffset;
@@ -79,6 +83,22 @@ final class Subscription {
 
     ClientConnection connection() {
         return connection;
+    }
+
+    String room() {
+        return room;
+    }
+
+    /**
+     * Stops the subscription: nothing of its room is queued to the connection after this returns. Called on the
+     * lane that delivers to it, so that no live message is on its way meanwhile; the replay checks under the lock.
+     */
+    void cancel() {
+        synchronized (this) {
+            cancelled = true;
+            held.clear();
+        }
+        releaseMemory();
     }
 
     /** Starts the replay on the replay executor. */
@@ -104,8 +124,8 @@ final class Subscription {
         long latest;
         long oldest;
         try {
-            latest = history.newestOffset();
-            oldest = oldMessagesDeleted ? history.oldestOffset() : 0;
+            latest = history.newestOffset(room);
+            oldest = oldMessagesDeleted ? history.oldestOffset(room) : 0;
         } catch (StoreException e) {
             storeFailed(e);
             return;
@@ -122,6 +142,9 @@ final class Subscription {
 
     /** Committed messages in offset order, handed over by this subscription's one lane of the broadcaster. */
     void deliver(List<EncodedMessage> batch) {
+        if (cancelled) {
+            return;
+        }
         if (live) {
             for (EncodedMessage message : batch) {
                 if (message.offset() > lastQueued) {
@@ -159,10 +182,10 @@ final class Subscription {
     }
 
     private void replayNextPage() {
-        if (connection.isClosed()) {
+        if (connection.isClosed() || cancelled) {
             return;
         }
-        ReplayPage page = history.fromMemory(lastQueued(), pageSize, pageChars);
+        ReplayPage page = history.fromMemory(room, lastQueued(), pageSize, pageChars);
         if (page != null) {
             queue(page);
             return;
@@ -177,13 +200,13 @@ final class Subscription {
     /** Reads the next page from the store into the room reserved for it. */
     private void replayStorePage() {
         long reservation = memoryHeld.get();
-        if (connection.isClosed()) {
+        if (connection.isClosed() || cancelled) {
             releaseMemory();
             return;
         }
         ReplayPage page;
         try {
-            page = history.fromStore(lastQueued(), pageSize, pageChars);
+            page = history.fromStore(room, lastQueued(), pageSize, pageChars);
         } catch (StoreException e) {
             releaseMemory();
             storeFailed(e);
@@ -204,6 +227,10 @@ final class Subscription {
     private void queue(ReplayPage page) {
         boolean done;
         synchronized (this) {
+            if (cancelled) {
+                releaseMemory();
+                return;
+            }
             for (EncodedMessage message : page.messages()) {
                 if (message.offset() > lastQueued) {
                     lastQueued = message.offset();
@@ -214,7 +241,7 @@ final class Subscription {
             }
             done = page.end() && finishIfHeldComplete();
         }
-        if (connection.isClosed()) {
+        if (connection.isClosed() || cancelled) {
             releaseMemory();
             return;
         }
@@ -255,7 +282,7 @@ final class Subscription {
     private void storeFailed(StoreException e) {
         LOG.log(Level.WARNING, "Replay failed; closing the connection so that the client retries", e);
         connection.refuse(ErrorCode.STORE_UNAVAILABLE, "Cannot read the history; reconnect with your last offset",
-                null);
+                null, room);
         connection.closeOnceSent(Closing.STORE_UNAVAILABLE);
     }
 
@@ -273,7 +300,7 @@ final class Subscription {
             }
         }
         held.clear();
-        connection.synced(lastQueued, history.epoch(), reset, truncated);
+        connection.synced(room, lastQueued, history.epoch(), reset, truncated);
         live = true;
         return true;
     }

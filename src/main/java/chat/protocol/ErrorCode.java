@@ -11,7 +11,13 @@ public enum ErrorCode {
     OVERLOADED("overloaded"),
     RATE_LIMITED("rate-limited"),
     QUOTA_EXCEEDED("quota-exceeded"),
-    CLIENT_OFFSET_CONFLICT("client-offset-conflict");
+    CLIENT_OFFSET_CONFLICT("client-offset-conflict"),
+    BAD_ROOM("bad-room"),
+    ALREADY_JOINED("already-joined"),
+    NOT_JOINED("not-joined"),
+    NO_SUCH_ROOM("no-such-room"),
+    TOO_MANY_ROOMS("too-many-rooms"),
+    BAD_LIMIT("bad-limit");
 
     private final String wireName;
 

@@ -11,12 +11,17 @@ import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /** Parses client frames and writes server frames: the whole wire format in one place. */
 public final class FrameCodec {
 
     public static final String TYPE_CHAT_MESSAGE = "chat message";
+    /** How many messages one history frame holds at the most, and without a limit. */
+    public static final int MAX_HISTORY_LIMIT = 200;
+    public static final int DEFAULT_HISTORY_LIMIT = 50;
     /** {"type":"chat message","text":"","offset":9223372036854775807} */
     private static final int CHAT_MESSAGE_FIELDS_CHARS = 62;
 
@@ -45,36 +50,14 @@ public final class FrameCodec {
     }
 
     public ClientFrame parse(String frame) {
-        String type = null;
-        String text = null;
-        String clientOffset = null;
-        boolean typeIsString = true;
-        boolean textIsString = true;
-        boolean clientOffsetIsString = true;
+        Fields fields = new Fields();
         try (JsonParser parser = JSON.createParser(frame)) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "A frame must be one JSON object.");
             }
             while (parser.nextToken() == JsonToken.FIELD_NAME) {
                 String field = parser.currentName();
-                JsonToken value = parser.nextToken();
-                switch (field) {
-                    case "type" -> {
-                        typeIsString = value == JsonToken.VALUE_STRING;
-                        type = typeIsString ? parser.getText() : null;
-                    }
-                    case "text" -> {
-                        textIsString = value == JsonToken.VALUE_STRING;
-                        text = textIsString ? parser.getText() : null;
-                    }
-                    case "clientOffset" -> {
-                        clientOffsetIsString = value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NULL;
-                        clientOffset = value == JsonToken.VALUE_STRING ? parser.getText() : null;
-                    }
-                    default -> {
-                        // ignored: unknown fields leave room for later protocol versions
-                    }
-                }
+                fields.read(field, parser.nextToken(), parser);
                 parser.skipChildren();
             }
             if (parser.nextToken() != null) {
@@ -85,13 +68,34 @@ public final class FrameCodec {
         } catch (IOException impossible) {
             throw new UncheckedIOException(impossible);
         }
-
-        String validClientOffset = clientOffset != null && validClientOffset(clientOffset) ? clientOffset : null;
-        if (!typeIsString || !TYPE_CHAT_MESSAGE.equals(type)) {
-            return new ClientFrame.Rejected(ErrorCode.BAD_TYPE,
-                    "\"type\" must be \"" + TYPE_CHAT_MESSAGE + "\".", validClientOffset);
+        String type = fields.typeIsString ? fields.type : null;
+        if (type != null) {
+            switch (type) {
+                case TYPE_CHAT_MESSAGE -> {
+                    return chatMessage(fields);
+                }
+                case "join", "leave", "history" -> {
+                    return roomRequest(type, fields);
+                }
+                case "rooms" -> {
+                    return new ClientFrame.ListRooms();
+                }
+                default -> {
+                    // refused below, as any other type
+                }
+            }
         }
-        if (!textIsString || text == null) {
+        String validClientOffset = fields.clientOffset != null && validClientOffset(fields.clientOffset)
+                ? fields.clientOffset : null;
+        return new ClientFrame.Rejected(ErrorCode.BAD_TYPE,
+                "\"type\" must be \"" + TYPE_CHAT_MESSAGE + "\".", validClientOffset);
+    }
+
+    private ClientFrame chatMessage(Fields fields) {
+        String text = fields.text;
+        String clientOffset = fields.clientOffset;
+        String validClientOffset = clientOffset != null && validClientOffset(clientOffset) ? clientOffset : null;
+        if (!fields.textIsString || text == null) {
             return new ClientFrame.Rejected(ErrorCode.BAD_TEXT, "\"text\" must be a string.", validClientOffset);
         }
         int textLength = codePointsIfWellFormed(text);
@@ -101,14 +105,120 @@ public final class FrameCodec {
                     : "\"text\" must be 1 to " + maxTextLength + " characters long, but has " + textLength + ".",
                     validClientOffset);
         }
-        if (!clientOffsetIsString) {
+        if (!fields.clientOffsetIsString) {
             return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET, "\"clientOffset\" must be a string.");
         }
         if (clientOffset != null && validClientOffset == null) {
             return new ClientFrame.Rejected(ErrorCode.BAD_CLIENT_OFFSET,
                     "\"clientOffset\" must be 1 to " + maxClientOffsetLength + " well-formed characters long.");
         }
-        return new SentMessage(null, text, clientOffset);
+        if (fields.roomPresent && !Rooms.isValidName(fields.room)) {
+            return badRoom(validClientOffset);
+        }
+        return new SentMessage(fields.room, text, clientOffset);
+    }
+
+    private static ClientFrame roomRequest(String type, Fields fields) {
+        if (!Rooms.isValidName(fields.room)) {
+            return badRoom(null);
+        }
+        String room = fields.room;
+        switch (type) {
+            case "join" -> {
+                if (fields.serverOffset == INVALID) {
+                    return new ClientFrame.Rejected(ErrorCode.BAD_OFFSET, "\"serverOffset\" must be a non-negative"
+                            + " integer that fits a signed 64-bit long.", null, room);
+                }
+                if (!fields.epochIsString) {
+                    return new ClientFrame.Rejected(ErrorCode.BAD_JSON, "\"epoch\" must be a string.", null, room);
+                }
+                return new ClientFrame.Join(room, Math.max(0, fields.serverOffset), fields.epoch);
+            }
+            case "leave" -> {
+                return new ClientFrame.Leave(room);
+            }
+            default -> {
+                if (fields.before == INVALID || fields.before == 0) {
+                    return new ClientFrame.Rejected(ErrorCode.BAD_OFFSET, "\"before\" must be a positive integer.",
+                            null, room);
+                }
+                if (fields.limit == INVALID || fields.limit == 0 || fields.limit > MAX_HISTORY_LIMIT) {
+                    return new ClientFrame.Rejected(ErrorCode.BAD_LIMIT, "\"limit\" must be 1 to "
+                            + MAX_HISTORY_LIMIT + ".", null, room);
+                }
+                return new ClientFrame.HistoryRequest(room, fields.before == ABSENT ? Long.MAX_VALUE : fields.before,
+                        fields.limit == ABSENT ? DEFAULT_HISTORY_LIMIT : (int) fields.limit);
+            }
+        }
+    }
+
+    private static ClientFrame.Rejected badRoom(String clientOffset) {
+        return new ClientFrame.Rejected(ErrorCode.BAD_ROOM, "\"room\" must be 1 to " + Rooms.MAX_NAME_LENGTH
+                + " characters of a-z, 0-9, - and _, starting with a letter or digit.", clientOffset);
+    }
+
+    /** A numeric field that is absent. */
+    private static final long ABSENT = -1;
+    /** A numeric field that is not a non-negative integer within a long. */
+    private static final long INVALID = -2;
+
+    /** The fields of one client frame, as far as the protocol knows them; the others are ignored. */
+    private static final class Fields {
+        String type;
+        boolean typeIsString = true;
+        String text;
+        boolean textIsString = true;
+        String clientOffset;
+        boolean clientOffsetIsString = true;
+        String room;
+        boolean roomPresent;
+        long serverOffset = ABSENT;
+        String epoch;
+        boolean epochIsString = true;
+        long before = ABSENT;
+        long limit = ABSENT;
+
+        void read(String field, JsonToken value, JsonParser parser) throws IOException {
+            switch (field) {
+                case "type" -> {
+                    typeIsString = value == JsonToken.VALUE_STRING;
+                    type = typeIsString ? parser.getText() : null;
+                }
+                case "text" -> {
+                    textIsString = value == JsonToken.VALUE_STRING;
+                    text = textIsString ? parser.getText() : null;
+                }
+                case "clientOffset" -> {
+                    clientOffsetIsString = value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NULL;
+                    clientOffset = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                }
+                case "room" -> {
+                    roomPresent = true;
+                    room = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                }
+                case "serverOffset" -> serverOffset = nonNegativeLong(value, parser);
+                case "epoch" -> {
+                    epochIsString = value == JsonToken.VALUE_STRING || value == JsonToken.VALUE_NULL;
+                    epoch = value == JsonToken.VALUE_STRING ? parser.getText() : null;
+                }
+                case "before" -> before = nonNegativeLong(value, parser);
+                case "limit" -> limit = nonNegativeLong(value, parser);
+                default -> {
+                    // ignored: unknown fields leave room for later protocol versions
+                }
+            }
+        }
+
+        private static long nonNegativeLong(JsonToken value, JsonParser parser) throws IOException {
+            if (value == JsonToken.VALUE_NULL) {
+                return ABSENT;
+            }
+            if (value != JsonToken.VALUE_NUMBER_INT || parser.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                return INVALID;
+            }
+            long number = parser.getLongValue();
+            return number < 0 ? INVALID : number;
+        }
     }
 
     private boolean validClientOffset(String clientOffset) {
@@ -151,16 +261,82 @@ public final class FrameCodec {
     }
 
     public static String chatMessage(long offset, String text) {
-        return render(text.length() + 48, json -> {
-            json.writeStringField("type", TYPE_CHAT_MESSAGE);
-            json.writeStringField("text", text);
-            json.writeNumberField("offset", offset);
+        return chatMessage(null, offset, text);
+    }
+
+    /** @param room null for the v1 frame, which names no room */
+    public static String chatMessage(String room, long offset, String text) {
+        return render(text.length() + 48 + (room == null ? 0 : room.length() + 10), json -> writeChatMessage(json,
+                room, offset, text));
+    }
+
+    private static void writeChatMessage(JsonGenerator json, String room, long offset, String text) throws IOException {
+        json.writeStringField("type", TYPE_CHAT_MESSAGE);
+        if (room != null) {
+            json.writeStringField("room", room);
+        }
+        json.writeStringField("text", text);
+        json.writeNumberField("offset", offset);
+    }
+
+    /** {@code {"type":"history","room":...,"before":...,"messages":[...]}}, the messages as chat message frames. */
+    public static String history(String room, long before, List<? extends StoredMessageFields> messages) {
+        return render(256, json -> {
+            json.writeStringField("type", "history");
+            json.writeStringField("room", room);
+            if (before != Long.MAX_VALUE) {
+                json.writeNumberField("before", before);
+            }
+            json.writeArrayFieldStart("messages");
+            for (StoredMessageFields message : messages) {
+                json.writeStartObject();
+                writeChatMessage(json, room, message.offset(), message.text());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+        });
+    }
+
+    /** What a history frame needs of a stored message. */
+    public interface StoredMessageFields {
+        long offset();
+
+        String text();
+    }
+
+    /** {@code {"type":"rooms","rooms":[{"room":...,"offset":...},...]}}. */
+    public static String rooms(Map<String, Long> newestByRoom) {
+        return render(32 + 40 * newestByRoom.size(), json -> {
+            json.writeStringField("type", "rooms");
+            json.writeArrayFieldStart("rooms");
+            for (Map.Entry<String, Long> room : newestByRoom.entrySet()) {
+                json.writeStartObject();
+                json.writeStringField("room", room.getKey());
+                json.writeNumberField("offset", room.getValue());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+        });
+    }
+
+    public static String left(String room) {
+        return render(32 + room.length(), json -> {
+            json.writeStringField("type", "left");
+            json.writeStringField("room", room);
         });
     }
 
     public static String ack(String clientOffset, long offset) {
+        return ack(null, clientOffset, offset);
+    }
+
+    /** @param room null for the v1 frame */
+    public static String ack(String room, String clientOffset, long offset) {
         return render(clientOffset.length() + 48, json -> {
             json.writeStringField("type", "ack");
+            if (room != null) {
+                json.writeStringField("room", room);
+            }
             json.writeStringField("clientOffset", clientOffset);
             json.writeNumberField("offset", offset);
         });
@@ -176,8 +352,16 @@ public final class FrameCodec {
 
     /** @param truncated the replay started above the offset asked for: retention had deleted what lay between */
     public static String synced(long offset, String epoch, boolean reset, boolean truncated) {
+        return synced(null, offset, epoch, reset, truncated);
+    }
+
+    /** @param room null for the v1 frame */
+    public static String synced(String room, long offset, String epoch, boolean reset, boolean truncated) {
         return render(80, json -> {
             json.writeStringField("type", "synced");
+            if (room != null) {
+                json.writeStringField("room", room);
+            }
             json.writeNumberField("offset", offset);
             json.writeStringField("epoch", epoch);
             if (reset) {
@@ -215,6 +399,11 @@ public final class FrameCodec {
      * a frame that cannot be encoded as UTF-8 would fail to send and end the connection.
      */
     public static String error(ErrorCode code, String message, String clientOffset) {
+        return error(code, message, clientOffset, null);
+    }
+
+    /** @param room the room the error is about, or null */
+    public static String error(ErrorCode code, String message, String clientOffset, String room) {
         String sendable = wellFormed(message);
         return render(sendable.length() + 64, json -> {
             json.writeStringField("type", "error");
@@ -223,14 +412,17 @@ public final class FrameCodec {
             if (clientOffset != null) {
                 json.writeStringField("clientOffset", clientOffset);
             }
+            if (room != null) {
+                json.writeStringField("room", room);
+            }
         });
     }
 
-    private interface Fields {
+    private interface FieldWriter {
         void write(JsonGenerator json) throws IOException;
     }
 
-    private static String render(int sizeHint, Fields fields) {
+    private static String render(int sizeHint, FieldWriter fields) {
         StringWriter out = new StringWriter(sizeHint);
         try (JsonGenerator json = JSON.createGenerator(out)) {
             json.writeStartObject();

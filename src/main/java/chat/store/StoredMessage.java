@@ -1,5 +1,7 @@
 package chat.store;
 
+import chat.protocol.FrameCodec;
+
 /** A committed message and its offset (its row id). */
-public record StoredMessage(long offset, String text) {
+public record StoredMessage(long offset, String text) implements FrameCodec.StoredMessageFields {
 }

@@ -3,8 +3,10 @@ package chat.web;
 import chat.config.Verdict;
 import chat.delivery.ChatHub;
 import chat.delivery.ClientConnection;
+import chat.delivery.Handshake;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
+import chat.protocol.Rooms;
 import jakarta.servlet.ServletException;
 import jakarta.websocket.CloseReason;
 import jakarta.websocket.EndpointConfig;
@@ -81,12 +83,21 @@ public final class ChatEndpoint {
         String rawOffset = firstValue(query, "serverOffset");
         OptionalLong serverOffset = FrameCodec.parseServerOffset(rawOffset);
         if (serverOffset.isEmpty() || query.getOrDefault("serverOffset", List.of()).size() > 1) {
-            refuse(session, rawOffset);
+            refuse(session, ErrorCode.BAD_OFFSET, "serverOffset must be one non-negative integer that fits a signed"
+                    + " 64-bit long, but is '" + shortened(rawOffset) + "'", "Bad serverOffset");
+            return;
+        }
+        List<String> rooms = query.get("room");
+        String room = rooms == null ? Rooms.GENERAL : rooms.get(0);
+        if (rooms != null && (rooms.size() > 1 || !(room.isEmpty() || Rooms.isValidName(room)))) {
+            refuse(session, ErrorCode.BAD_ROOM, "room must be one room name (a-z, 0-9, - and _, starting with a"
+                    + " letter or digit, at most " + Rooms.MAX_NAME_LENGTH + " characters), or empty for none", "Bad room");
             return;
         }
         ChatHub hub = chat.hub();
-        ClientConnection opened = hub.connect(clientAddress, new SessionSink(session), serverOffset.getAsLong(),
+        Handshake handshake = new Handshake(room.isEmpty() ? null : room, rooms != null, serverOffset.getAsLong(),
                 firstValue(query, "epoch"));
+        ClientConnection opened = hub.connect(clientAddress, new SessionSink(session), handshake);
         connection.set(opened);
         chat.heartbeat().watch(session, opened);
         int maxFrameBytes = chat.maxFrameBytes();
@@ -151,12 +162,11 @@ public final class ChatEndpoint {
         }
     }
 
-    private static void refuse(Session session, String rawOffset) {
+    /** A handshake whose query the chat cannot take: the error frame, then close 1008. */
+    private static void refuse(Session session, ErrorCode code, String message, String closeReason) {
         try {
-            session.getBasicRemote().sendText(FrameCodec.error(ErrorCode.BAD_OFFSET,
-                    "serverOffset must be one non-negative integer that fits a signed 64-bit long, but is '"
-                            + shortened(rawOffset) + "'", null));
-            session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, "Bad serverOffset"));
+            session.getBasicRemote().sendText(FrameCodec.error(code, message, null));
+            session.close(new CloseReason(CloseReason.CloseCodes.VIOLATED_POLICY, closeReason));
         } catch (IOException e) {
             LOG.log(Level.FINE, "Refusing session " + session.getId() + " failed; the peer is gone", e);
         }

@@ -538,7 +538,8 @@ class ChatHubTest {
 
         assertEquals(range(1, 20), RecordingSink.chatOffsets(returning.awaitSynced()));
         long fromMemory = replayed("memory");
-        assertTrue(fromMemory >= 5 && fromMemory <= 6, "frames of about 10 000 characters in 65 536: " + fromMemory);
+        // A message of general is held in both its forms, v2 (naming the room) and v1: about 20 000 characters.
+        assertTrue(fromMemory >= 2 && fromMemory <= 3, "messages of about 20 000 characters in 65 536: " + fromMemory);
         assertEquals(20 - fromMemory, replayed("store"));
     }
 

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class RecoveryWindowTest {
 
     private static EncodedMessage frame(long offset) {
-        return new EncodedMessage(offset, "{\"offset\":" + offset + "}");
+        return new EncodedMessage("general", offset, "{\"offset\":" + offset + "}", null);
     }
 
     private static List<Long> offsets(List<EncodedMessage> frames) {
@@ -56,7 +56,7 @@ class RecoveryWindowTest {
 
     @Test
     void evictsTheOldestWhenOverItsCharacters() {
-        int frameLength = frame(10).frame().length();
+        int frameLength = (int) frame(10).chars();
         RecoveryWindow window = new RecoveryWindow(100, 3L * frameLength);
         window.startAt(9);
         for (long offset = 10; offset <= 15; offset++) {

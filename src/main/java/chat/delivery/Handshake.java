@@ -1,0 +1,19 @@
+package chat.delivery;
+
+import chat.protocol.Rooms;
+
+/**
+ * What a client asked for when it connected.
+ *
+ * @param room         the room to join at once, or null for none
+ * @param namesRooms   whether the client speaks v2 from the start (its handshake named a room, even none)
+ * @param serverOffset the offset in {@code room} of the last message the client has
+ * @param epoch        the store epoch that offset came from, or null if it does not know one
+ */
+public record Handshake(String room, boolean namesRooms, long serverOffset, String epoch) {
+
+    /** A v1 client: {@code general}, and frames that name no room. */
+    public static Handshake v1(long serverOffset, String epoch) {
+        return new Handshake(Rooms.GENERAL, false, serverOffset, epoch);
+    }
+}
