@@ -227,4 +227,21 @@ class ChatConfigTest {
             System.setProperty(name, previous);
         }
     }
+
+    @Test
+    void roomSettingsHaveTheirDefaultsAndAreValidated() {
+        ChatConfig config = ChatConfig.of(Map.of());
+        assertEquals(ChatConfig.RoomCreation.ANYONE, config.roomCreation());
+        assertEquals(java.util.List.of(), config.rooms());
+        assertEquals(50, config.maxRoomsPerConnection());
+        assertEquals(10_000, config.maxRooms());
+        ChatConfig listed = ChatConfig.of(Map.of("chat.roomCreation", "LISTED", "chat.rooms", " ops , dev"));
+        assertEquals(ChatConfig.RoomCreation.LISTED, listed.roomCreation());
+        assertEquals(java.util.List.of("ops", "dev"), listed.rooms());
+        assertRejected("chat.roomCreation", "CHAT_ROOM_CREATION", "everyone");
+        assertRejected("chat.rooms", "CHAT_ROOMS", "ops,Bad Room");
+        assertRejected("chat.maxRoomsPerConnection", "CHAT_MAX_ROOMS_PER_CONNECTION", "0");
+        assertRejected("chat.maxRooms", "CHAT_MAX_ROOMS", "0");
+        assertRejected("chat.roomCreation", "CHAT_ROOMS", "listed");
+    }
 }

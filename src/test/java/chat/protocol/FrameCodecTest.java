@@ -392,4 +392,80 @@ class FrameCodecTest {
             assertEquals(code.wireName(), json(FrameCodec.error(code, "m", null)).get("code").textValue());
         }
     }
+
+    @Test
+    void roomNamesAreLowercaseLettersDigitsDashesAndUnderscoresStartingWithALetterOrDigit() {
+        assertTrue(Rooms.isValidName("general"));
+        assertTrue(Rooms.isValidName("ops-2_b"));
+        assertTrue(Rooms.isValidName("9lives"));
+        assertTrue(Rooms.isValidName("a".repeat(64)));
+        assertFalse(Rooms.isValidName("a".repeat(65)));
+        assertFalse(Rooms.isValidName(""));
+        assertFalse(Rooms.isValidName("-ops"));
+        assertFalse(Rooms.isValidName("_ops"));
+        assertFalse(Rooms.isValidName("Ops"));
+        assertFalse(Rooms.isValidName("ops room"));
+        assertFalse(Rooms.isValidName("caf\u00e9"));
+        assertFalse(Rooms.isValidName(null));
+    }
+
+    @Test
+    void aChatMessageMayNameItsRoomAndABadOneIsBadRoomWithTheClientOffset() {
+        assertEquals(new SentMessage("ops", "hi", "k-1"),
+                accepted("{\"type\":\"chat message\",\"room\":\"ops\",\"text\":\"hi\",\"clientOffset\":\"k-1\"}"));
+        ClientFrame.Rejected rejected = assertInstanceOf(ClientFrame.Rejected.class, codec.parse(
+                "{\"type\":\"chat message\",\"room\":\"Ops\",\"text\":\"hi\",\"clientOffset\":\"k-1\"}"));
+        assertEquals(ErrorCode.BAD_ROOM, rejected.code());
+        assertEquals("k-1", rejected.clientOffset());
+        assertRejected(ErrorCode.BAD_ROOM, "{\"type\":\"chat message\",\"room\":null,\"text\":\"hi\"}");
+        assertRejected(ErrorCode.BAD_ROOM, "{\"type\":\"chat message\",\"room\":7,\"text\":\"hi\"}");
+    }
+
+    @Test
+    void joinLeaveHistoryAndRoomsAreParsedWithTheirDefaults() {
+        assertEquals(new ClientFrame.Join("ops", 41, "e-1"),
+                codec.parse("{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":41,\"epoch\":\"e-1\"}"));
+        assertEquals(new ClientFrame.Join("ops", 0, null), codec.parse("{\"type\":\"join\",\"room\":\"ops\"}"));
+        assertEquals(new ClientFrame.Leave("ops"), codec.parse("{\"type\":\"leave\",\"room\":\"ops\"}"));
+        assertEquals(new ClientFrame.HistoryRequest("ops", 120, 20),
+                codec.parse("{\"type\":\"history\",\"room\":\"ops\",\"before\":120,\"limit\":20}"));
+        assertEquals(new ClientFrame.HistoryRequest("ops", Long.MAX_VALUE, FrameCodec.DEFAULT_HISTORY_LIMIT),
+                codec.parse("{\"type\":\"history\",\"room\":\"ops\"}"));
+        assertEquals(new ClientFrame.ListRooms(), codec.parse("{\"type\":\"rooms\"}"));
+    }
+
+    @Test
+    void badRoomRequestsAreRefusedWithTheirCode() {
+        assertRejected(ErrorCode.BAD_ROOM, "{\"type\":\"join\"}");
+        assertRejected(ErrorCode.BAD_ROOM, "{\"type\":\"leave\",\"room\":\"a b\"}");
+        assertRejected(ErrorCode.BAD_OFFSET, "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":-1}");
+        assertRejected(ErrorCode.BAD_OFFSET, "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":1.5}");
+        assertRejected(ErrorCode.BAD_OFFSET, "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":\"4\"}");
+        assertRejected(ErrorCode.BAD_OFFSET,
+                "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":99999999999999999999}");
+        assertRejected(ErrorCode.BAD_OFFSET, "{\"type\":\"history\",\"room\":\"ops\",\"before\":0}");
+        assertRejected(ErrorCode.BAD_LIMIT, "{\"type\":\"history\",\"room\":\"ops\",\"limit\":0}");
+        assertRejected(ErrorCode.BAD_LIMIT, "{\"type\":\"history\",\"room\":\"ops\",\"limit\":201}");
+        ClientFrame.Rejected rejected = assertInstanceOf(ClientFrame.Rejected.class,
+                codec.parse("{\"type\":\"history\",\"room\":\"ops\",\"limit\":201}"));
+        assertEquals("ops", rejected.room(), "an error about a room names it");
+    }
+
+    @Test
+    void v2ServerFramesNameTheirRoomAndV1OnesDoNot() throws Exception {
+        assertEquals("ops", json(FrameCodec.chatMessage("ops", 3, "hi")).get("room").textValue());
+        assertFalse(json(FrameCodec.chatMessage(3, "hi")).has("room"));
+        assertEquals("ops", json(FrameCodec.ack("ops", "k", 3)).get("room").textValue());
+        assertFalse(json(FrameCodec.ack("k", 3)).has("room"));
+        JsonNode synced = json(FrameCodec.synced("ops", 3, "e", false, false));
+        assertEquals("ops", synced.get("room").textValue());
+        assertEquals(Set.of("type", "room", "offset", "epoch"), fieldNames(synced));
+        assertEquals("ops", json(FrameCodec.error(ErrorCode.NOT_JOINED, "m", null, "ops")).get("room").textValue());
+        assertEquals(Set.of("type", "room"), fieldNames(json(FrameCodec.left("ops"))));
+        JsonNode history = json(FrameCodec.history("ops", 9, java.util.List.of(new chat.store.StoredMessage(8, "x"))));
+        assertEquals(9, history.get("before").longValue());
+        assertEquals(Set.of("type", "room", "text", "offset"), fieldNames(history.get("messages").get(0)));
+        JsonNode rooms = json(FrameCodec.rooms(java.util.Map.of("ops", 3L)));
+        assertEquals(3, rooms.get("rooms").get(0).get("offset").longValue());
+    }
 }
