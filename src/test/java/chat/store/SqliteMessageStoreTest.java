@@ -485,4 +485,24 @@ class SqliteMessageStoreTest {
         assertEquals(0, store.oldestOffset(Rooms.GENERAL));
         assertEquals(0, store.deleteOldest(Long.MAX_VALUE, 1, 1_000));
     }
+
+    @Test
+    void aDatabaseFileWrittenByTheFirstReleaseIsMigratedWithItsOffsetsClientOffsetsAndEpoch() throws Exception {
+        store.close();
+        store = null;
+        java.nio.file.Files.delete(file);
+        try (var release = SqliteMessageStoreTest.class.getResourceAsStream("first-release.db")) {
+            java.nio.file.Files.copy(java.util.Objects.requireNonNull(release, "first-release.db"), file);
+        }
+        store = open(Map.of());
+        assertEquals("170b54d1-ea4d-43f6-a1ad-a1dc320fd8ba", store.epoch());
+        assertEquals(5, store.latestOffset(Rooms.GENERAL));
+        assertEquals(2, store.oldestOffset(Rooms.GENERAL));
+        assertEquals(List.of("second", "third \u00e9\ud83d\ude00", "fourth", "fifth"),
+                store.readAfter(Rooms.GENERAL, 0, 10).stream().map(StoredMessage::text).toList());
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 5, ALREADY_STORED)),
+                store.append(List.of(new SentMessage("ops", "fifth", "release-5"))));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 6, INSERTED), new Appended("ops", 1, INSERTED)),
+                store.append(List.of(new SentMessage(Rooms.GENERAL, "sixth", null), new SentMessage("ops", "o", null))));
+    }
 }
