@@ -4,24 +4,57 @@ import chat.protocol.FrameCodec;
 import chat.protocol.Rooms;
 
 /**
- * A committed message as it goes out: its room, its offset there, and its encoded chat message frame, shared by
- * all recipients. A message of {@code general} carries the v1 frame too, which names no room, for the
- * connections that speak v1.
+ * A committed message as it goes out: its room, its offset there, and its encoded chat message frame, shared by all
+ * recipients. A message of {@code general} is encoded as v1 clients get it, naming no room; the form naming the
+ * room, for v2 clients, is made from it the first time one asks and then shared too. Its memory is counted for
+ * both forms from the start, so that what is counted never changes.
  */
-record EncodedMessage(String room, long offset, String frame, String v1Frame) {
+final class EncodedMessage {
+
+    private final String room;
+    private final long offset;
+    /** The v2 frame; for general, the v1 frame. */
+    private final String frame;
+    private final boolean general;
+    /** general's v2 frame, once a v2 client asked for it. */
+    private volatile String namedFrame;
+
+    EncodedMessage(String room, long offset, String frame) {
+        this.room = room;
+        this.offset = offset;
+        this.frame = frame;
+        this.general = Rooms.GENERAL.equals(room);
+    }
 
     static EncodedMessage of(String room, long offset, String text) {
-        return new EncodedMessage(room, offset, FrameCodec.chatMessage(room, offset, text),
-                Rooms.GENERAL.equals(room) ? FrameCodec.chatMessage(offset, text) : null);
+        return new EncodedMessage(room, offset, Rooms.GENERAL.equals(room)
+                ? FrameCodec.chatMessage(offset, text) : FrameCodec.chatMessage(room, offset, text));
+    }
+
+    String room() {
+        return room;
+    }
+
+    long offset() {
+        return offset;
     }
 
     /** The frame for a connection that names rooms (v2), or one that does not (v1, in {@code general} only). */
     String frameFor(boolean namesRooms) {
-        return namesRooms || v1Frame == null ? frame : v1Frame;
+        if (!general || !namesRooms) {
+            return frame;
+        }
+        String named = namedFrame;
+        if (named == null) {
+            // Two lanes may make it at once; both make the same string.
+            named = FrameCodec.chatMessageInRoom(frame, room);
+            namedFrame = named;
+        }
+        return named;
     }
 
-    /** The characters it holds in memory. */
+    /** The characters it holds in memory at the most: both forms for a message of general. */
     long chars() {
-        return frame.length() + (v1Frame == null ? 0 : v1Frame.length());
+        return general ? 2L * frame.length() + room.length() + 10 : frame.length();
     }
 }

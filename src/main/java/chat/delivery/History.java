@@ -54,7 +54,7 @@ final class History {
                 page = recent.subList(0, i);
                 break;
             }
-            chars += recent.get(i).frame().length();
+            chars += recent.get(i).chars();
         }
         metrics.replayedFromMemory(page.size());
         return new ReplayPage(page, reaches(page, offset, newest), chars);
@@ -80,7 +80,7 @@ final class History {
         }
         long chars = 0;
         for (EncodedMessage message : page) {
-            chars += message.frame().length();
+            chars += message.chars();
         }
         return new ReplayPage(page, reaches(page, offset, newest), chars);
     }

@@ -270,6 +270,22 @@ public final class FrameCodec {
                 room, offset, text));
     }
 
+    /** The start of every chat message frame this codec writes: its type comes first. */
+    private static final String CHAT_MESSAGE_START = "{\"type\":\"" + TYPE_CHAT_MESSAGE + "\",";
+
+    /**
+     * The v2 form of a v1 chat message frame of this codec's: the same frame naming {@code room}, made without
+     * decoding it again. The room is written second, as {@link #chatMessage(String, long, String)} writes it.
+     */
+    public static String chatMessageInRoom(String v1Frame, String room) {
+        if (!v1Frame.startsWith(CHAT_MESSAGE_START) || !Rooms.isValidName(room)) {
+            throw new IllegalArgumentException("not a chat message frame of this codec, or not a room name: " + room
+                    + ", " + v1Frame);
+        }
+        // A room name needs no escaping: it is a-z, 0-9, - and _ only.
+        return CHAT_MESSAGE_START + "\"room\":\"" + room + "\"," + v1Frame.substring(CHAT_MESSAGE_START.length());
+    }
+
     private static void writeChatMessage(JsonGenerator json, String room, long offset, String text) throws IOException {
         json.writeStringField("type", TYPE_CHAT_MESSAGE);
         if (room != null) {

@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class RecoveryWindowTest {
 
     private static EncodedMessage frame(long offset) {
-        return new EncodedMessage("general", offset, "{\"offset\":" + offset + "}", null);
+        return new EncodedMessage("general", offset, "{\"offset\":" + offset + "}");
     }
 
     private static List<Long> offsets(List<EncodedMessage> frames) {

@@ -15,7 +15,7 @@ class SharedPagesTest {
     private static List<EncodedMessage> page(long after, int size, int frameChars) {
         List<EncodedMessage> page = new ArrayList<>();
         for (long offset = after + 1; offset <= after + size; offset++) {
-            page.add(new EncodedMessage("general", offset, "x".repeat(frameChars), null));
+            page.add(new EncodedMessage("ops", offset, "x".repeat(frameChars)));
         }
         return page;
     }
@@ -24,35 +24,35 @@ class SharedPagesTest {
     void aFullPageIsSharedAndAShortOneIsNot() {
         SharedPages shared = new SharedPages(4, 1_000_000);
         List<EncodedMessage> full = page(0, 3, 10);
-        shared.offer("general", 0, 3, full);
-        assertSame(full, shared.get("general", 0, 3));
-        assertNull(shared.get("general", 0, 5), "a page of another size is not the one asked for");
+        shared.offer("ops", 0, 3, full);
+        assertSame(full, shared.get("ops", 0, 3));
+        assertNull(shared.get("ops", 0, 5), "a page of another size is not the one asked for");
 
-        shared.offer("general", 3, 3, page(3, 2, 10)); // the store ended after two: more may be committed since
-        assertNull(shared.get("general", 3, 3));
+        shared.offer("ops", 3, 3, page(3, 2, 10)); // the store ended after two: more may be committed since
+        assertNull(shared.get("ops", 3, 3));
     }
 
     @Test
     void theLeastRecentlyUsedPageLeavesFirstPastThePageCount() {
         SharedPages shared = new SharedPages(2, 1_000_000);
-        shared.offer("general", 0, 2, page(0, 2, 10));
-        shared.offer("general", 2, 2, page(2, 2, 10));
-        shared.get("general", 0, 2);
-        shared.offer("general", 4, 2, page(4, 2, 10));
-        assertNull(shared.get("general", 2, 2));
-        assertSame(shared.get("general", 0, 2), shared.get("general", 0, 2));
-        assertSame(shared.get("general", 4, 2), shared.get("general", 4, 2));
+        shared.offer("ops", 0, 2, page(0, 2, 10));
+        shared.offer("ops", 2, 2, page(2, 2, 10));
+        shared.get("ops", 0, 2);
+        shared.offer("ops", 4, 2, page(4, 2, 10));
+        assertNull(shared.get("ops", 2, 2));
+        assertSame(shared.get("ops", 0, 2), shared.get("ops", 0, 2));
+        assertSame(shared.get("ops", 4, 2), shared.get("ops", 4, 2));
     }
 
     @Test
     void pagesLeavePastTheCharacterBudgetAndAPageOverItIsNotKept() {
         SharedPages shared = new SharedPages(10, 100);
-        shared.offer("general", 0, 2, page(0, 2, 20));
-        shared.offer("general", 2, 2, page(2, 2, 20));
-        shared.offer("general", 4, 2, page(4, 2, 20)); // 120 characters in all: the oldest leaves
-        assertNull(shared.get("general", 0, 2));
-        assertSame(shared.get("general", 2, 2), shared.get("general", 2, 2));
-        shared.offer("general", 6, 2, page(6, 2, 60));
-        assertNull(shared.get("general", 6, 2), "one page over the whole budget is not kept");
+        shared.offer("ops", 0, 2, page(0, 2, 20));
+        shared.offer("ops", 2, 2, page(2, 2, 20));
+        shared.offer("ops", 4, 2, page(4, 2, 20)); // 120 characters in all: the oldest leaves
+        assertNull(shared.get("ops", 0, 2));
+        assertSame(shared.get("ops", 2, 2), shared.get("ops", 2, 2));
+        shared.offer("ops", 6, 2, page(6, 2, 60));
+        assertNull(shared.get("ops", 6, 2), "one page over the whole budget is not kept");
     }
 }

@@ -3,6 +3,7 @@ package chat.protocol;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -449,6 +450,17 @@ class FrameCodecTest {
         ClientFrame.Rejected rejected = assertInstanceOf(ClientFrame.Rejected.class,
                 codec.parse("{\"type\":\"history\",\"room\":\"ops\",\"limit\":201}"));
         assertEquals("ops", rejected.room(), "an error about a room names it");
+    }
+
+    @Test
+    void theV2FormOfAV1ChatMessageIsTheFrameThatNamesTheRoom() {
+        for (String text : new String[] {"hi", "quote \" and \\ and \u00e9\ud83d\ude00", "{\"type\":\"x\"}"}) {
+            assertEquals(FrameCodec.chatMessage("general", 42, text),
+                    FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(42, text), "general"));
+        }
+        assertThrows(IllegalArgumentException.class, () -> FrameCodec.chatMessageInRoom("{\"type\":\"ack\"}", "general"));
+        assertThrows(IllegalArgumentException.class,
+                () -> FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(1, "x"), "Not a room"));
     }
 
     @Test
