@@ -51,6 +51,11 @@ public final class ClientConnection {
         namesRooms = true;
     }
 
+    /** Whether its frames name their room now. */
+    boolean namesRoomsNow() {
+        return namesRooms;
+    }
+
     Map<String, Subscription> joined() {
         return joined;
     }

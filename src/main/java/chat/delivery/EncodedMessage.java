@@ -53,6 +53,11 @@ final class EncodedMessage {
         return named;
     }
 
+    /** The characters of the frame it was encoded as: what a replay page of it sends. */
+    long frameChars() {
+        return frame.length();
+    }
+
     /** The characters it holds in memory at the most: both forms for a message of general. */
     long chars() {
         return general ? 2L * frame.length() + room.length() + 10 : frame.length();

@@ -54,7 +54,7 @@ final class History {
                 page = recent.subList(0, i);
                 break;
             }
-            chars += recent.get(i).chars();
+            chars += recent.get(i).frameChars();
         }
         metrics.replayedFromMemory(page.size());
         return new ReplayPage(page, reaches(page, offset, newest), chars);
@@ -80,7 +80,7 @@ final class History {
         }
         long chars = 0;
         for (EncodedMessage message : page) {
-            chars += message.chars();
+            chars += message.frameChars();
         }
         return new ReplayPage(page, reaches(page, offset, newest), chars);
     }

@@ -1,6 +1,7 @@
 package chat.delivery;
 
 import chat.protocol.ErrorCode;
+import chat.protocol.Rooms;
 import chat.store.StoreException;
 
 import java.util.ArrayList;
@@ -212,7 +213,9 @@ final class Subscription {
             storeFailed(e);
             return;
         }
-        long bytes = ReplayMemory.bytesOf(page.chars());
+        // A client that names rooms makes general's messages take their v2 form too (see EncodedMessage).
+        long bytes = ReplayMemory.bytesOf(connection.namesRoomsNow() && Rooms.GENERAL.equals(room)
+                ? 2 * page.chars() : page.chars());
         memory.resize(reservation, bytes);
         memoryHeld.addAndGet(bytes - reservation);
         queue(page);

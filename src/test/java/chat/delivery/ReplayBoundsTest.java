@@ -100,12 +100,11 @@ class ReplayBoundsTest {
     @Test
     void replaysBeyondTheReplayMemoryWaitUntilAnotherGivesItsRoomBack() throws Exception {
         // A page read from the store reserves room for its worst case, then holds what it read: 27 messages here
-        // (the texts of 26 are still under 256 Ki characters), counted for both forms of a message of general, v1
-        // and v2: about 1 060 KiB. With room for one reservation and 1 600 000 bytes more, two fit (the second once
-        // the first has read its page), and a third does not.
+        // (the texts of 26 are still under 256 Ki characters), about 530 KiB. With room for one reservation and
+        // 800 000 bytes more, two fit (the second once the first has read its page), and a third does not.
         long reservation = ReplayLimits.storePageBytes(500, 256 << 10, 10_000);
         ChatHub hub = hub(Map.of("chat.replayPageChars", String.valueOf(256 << 10), "chat.replayPageSize", "500",
-                "chat.maxTextLength", "10000", "chat.replayMemoryMax", String.valueOf(reservation + 1_600_000)));
+                "chat.maxTextLength", "10000", "chat.replayMemoryMax", String.valueOf(reservation + 800_000)));
         StalledSink first = new StalledSink();
         StalledSink second = new StalledSink();
         ClientConnection firstConnection = hub.connect(LOOPBACK, first, 0, null);
