@@ -373,8 +373,25 @@ public final class SqliteMessageStore implements MessageStore {
 
     @Override
     public List<StoredMessage> readAfter(String room, long offset, int limit, long maxChars) throws StoreException {
+        return readPage(READ_AFTER, room, offset, limit, maxChars, "after");
+    }
+
+    @Override
+    public List<StoredMessage> readBefore(String room, long before, int limit) throws StoreException {
+        List<StoredMessage> newestFirst = readPage(READ_BEFORE, room, before, limit, Long.MAX_VALUE, "before");
+        List<StoredMessage> page = new ArrayList<>(newestFirst);
+        Collections.reverse(page);
+        return page;
+    }
+
+    /**
+     * The rows of {@code query} (room id, offset, limit) in its order, until their texts reach {@code maxChars}.
+     * SQLite steps the statement row by row: the rows after the cut are never fetched.
+     */
+    private List<StoredMessage> readPage(String query, String room, long offset, int limit, long maxChars,
+                                         String direction) throws StoreException {
         try (Connection connection = dataSource.getConnection();
-             PreparedStatement read = connection.prepareStatement(READ_AFTER)) {
+             PreparedStatement read = connection.prepareStatement(query)) {
             Long roomId = roomId(connection, room);
             if (roomId == null) {
                 return List.of();
@@ -384,7 +401,6 @@ public final class SqliteMessageStore implements MessageStore {
             read.setInt(3, limit);
             List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
             long chars = 0;
-            // SQLite steps the statement row by row: the rows after the cut are never fetched.
             try (ResultSet rows = read.executeQuery()) {
                 while (chars < maxChars && rows.next()) {
                     String text = rows.getString(2);
@@ -394,33 +410,8 @@ public final class SqliteMessageStore implements MessageStore {
             }
             return page;
         } catch (SQLException e) {
-            throw new StoreException("Reading messages of room " + room + " after offset " + offset + " failed: "
-                    + e.getMessage(), e);
-        }
-    }
-
-    @Override
-    public List<StoredMessage> readBefore(String room, long before, int limit) throws StoreException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement read = connection.prepareStatement(READ_BEFORE)) {
-            Long roomId = roomId(connection, room);
-            if (roomId == null) {
-                return List.of();
-            }
-            read.setLong(1, roomId);
-            read.setLong(2, before);
-            read.setInt(3, limit);
-            List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
-            try (ResultSet rows = read.executeQuery()) {
-                while (rows.next()) {
-                    page.add(new StoredMessage(rows.getLong(1), rows.getString(2)));
-                }
-            }
-            Collections.reverse(page);
-            return page;
-        } catch (SQLException e) {
-            throw new StoreException("Reading messages of room " + room + " before offset " + before + " failed: "
-                    + e.getMessage(), e);
+            throw new StoreException("Reading messages of room " + room + " " + direction + " offset " + offset
+                    + " failed: " + e.getMessage(), e);
         }
     }
 

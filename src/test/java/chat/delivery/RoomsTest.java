@@ -69,6 +69,13 @@ class RoomsTest {
         return hub.connect(LOOPBACK, sink, new Handshake(room.isEmpty() ? null : room, true, 0, null));
     }
 
+    /** A v2 client in {@code room} from offset 0, once its replay is done. */
+    private ClientConnection inRoom(RecordingSink sink, String room) throws InterruptedException {
+        ClientConnection connection = v2(sink, room);
+        sink.awaitFrame(type("synced", room));
+        return connection;
+    }
+
     private static Predicate<JsonNode> type(String type, String room) {
         return frame -> frame.path("type").asText().equals(type) && frame.path("room").asText().equals(room);
     }
@@ -99,11 +106,9 @@ class RoomsTest {
     void eachRoomCountsItsOwnOffsetsAndAConnectionGetsOnlyItsRooms() throws Exception {
         hub(Map.of());
         RecordingSink opsSink = sink();
-        ClientConnection ops = v2(opsSink, "ops");
-        opsSink.awaitFrame(type("synced", "ops"));
+        ClientConnection ops = inRoom(opsSink, "ops");
         RecordingSink devSink = sink();
-        ClientConnection dev = v2(devSink, "dev");
-        devSink.awaitFrame(type("synced", "dev"));
+        ClientConnection dev = inRoom(devSink, "dev");
 
         hub.receive(ops, chat("ops", "o1", "o-1"));
         hub.receive(dev, chat("dev", "d1", "d-1"));
@@ -122,8 +127,7 @@ class RoomsTest {
     void joinReplaysTheRoomAboveTheOffsetThenSyncedThenLive() throws Exception {
         hub(Map.of());
         RecordingSink senderSink = sink();
-        ClientConnection sender = v2(senderSink, "ops");
-        senderSink.awaitFrame(type("synced", "ops"));
+        ClientConnection sender = inRoom(senderSink, "ops");
         for (int i = 1; i <= 5; i++) {
             hub.receive(sender, chat("ops", "m" + i, "k-" + i));
         }
@@ -145,11 +149,9 @@ class RoomsTest {
     void nothingOfARoomFollowsLeftAndTheRoomCanBeJoinedAgainAfterIt() throws Exception {
         hub(Map.of());
         RecordingSink senderSink = sink();
-        ClientConnection sender = v2(senderSink, "ops");
-        senderSink.awaitFrame(type("synced", "ops"));
+        ClientConnection sender = inRoom(senderSink, "ops");
         RecordingSink readerSink = sink();
-        ClientConnection reader = v2(readerSink, "ops");
-        readerSink.awaitFrame(type("synced", "ops"));
+        ClientConnection reader = inRoom(readerSink, "ops");
 
         for (int i = 1; i <= 200; i++) {
             hub.receive(sender, chat("ops", "m" + i, "k-" + i));
@@ -248,8 +250,7 @@ class RoomsTest {
     void everyRefusalIsAnErrorNamingTheRoom() throws Exception {
         hub(Map.of("chat.maxRoomsPerConnection", "2"));
         RecordingSink sink = sink();
-        ClientConnection client = v2(sink, "ops");
-        sink.awaitFrame(type("synced", "ops"));
+        ClientConnection client = inRoom(sink, "ops");
         hub.receive(client, "{\"type\":\"join\",\"room\":\"ops\"}");
         assertEquals("ops", last(sink, error("already-joined")).path("room").asText());
         hub.receive(client, chat("dev", "x", "k-1"));
@@ -272,8 +273,7 @@ class RoomsTest {
     void withListedRoomsOnlyThoseExist() throws Exception {
         hub(Map.of("chat.roomCreation", "listed", "chat.rooms", "ops,dev"));
         RecordingSink sink = sink();
-        ClientConnection client = v2(sink, "ops");
-        sink.awaitFrame(type("synced", "ops"));
+        ClientConnection client = inRoom(sink, "ops");
         hub.receive(client, "{\"type\":\"join\",\"room\":\"elsewhere\"}");
         assertEquals("elsewhere", last(sink, error("no-such-room")).path("room").asText());
         hub.receive(client, "{\"type\":\"join\",\"room\":\"dev\"}");
@@ -306,8 +306,7 @@ class RoomsTest {
         ClientConnection v1 = hub.connect(LOOPBACK, v1Sink, 0, null);
         v1Sink.awaitSynced();
         RecordingSink v2Sink = sink();
-        v2(v2Sink, Rooms.GENERAL);
-        v2Sink.awaitFrame(type("synced", "general"));
+        inRoom(v2Sink, Rooms.GENERAL);
 
         hub.receive(v1, "{\"type\":\"chat message\",\"text\":\"hello\",\"clientOffset\":\"k-1\"}");
         List<JsonNode> v1Frames = v1Sink.awaitFrame(ack("k-1"));

@@ -63,6 +63,14 @@ class RoomsIT {
         }
     }
 
+    /** Sends {@code count} messages to {@code room}, one at a time, each once acknowledged. */
+    private static void store(ChatClient sender, String room, int count) throws Exception {
+        for (int i = 1; i <= count; i++) {
+            sender.sendRaw(chat(room, "m" + i, room + "-" + i));
+            next(sender, "ack", room);
+        }
+    }
+
     private static String chat(String room, String text, String clientOffset) {
         return "{\"type\":\"chat message\",\"room\":\"" + room + "\",\"text\":\"" + text + "\",\"clientOffset\":\""
                 + clientOffset + "\"}";
@@ -96,10 +104,7 @@ class RoomsIT {
         try (ChatClient sender = ChatClient.connectRaw(base(), "?room=" + ops);
              ChatClient reader = ChatClient.connectRaw(base(), "?room=")) {
             next(sender, "synced", ops);
-            for (int i = 1; i <= 4; i++) {
-                sender.sendRaw(chat(ops, "m" + i, ops + "-" + i));
-                next(sender, "ack", ops);
-            }
+            store(sender, ops, 4);
             reader.sendRaw("{\"type\":\"join\",\"room\":\"" + ops + "\",\"serverOffset\":2}");
             List<Long> replayed = new ArrayList<>();
             JsonNode frame;
@@ -125,10 +130,7 @@ class RoomsIT {
         try (ChatClient sender = ChatClient.connectRaw(base(), "?room=" + ops);
              ChatClient reader = ChatClient.connectRaw(base(), "?room=")) {
             next(sender, "synced", ops);
-            for (int i = 1; i <= 5; i++) {
-                sender.sendRaw(chat(ops, "m" + i, ops + "-" + i));
-                next(sender, "ack", ops);
-            }
+            store(sender, ops, 5);
             reader.sendRaw("{\"type\":\"history\",\"room\":\"" + ops + "\",\"before\":5,\"limit\":2}");
             JsonNode page = next(reader, "history", ops);
             assertEquals(2, page.path("messages").size());
