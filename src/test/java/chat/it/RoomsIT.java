@@ -174,4 +174,76 @@ class RoomsIT {
             assertEquals("from v2", received.path("text").asText());
         }
     }
+
+    /**
+     * Senders in three rooms while readers join and leave them at random, over real sockets: for each reader and
+     * room, every run of messages between a join from 0 and its {@code left} is 1, 2, 3, ... without a gap or a
+     * duplicate, and nothing of a room comes between {@code left} and the next join's replay.
+     */
+    @Test
+    void sendersInSeveralRoomsAndReadersJoiningAndLeavingAtRandomGetGaplessStreams() throws Exception {
+        List<String> rooms = List.of(newRoom("r1"), newRoom("r2"), newRoom("r3"));
+        int perRoom = 60;
+        List<ChatClient> senders = new ArrayList<>();
+        List<ChatClient> readers = new ArrayList<>();
+        try {
+            for (String room : rooms) {
+                ChatClient sender = ChatClient.connectRaw(base(), "?room=" + room);
+                next(sender, "synced", room);
+                senders.add(sender);
+            }
+            for (int r = 0; r < 4; r++) {
+                readers.add(ChatClient.connectRaw(base(), "?room="));
+            }
+            java.util.Random random = new java.util.Random(42);
+            for (int i = 1; i <= perRoom; i++) {
+                for (int s = 0; s < senders.size(); s++) {
+                    senders.get(s).sendRaw(chat(rooms.get(s), "m" + i, rooms.get(s) + "-" + i));
+                }
+                if (i % 5 == 0) {
+                    for (ChatClient reader : readers) {
+                        String room = rooms.get(random.nextInt(rooms.size()));
+                        reader.sendRaw("{\"type\":\"" + (random.nextBoolean() ? "join" : "leave") + "\",\"room\":\""
+                                + room + "\"}");
+                    }
+                }
+            }
+            for (int s = 0; s < senders.size(); s++) {
+                String last = rooms.get(s) + "-" + perRoom;
+                JsonNode ack;
+                do {
+                    ack = next(senders.get(s), "ack", rooms.get(s));
+                } while (!ack.path("clientOffset").asText().equals(last));
+            }
+            for (ChatClient reader : readers) {
+                reader.sendRaw("{\"type\":\"rooms\"}");
+                java.util.Map<String, Long> expected = new java.util.HashMap<>();
+                JsonNode frame;
+                while (!(frame = reader.next()).path("type").asText().equals("rooms")) {
+                    String room = frame.path("room").asText();
+                    switch (frame.path("type").asText()) {
+                        case "chat message" -> {
+                            long offset = frame.path("offset").asLong();
+                            long previous = expected.getOrDefault(room, 0L);
+                            assertEquals(previous + 1, offset, room + ": a gap, a duplicate, or a message after left");
+                            expected.put(room, offset);
+                        }
+                        case "left" -> expected.remove(room);
+                        case "synced" -> assertEquals(expected.getOrDefault(room, 0L), frame.path("offset").asLong(),
+                                room + ": synced names the last offset sent");
+                        case "error" -> assertTrue(List.of("already-joined", "not-joined")
+                                .contains(frame.path("code").asText()), frame.toString());
+                        default -> throw new AssertionError("unexpected frame " + frame);
+                    }
+                }
+            }
+        } finally {
+            for (ChatClient client : senders) {
+                client.close();
+            }
+            for (ChatClient client : readers) {
+                client.close();
+            }
+        }
+    }
 }
