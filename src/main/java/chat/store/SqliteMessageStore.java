@@ -147,18 +147,30 @@ public final class SqliteMessageStore implements MessageStore {
         }
     }
 
-    private static void createSchema(Statement statement) throws SQLException {
+    private interface Writes {
+        void run() throws SQLException;
+    }
+
+    /** Runs {@code writes} in one transaction that takes the write lock at once, and rolls it back on failure. */
+    private static void inWriteTransaction(Statement statement, Writes writes) throws SQLException {
         statement.execute("BEGIN IMMEDIATE");
         try {
+            writes.run();
+            statement.execute("COMMIT");
+        } catch (SQLException e) {
+            // SQLite rolls back by itself after some failures (a full disk, an I/O error): then ROLLBACK fails too.
+            rollbackQuietly(statement, e);
+            throw e;
+        }
+    }
+
+    private static void createSchema(Statement statement) throws SQLException {
+        inWriteTransaction(statement, () -> {
             statement.executeUpdate(ROOMS_SCHEMA);
             statement.executeUpdate(MESSAGES_SCHEMA);
             statement.executeUpdate(ROOM_OFFSET_INDEX);
             statement.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
-            statement.execute("COMMIT");
-        } catch (SQLException e) {
-            rollbackQuietly(statement, e);
-            throw e;
-        }
+        });
     }
 
     /**
@@ -174,8 +186,7 @@ public final class SqliteMessageStore implements MessageStore {
         LOG.info("Migrating the database to schema " + SCHEMA_VERSION + " (rooms): its " + messages
                 + " message(s) become room " + Rooms.GENERAL + "'s, with the same offsets");
         long start = System.nanoTime();
-        statement.execute("BEGIN IMMEDIATE");
-        try {
+        inWriteTransaction(statement, () -> {
             statement.executeUpdate(ROOMS_SCHEMA);
             statement.executeUpdate("INSERT INTO rooms (id, name, newest, created_at) VALUES (1, '" + Rooms.GENERAL
                     + "', (SELECT COALESCE(MAX(id), 0) FROM messages), " + System.currentTimeMillis() + ")");
@@ -184,11 +195,7 @@ public final class SqliteMessageStore implements MessageStore {
             statement.executeUpdate("UPDATE messages SET room_offset = id");
             statement.executeUpdate(ROOM_OFFSET_INDEX);
             statement.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
-            statement.execute("COMMIT");
-        } catch (SQLException e) {
-            rollbackQuietly(statement, e);
-            throw e;
-        }
+        });
         LOG.info("Migrated " + messages + " message(s) in "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms");
     }
@@ -479,21 +486,11 @@ public final class SqliteMessageStore implements MessageStore {
     }
 
     private static void probeWrite(Statement statement) throws SQLException {
-        statement.execute("BEGIN IMMEDIATE");
-        try {
+        inWriteTransaction(statement, () -> {
             statement.executeUpdate(PROBE_SCHEMA);
             statement.executeUpdate("INSERT OR REPLACE INTO chat_write_probe (id, probed_at) VALUES (1, "
                     + System.currentTimeMillis() + ")");
-            statement.execute("COMMIT");
-        } catch (SQLException e) {
-            try {
-                statement.execute("ROLLBACK");
-            } catch (SQLException rollbackFailure) {
-                // SQLite rolls back by itself after some failures (a full disk, an I/O error).
-                e.addSuppressed(rollbackFailure);
-            }
-            throw e;
-        }
+        });
     }
 
     @Override
