@@ -1,46 +1,136 @@
 'use strict';
 
 /*
- * The chat page. Wire contract: docs/PROTOCOL.md.
+ * The chat page. Wire contract: docs/PROTOCOL.md (version 2: all of the user's rooms on one WebSocket).
  *
- * Server delivery: every message is rendered once, in offset order. The last rendered offset and the newest
- * messages are kept in sessionStorage, so a refresh shows them at once and asks the server only for what is newer.
- * After any disconnect the page reconnects with backoff and jitter, passing that offset as serverOffset.
+ * Server delivery, per room: every message of a room is rendered once, in that room's offset order. Each room's
+ * last offset, last read offset and newest messages are kept in sessionStorage, so a refresh shows them at once and
+ * asks the server, room by room, only for what is newer. After any disconnect the page reconnects with backoff and
+ * jitter and joins every room again with its own offset. A room's unread count is its newest offset minus the last
+ * offset read in it: offsets of a room are gapless.
  *
- * Client delivery: what the user sends goes into an outbox in localStorage, with a clientOffset of its own, before
- * it is sent. It stays there, shown as pending, and is sent again after every reconnect and whenever its ack is
- * late, until the server acknowledges it; the clientOffset makes every resend harmless. A refresh or a closed tab
- * loses nothing typed: the next page load sends what is left.
+ * Client delivery: what the user sends goes into an outbox in localStorage, with the room it was typed in and a
+ * clientOffset of its own, before it is sent. It stays there, shown as pending in its room only, and is sent again
+ * after every reconnect and whenever its ack is late, until the server acknowledges it; the clientOffset makes every
+ * resend harmless. A refresh or a closed tab loses nothing typed: the next page load sends what is left.
+ *
+ * The list shows one room: at most MAX_RENDERED messages, the newest when it opens. Scrolling to the top loads older
+ * ones with history frames until the room's start. Past MAX_RENDERED the newest leave the list instead (the room is
+ * then "detached" from its live end, and "Newest messages" brings it back), so what the user reads never moves.
  */
 (() => {
   const list = document.getElementById('messages');
   const form = document.getElementById('form');
   const input = document.getElementById('input');
   const stateLabel = document.getElementById('state');
+  const roomList = document.getElementById('rooms');
+  const roomTitle = document.getElementById('room-title');
+  const joinForm = document.getElementById('join');
+  const joinInput = document.getElementById('join-room');
+  const knownRooms = document.getElementById('known-rooms');
+  const menuButton = document.getElementById('menu');
+  const menuUnread = document.getElementById('menu-unread');
+  const olderButton = document.getElementById('older');
+  const roomStart = document.getElementById('room-start');
+  const newestButton = document.getElementById('newest');
 
   const BASE_BACKOFF_MS = 500;
   const MAX_BACKOFF_MS = 30000;
   const ACK_TIMEOUT_MS = 5000;
-  const MAX_RENDERED = 1000; // older messages leave the page (they stay on the server)
-  const HISTORY_KEY = 'chat.history'; // sessionStorage: { epoch, offset, messages: [{offset, text}] }
-  const OUTBOX_KEY = 'chat.outbox'; // localStorage, shared by the tabs: { clientOffset: text }
+  const MAX_RENDERED = 1000; // messages in the list at once (older ones stay on the server)
+  const KEPT_PER_ROOM = 1000; // newest messages of each room kept for a refresh and for switching rooms
+  const HISTORY_PAGE = 50;
+  const DEFAULT_ROOM = 'general';
+  const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+  const STATE_KEY = 'chat.rooms'; // sessionStorage: { epoch, current, rooms: { name: { offset, read, messages } } }
+  const OLD_HISTORY_KEY = 'chat.history'; // sessionStorage of the single-room page: { epoch, offset, messages }
+  const JOINED_KEY = 'chat.joined'; // localStorage: the rooms a new tab opens, [name]
+  const OUTBOX_KEY = 'chat.outbox'; // localStorage, shared by the tabs: { clientOffset: { room, text } }
   const RETRYABLE = new Set(['store-unavailable', 'overloaded', 'rate-limited']);
+  const JOIN_REFUSED = new Set(['bad-room', 'no-such-room', 'too-many-rooms']);
 
-  let serverOffset = 0;
   let epoch = null; // the server's database our offsets come from
   let socket = null;
-  let live = false;
+  let open = false;
   let failedAttempts = 0;
-  let replayed = []; // this connection's messages before its synced, in case it says reset
-  let pendingRender = []; // messages waiting for the next animation frame
-  const outbox = new Map(); // clientOffset -> { text, element, sentAt }
+  let current = DEFAULT_ROOM;
+  let pendingRender = []; // messages of the current room waiting for the next animation frame
+  let saveScheduled = false;
+  const rooms = new Map(); // name -> room, in the order of the list
+  const outbox = new Map(); // clientOffset -> { room, text, element, sentAt }
+
+  /**
+   * offset: the newest offset received; read: the newest offset the user has seen; messages: the newest
+   * KEPT_PER_ROOM, ascending; synced: this connection's replay of the room is done; replayed: this connection's
+   * messages of the room before its synced, in case it says reset; start: the room's first offset, once known;
+   * detached: the list does not show the room's newest messages; loadingOlder: a history frame is awaited.
+   */
+  function newRoom(name, saved) {
+    const offset = saved && Number.isSafeInteger(saved.offset) && saved.offset >= 0 ? saved.offset : 0;
+    const read = saved && Number.isSafeInteger(saved.read) ? Math.min(saved.read, offset) : offset;
+    const messages = saved && Array.isArray(saved.messages)
+      ? saved.messages.filter((m) => Number.isSafeInteger(m.offset) && m.offset <= offset)
+        .map((m) => ({ offset: m.offset, text: String(m.text) }))
+      : [];
+    return { name, offset, read, messages, synced: false, replayed: [], start: null, detached: false,
+      loadingOlder: false, left: false, link: null, badge: null };
+  }
 
   // ---- state shown to the user -------------------------------------------------------------------------------
 
-  function setState(state) {
+  function showState() {
+    const room = rooms.get(current);
+    const state = open && room && room.synced ? 'live' : failedAttempts === 0 ? 'connecting' : 'reconnecting';
     stateLabel.dataset.state = state;
     stateLabel.textContent = state;
     document.body.dataset.state = state;
+  }
+
+  function unread(room) {
+    return room.name === current ? 0 : Math.max(0, room.offset - room.read);
+  }
+
+  function showUnread() {
+    let total = 0;
+    for (const room of rooms.values()) {
+      const count = unread(room);
+      total += count;
+      room.badge.textContent = String(count);
+      room.badge.hidden = count === 0;
+      if (room.name === current) {
+        room.link.setAttribute('aria-current', 'page');
+      } else {
+        room.link.removeAttribute('aria-current');
+      }
+    }
+    menuUnread.textContent = String(total);
+    menuUnread.hidden = total === 0;
+    document.title = (total > 0 ? '(' + total + ') ' : '') + '#' + current + ' · Chat';
+  }
+
+  function roomItem(room) {
+    const item = document.createElement('li');
+    item.dataset.room = room.name;
+    const link = document.createElement('a');
+    link.href = '#' + room.name;
+    link.textContent = '#' + room.name;
+    const badge = document.createElement('span');
+    badge.className = 'unread';
+    badge.hidden = true;
+    link.appendChild(badge);
+    item.appendChild(link);
+    if (room.name !== DEFAULT_ROOM) {
+      const leave = document.createElement('button');
+      leave.type = 'button';
+      leave.className = 'leave';
+      leave.textContent = '×';
+      leave.setAttribute('aria-label', 'Leave #' + room.name);
+      leave.addEventListener('click', () => leaveRoom(room.name));
+      item.appendChild(leave);
+    }
+    room.link = link;
+    room.badge = badge;
+    return item;
   }
 
   function atBottom() {
@@ -48,24 +138,78 @@
     return root.scrollHeight - root.scrollTop - root.clientHeight < 48;
   }
 
-  function followingScroll(change) {
-    const follow = atBottom();
-    change();
-    if (follow) {
-      window.scrollTo(0, document.body.scrollHeight);
-    }
+  function scrollToBottom() {
+    window.scrollTo(0, document.body.scrollHeight);
   }
 
-  function messageItem(text, offset) {
+  function messageItem(message) {
     const item = document.createElement('li');
-    item.textContent = text;
-    item.dataset.offset = String(offset);
+    item.textContent = message.text;
+    item.dataset.offset = String(message.offset);
     return item;
   }
 
-  /** Renders delivered messages in batches, one batch per frame, so a long replay never freezes the tab. */
-  function render(text, offset) {
-    pendingRender.push({ text, offset });
+  function pendingItem(clientOffset, text) {
+    const element = document.createElement('li');
+    element.className = 'pending';
+    element.textContent = text;
+    element.title = 'sending';
+    element.dataset.clientOffset = clientOffset;
+    return element;
+  }
+
+  function firstPending() {
+    return list.querySelector('li.pending');
+  }
+
+  function delivered() {
+    return list.querySelectorAll('li[data-offset]');
+  }
+
+  /** Shows a room from its kept messages: the newest, with its pending messages below them. */
+  function showRoom(name) {
+    const room = rooms.get(name);
+    current = name;
+    pendingRender = [];
+    room.detached = false;
+    room.loadingOlder = false;
+    list.replaceChildren();
+    const fragment = document.createDocumentFragment();
+    for (const message of room.messages.slice(-MAX_RENDERED)) {
+      fragment.appendChild(messageItem(message));
+    }
+    for (const [clientOffset, message] of outbox) {
+      message.element = null;
+      if (message.room === name) {
+        message.element = pendingItem(clientOffset, message.text);
+        fragment.appendChild(message.element);
+      }
+    }
+    list.appendChild(fragment);
+    roomTitle.textContent = '#' + name;
+    room.read = room.offset;
+    showEdges();
+    showUnread();
+    showState();
+    scrollToBottom();
+    scheduleSave();
+  }
+
+  /** The controls at both ends of the list: older messages or the room's start above, newest messages below. */
+  function showEdges() {
+    const room = rooms.get(current);
+    const first = delivered()[0];
+    const firstOffset = first ? Number(first.dataset.offset) : room.offset + 1;
+    const atStart = firstOffset <= 1 || room.start !== null && firstOffset <= room.start;
+    olderButton.hidden = atStart;
+    roomStart.hidden = !atStart;
+    roomStart.textContent = 'This is the start of #' + room.name + '.';
+    newestButton.hidden = !room.detached;
+  }
+
+  /** Renders the current room's delivered messages in batches, one per frame, so a long replay never freezes. */
+  function render(message) {
+    pendingRender.push(message);
     if (pendingRender.length === 1) {
       window.requestAnimationFrame(flushRender);
       window.setTimeout(flushRender, 100); // a hidden tab gets no animation frames
@@ -76,25 +220,35 @@
     if (pendingRender.length === 0) {
       return;
     }
+    const room = rooms.get(current);
     const batch = pendingRender.slice(-MAX_RENDERED);
     pendingRender = [];
-    followingScroll(() => {
-      const fragment = document.createDocumentFragment();
-      for (const message of batch) {
-        fragment.appendChild(messageItem(message.text, message.offset));
+    const follow = atBottom();
+    const fragment = document.createDocumentFragment();
+    for (const message of batch) {
+      fragment.appendChild(messageItem(message));
+    }
+    list.insertBefore(fragment, firstPending());
+    const shown = delivered();
+    const excess = shown.length - MAX_RENDERED;
+    if (excess > 0 && !follow) {
+      // The user reads older messages: keep them where they are and let the newest go instead.
+      for (let i = shown.length - 1; i >= MAX_RENDERED; i--) {
+        shown[i].remove();
       }
-      list.insertBefore(fragment, list.querySelector('li.pending'));
-      const delivered = list.querySelectorAll('li[data-offset]');
-      for (let i = 0; i < delivered.length - MAX_RENDERED; i++) {
-        delivered[i].remove();
+      room.detached = true;
+    } else {
+      for (let i = 0; i < excess; i++) {
+        shown[i].remove();
       }
-    });
-    saveHistory();
-  }
-
-  function clearDelivered() {
-    pendingRender = [];
-    list.querySelectorAll('li[data-offset]').forEach((item) => item.remove());
+    }
+    room.read = room.offset;
+    showEdges();
+    showUnread();
+    if (follow) {
+      scrollToBottom();
+    }
+    scheduleSave();
   }
 
   function showError(text) {
@@ -102,7 +256,11 @@
     item.className = 'error';
     item.setAttribute('role', 'alert');
     item.textContent = text;
-    followingScroll(() => list.insertBefore(item, list.querySelector('li.pending')));
+    const follow = atBottom();
+    list.insertBefore(item, firstPending());
+    if (follow) {
+      scrollToBottom();
+    }
   }
 
   // ---- what survives a refresh ---------------------------------------------------------------------------------
@@ -125,53 +283,187 @@
     }
   }
 
-  function saveHistory() {
-    const messages = Array.from(list.querySelectorAll('li[data-offset]'),
-      (item) => ({ offset: Number(item.dataset.offset), text: item.textContent }));
-    writeJson(window.sessionStorage, HISTORY_KEY, { epoch, offset: serverOffset, messages });
+  /** Coalesces the saves of a burst of messages into one write. */
+  function scheduleSave() {
+    if (!saveScheduled) {
+      saveScheduled = true;
+      window.setTimeout(save, 200);
+    }
+  }
+
+  function save() {
+    saveScheduled = false;
+    const saved = {};
+    for (const room of rooms.values()) {
+      saved[room.name] = { offset: room.offset, read: room.read, messages: room.messages };
+    }
+    writeJson(window.sessionStorage, STATE_KEY, { epoch, current, rooms: saved });
+    writeJson(window.localStorage, JOINED_KEY, Array.from(rooms.keys()));
   }
 
   /** Read, change, write: other tabs of the chat keep their messages in the same outbox. */
   function changeStoredOutbox(change) {
     const stored = readJson(window.localStorage, OUTBOX_KEY, {});
-    change(stored && typeof stored === 'object' && !Array.isArray(stored) ? stored : {});
+    const outboxed = stored && typeof stored === 'object' && !Array.isArray(stored) ? stored : {};
+    change(outboxed);
+    writeJson(window.localStorage, OUTBOX_KEY, outboxed);
   }
 
-  function storeInOutbox(clientOffset, text) {
-    changeStoredOutbox((stored) => {
-      stored[clientOffset] = text;
-      writeJson(window.localStorage, OUTBOX_KEY, stored);
-    });
+  /** An entry of the outbox; the single-room page stored only the text, which was general's. */
+  function outboxed(value) {
+    if (typeof value === 'string') {
+      return { room: DEFAULT_ROOM, text: value };
+    }
+    if (value && typeof value.text === 'string' && typeof value.room === 'string' && ROOM_NAME.test(value.room)) {
+      return { room: value.room, text: value.text };
+    }
+    return null;
   }
 
-  function removeFromOutbox(clientOffset) {
-    changeStoredOutbox((stored) => {
-      delete stored[clientOffset];
-      writeJson(window.localStorage, OUTBOX_KEY, stored);
-    });
+  function roomInHash() {
+    let name = '';
+    try {
+      name = decodeURIComponent(window.location.hash.slice(1));
+    } catch (e) {
+      return null;
+    }
+    return ROOM_NAME.test(name) ? name : null;
   }
 
   function restore() {
-    const history = readJson(window.sessionStorage, HISTORY_KEY, null);
-    if (history && Number.isSafeInteger(history.offset) && Array.isArray(history.messages)) {
-      serverOffset = history.offset;
-      epoch = typeof history.epoch === 'string' ? history.epoch : null;
-      const fragment = document.createDocumentFragment();
-      for (const message of history.messages) {
-        fragment.appendChild(messageItem(String(message.text), message.offset));
+    let state = readJson(window.sessionStorage, STATE_KEY, null);
+    if (!state || typeof state.rooms !== 'object' || state.rooms === null) {
+      const old = readJson(window.sessionStorage, OLD_HISTORY_KEY, null);
+      state = { epoch: old && old.epoch, current: DEFAULT_ROOM, rooms: { [DEFAULT_ROOM]: old } };
+    }
+    epoch = typeof state.epoch === 'string' ? state.epoch : null;
+    const joined = readJson(window.localStorage, JOINED_KEY, []);
+    const names = [DEFAULT_ROOM, ...Object.keys(state.rooms), ...(Array.isArray(joined) ? joined : [])];
+    for (const name of names) {
+      if (typeof name === 'string' && ROOM_NAME.test(name) && !rooms.has(name)) {
+        addRoom(name, state.rooms[name]);
       }
-      list.appendChild(fragment);
     }
     // Everything not yet acknowledged, this tab's earlier life's and other tabs' alike: a message sent twice is
-    // stored once.
+    // stored once. Each goes back to the room it was typed in.
     changeStoredOutbox((stored) => {
-      for (const [clientOffset, text] of Object.entries(stored)) {
-        if (typeof text === 'string') {
-          addPending(clientOffset, text);
+      for (const [clientOffset, value] of Object.entries(stored)) {
+        const message = outboxed(value);
+        if (message) {
+          addRoom(message.room);
+          outbox.set(clientOffset, { room: message.room, text: message.text, element: null, sentAt: 0 });
         }
       }
     });
-    window.scrollTo(0, document.body.scrollHeight);
+    const wanted = roomInHash() || (typeof state.current === 'string' ? state.current : DEFAULT_ROOM);
+    addRoom(wanted);
+    showRoom(rooms.has(wanted) ? wanted : DEFAULT_ROOM);
+  }
+
+  // ---- rooms ---------------------------------------------------------------------------------------------------
+
+  function addRoom(name, saved) {
+    if (rooms.has(name)) {
+      return rooms.get(name);
+    }
+    const room = newRoom(name, saved);
+    rooms.set(name, room);
+    roomList.appendChild(roomItem(room));
+    if (open) {
+      join(room);
+    }
+    return room;
+  }
+
+  function removeRoom(name) {
+    const room = rooms.get(name);
+    if (!room || name === DEFAULT_ROOM) {
+      return;
+    }
+    rooms.delete(name);
+    roomList.querySelector('li[data-room="' + name + '"]').remove();
+    if (current === name) {
+      window.location.hash = '#' + DEFAULT_ROOM;
+      showRoom(DEFAULT_ROOM);
+    }
+    showUnread();
+    scheduleSave();
+  }
+
+  function join(room) {
+    room.synced = false;
+    room.replayed = [];
+    const frame = { type: 'join', room: room.name, serverOffset: room.offset };
+    if (epoch) {
+      frame.epoch = epoch;
+    }
+    socket.send(JSON.stringify(frame));
+  }
+
+  function leaveRoom(name) {
+    const room = rooms.get(name);
+    if (!room) {
+      return;
+    }
+    if (open) {
+      room.left = true;
+      socket.send(JSON.stringify({ type: 'leave', room: name }));
+    } else {
+      removeRoom(name);
+    }
+  }
+
+  function openRoom(name) {
+    addRoom(name);
+    if (name !== current) {
+      showRoom(name);
+    }
+    document.body.dataset.menu = 'closed';
+    menuButton.setAttribute('aria-expanded', 'false');
+  }
+
+  function loadOlder() {
+    const room = rooms.get(current);
+    const first = delivered()[0];
+    if (!open || room.loadingOlder || olderButton.hidden || !first) {
+      return;
+    }
+    room.loadingOlder = true;
+    socket.send(JSON.stringify({ type: 'history', room: room.name, before: Number(first.dataset.offset),
+      limit: HISTORY_PAGE }));
+  }
+
+  /** Older messages above the list, keeping what the user looks at in place. */
+  function showOlder(frame) {
+    const room = rooms.get(frame.room);
+    if (!room || frame.room !== current || !room.loadingOlder) {
+      return;
+    }
+    room.loadingOlder = false;
+    const first = delivered()[0];
+    const before = first ? Number(first.dataset.offset) : room.offset + 1;
+    const older = (Array.isArray(frame.messages) ? frame.messages : [])
+      .filter((m) => Number.isSafeInteger(m.offset) && m.offset < before);
+    if (older.length === 0) {
+      room.start = before;
+    } else {
+      const root = document.scrollingElement;
+      const heightBefore = root.scrollHeight;
+      const fragment = document.createDocumentFragment();
+      for (const message of older) {
+        fragment.appendChild(messageItem({ offset: message.offset, text: String(message.text) }));
+      }
+      list.insertBefore(fragment, first || firstPending());
+      const shown = delivered();
+      if (shown.length > MAX_RENDERED) {
+        for (let i = shown.length - 1; i >= MAX_RENDERED; i--) {
+          shown[i].remove();
+        }
+        room.detached = true;
+      }
+      root.scrollTop += root.scrollHeight - heightBefore;
+    }
+    showEdges();
   }
 
   // ---- the connection ------------------------------------------------------------------------------------------
@@ -180,17 +472,21 @@
     const url = new URL('chat', window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
-    url.search = '?serverOffset=' + encodeURIComponent(String(serverOffset))
-      + (epoch ? '&epoch=' + encodeURIComponent(epoch) : '');
+    url.search = '?room='; // joins no room: each is joined with its own offset
     return url.toString();
   }
 
   function connect() {
-    live = false;
-    replayed = [];
-    setState(failedAttempts === 0 ? 'connecting' : 'reconnecting');
+    showState();
     const ws = new WebSocket(chatUrl());
     socket = ws;
+    ws.onopen = () => {
+      open = true;
+      ws.send(JSON.stringify({ type: 'rooms' }));
+      for (const room of rooms.values()) {
+        join(room);
+      }
+    };
     ws.onmessage = (event) => {
       let frame;
       try {
@@ -206,65 +502,126 @@
         return;
       }
       socket = null;
-      live = false;
+      open = false;
+      for (const room of rooms.values()) {
+        room.synced = false;
+        room.replayed = [];
+        room.loadingOlder = false;
+        if (room.left) {
+          removeRoom(room.name);
+        }
+      }
       failedAttempts++;
-      setState('reconnecting');
+      showState();
       const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(failedAttempts - 1, 10));
       window.setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
     };
   }
 
+  function received(room, frame) {
+    if (!room.synced) {
+      room.replayed.push(frame);
+    }
+    if (Number.isSafeInteger(frame.offset) && frame.offset > room.offset) {
+      room.offset = frame.offset;
+      const message = { offset: frame.offset, text: String(frame.text) };
+      room.messages.push(message);
+      if (room.messages.length > KEPT_PER_ROOM * 1.5) {
+        room.messages = room.messages.slice(-KEPT_PER_ROOM);
+      }
+      if (room.name === current && !room.detached) {
+        render(message);
+      } else {
+        if (room.name === current) {
+          room.read = room.offset;
+        }
+        showUnread();
+        scheduleSave();
+      }
+    }
+  }
+
+  function synced(room, frame) {
+    if (frame.reset) {
+      // The server's database is not the one our offsets came from: show its history of the room instead.
+      room.messages = room.replayed.slice(-KEPT_PER_ROOM)
+        .map((m) => ({ offset: m.offset, text: String(m.text) }));
+      room.offset = frame.offset;
+      room.read = Math.min(room.read, room.offset);
+      room.start = null;
+      if (room.name === current) {
+        showRoom(room.name);
+      }
+    }
+    if (typeof frame.epoch === 'string') {
+      epoch = frame.epoch;
+    }
+    room.replayed = [];
+    room.synced = true;
+    failedAttempts = 0;
+    showState();
+    showUnread();
+    scheduleSave();
+    sendOutbox(0);
+  }
+
   function handle(frame) {
+    const room = rooms.get(typeof frame.room === 'string' ? frame.room : DEFAULT_ROOM);
     switch (frame.type) {
       case 'chat message':
-        if (!live) {
-          replayed.push(frame);
-        }
-        if (Number.isSafeInteger(frame.offset) && frame.offset > serverOffset) {
-          serverOffset = frame.offset;
-          render(String(frame.text), frame.offset);
+        if (room) {
+          received(room, frame);
         }
         break;
       case 'synced':
-        if (frame.reset) {
-          // The server's database is not the one our offset came from: show its history instead of ours.
-          clearDelivered();
-          for (const message of replayed) {
-            render(String(message.text), message.offset);
-          }
-          serverOffset = frame.offset;
+        if (room) {
+          synced(room, frame);
         }
-        if (typeof frame.epoch === 'string') {
-          epoch = frame.epoch;
-        }
-        saveHistory();
-        replayed = [];
-        live = true;
-        failedAttempts = 0;
-        setState('live');
-        sendOutbox(0);
         break;
       case 'ack':
-        delivered(frame.clientOffset);
+        acknowledged(frame.clientOffset);
         break;
-      case 'error': {
-        const message = frame.clientOffset ? outbox.get(frame.clientOffset) : undefined;
-        if (message && RETRYABLE.has(frame.code)) {
-          // Not stored this time: it stays pending and goes again at the next check.
-          message.sentAt = 0;
-          message.element.title = frame.message;
-          message.element.dataset.error = frame.code;
-        } else {
-          if (message) {
-            // Refused for what it is (bad-text, ...): sending it again would not help.
-            delivered(frame.clientOffset);
-          }
-          showError(frame.code + ': ' + frame.message);
-        }
+      case 'history':
+        showOlder(frame);
         break;
-      }
+      case 'left':
+        removeRoom(frame.room);
+        break;
+      case 'rooms':
+        knownRooms.replaceChildren(...(Array.isArray(frame.rooms) ? frame.rooms : []).map((r) => {
+          const option = document.createElement('option');
+          option.value = String(r.room);
+          return option;
+        }));
+        break;
+      case 'error':
+        refused(frame, room);
+        break;
       default:
         console.warn('Unknown frame type from the server', frame);
+    }
+  }
+
+  function refused(frame, room) {
+    const message = frame.clientOffset ? outbox.get(frame.clientOffset) : undefined;
+    if (message && RETRYABLE.has(frame.code)) {
+      // Not stored this time: it stays pending and goes again at the next check.
+      message.sentAt = 0;
+      if (message.element) {
+        message.element.title = frame.message;
+        message.element.dataset.error = frame.code;
+      }
+      return;
+    }
+    if (message) {
+      // Refused for what it is (bad-text, ...): sending it again would not help.
+      acknowledged(frame.clientOffset);
+    }
+    if (room && !room.synced && JOIN_REFUSED.has(frame.code)) {
+      removeRoom(room.name);
+    }
+    if (frame.code !== 'already-joined') {
+      showError((typeof frame.room === 'string' ? '#' + frame.room + ' ' : '') + frame.code + ': ' + frame.message);
     }
   }
 
@@ -278,38 +635,30 @@
     return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
   }
 
-  function addPending(clientOffset, text) {
-    if (outbox.has(clientOffset)) {
-      return;
-    }
-    const element = document.createElement('li');
-    element.className = 'pending';
-    element.textContent = text;
-    element.title = 'sending';
-    element.dataset.clientOffset = clientOffset;
-    followingScroll(() => list.appendChild(element));
-    outbox.set(clientOffset, { text, element, sentAt: 0 });
-  }
-
-  function delivered(clientOffset) {
+  function acknowledged(clientOffset) {
     const message = outbox.get(clientOffset);
     if (message) {
       outbox.delete(clientOffset);
-      message.element.remove();
+      if (message.element) {
+        message.element.remove();
+      }
     }
-    removeFromOutbox(clientOffset);
+    changeStoredOutbox((stored) => {
+      delete stored[clientOffset];
+    });
   }
 
-  /** Sends every outbox message not sent within the last {@code olderThanMs}. */
+  /** Sends every outbox message of a synced room not sent within the last {@code olderThanMs}. */
   function sendOutbox(olderThanMs) {
-    if (!live || !socket || socket.readyState !== WebSocket.OPEN) {
+    if (!open || !socket || socket.readyState !== WebSocket.OPEN) {
       return;
     }
     const now = Date.now();
     for (const [clientOffset, message] of outbox) {
-      if (now - message.sentAt >= olderThanMs) {
+      const room = rooms.get(message.room);
+      if (room && room.synced && now - message.sentAt >= olderThanMs) {
         message.sentAt = now;
-        socket.send(JSON.stringify({ type: 'chat message', text: message.text, clientOffset }));
+        socket.send(JSON.stringify({ type: 'chat message', room: message.room, text: message.text, clientOffset }));
       }
     }
   }
@@ -322,10 +671,52 @@
     }
     input.value = '';
     const clientOffset = newClientOffset();
-    storeInOutbox(clientOffset, text);
-    addPending(clientOffset, text);
+    changeStoredOutbox((stored) => {
+      stored[clientOffset] = { room: current, text };
+    });
+    const element = pendingItem(clientOffset, text);
+    outbox.set(clientOffset, { room: current, text, element, sentAt: 0 });
+    const follow = atBottom();
+    list.appendChild(element);
+    if (follow) {
+      scrollToBottom();
+    }
     sendOutbox(ACK_TIMEOUT_MS);
   });
+
+  joinForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = joinInput.value.trim().toLowerCase();
+    if (!ROOM_NAME.test(name)) {
+      joinInput.setCustomValidity('1 to 64 of a-z, 0-9, - and _, starting with a letter or digit');
+      joinInput.reportValidity();
+      return;
+    }
+    joinInput.value = '';
+    window.location.hash = '#' + name;
+  });
+  joinInput.addEventListener('input', () => joinInput.setCustomValidity(''));
+
+  menuButton.addEventListener('click', () => {
+    const opening = document.body.dataset.menu !== 'open';
+    document.body.dataset.menu = opening ? 'open' : 'closed';
+    menuButton.setAttribute('aria-expanded', String(opening));
+  });
+
+  window.addEventListener('hashchange', () => {
+    const name = roomInHash();
+    if (name) {
+      openRoom(name);
+    }
+  });
+
+  window.addEventListener('scroll', () => {
+    if (document.scrollingElement.scrollTop < 64 && !olderButton.hidden) {
+      loadOlder();
+    }
+  }, { passive: true });
+  olderButton.addEventListener('click', loadOlder);
+  newestButton.addEventListener('click', () => showRoom(current));
 
   window.setInterval(() => sendOutbox(ACK_TIMEOUT_MS), 1000);
 
