@@ -113,7 +113,10 @@
     item.dataset.room = room.name;
     const link = document.createElement('a');
     link.href = '#' + room.name;
-    link.textContent = '#' + room.name;
+    const label = document.createElement('span');
+    label.className = 'name';
+    label.textContent = '#' + room.name;
+    link.appendChild(label);
     const badge = document.createElement('span');
     badge.className = 'unread';
     badge.hidden = true;
@@ -444,16 +447,17 @@
     const before = first ? Number(first.dataset.offset) : room.offset + 1;
     const older = (Array.isArray(frame.messages) ? frame.messages : [])
       .filter((m) => Number.isSafeInteger(m.offset) && m.offset < before);
+    // What the user looks at is the first message shown: it stays where it is on the screen.
+    const anchor = first || firstPending();
+    const anchorTop = anchor ? anchor.getBoundingClientRect().top : 0;
     if (older.length === 0) {
       room.start = before;
     } else {
-      const root = document.scrollingElement;
-      const heightBefore = root.scrollHeight;
       const fragment = document.createDocumentFragment();
       for (const message of older) {
         fragment.appendChild(messageItem({ offset: message.offset, text: String(message.text) }));
       }
-      list.insertBefore(fragment, first || firstPending());
+      list.insertBefore(fragment, anchor);
       const shown = delivered();
       if (shown.length > MAX_RENDERED) {
         for (let i = shown.length - 1; i >= MAX_RENDERED; i--) {
@@ -461,9 +465,20 @@
         }
         room.detached = true;
       }
-      root.scrollTop += root.scrollHeight - heightBefore;
     }
     showEdges();
+    if (anchor) {
+      window.scrollBy(0, anchor.getBoundingClientRect().top - anchorTop);
+    }
+    // Scrolled back to the top again before the browser dispatched a scroll event for the move above: the two
+    // moves can land in one frame, which then has no scroll event to show for them.
+    window.requestAnimationFrame(loadOlderAtTop);
+  }
+
+  function loadOlderAtTop() {
+    if (document.scrollingElement.scrollTop < 64 && !olderButton.hidden) {
+      loadOlder();
+    }
   }
 
   // ---- the connection ------------------------------------------------------------------------------------------
@@ -710,11 +725,7 @@
     }
   });
 
-  window.addEventListener('scroll', () => {
-    if (document.scrollingElement.scrollTop < 64 && !olderButton.hidden) {
-      loadOlder();
-    }
-  }, { passive: true });
+  window.addEventListener('scroll', loadOlderAtTop, { passive: true });
   olderButton.addEventListener('click', loadOlder);
   newestButton.addEventListener('click', () => showRoom(current));
 

@@ -32,6 +32,10 @@ final class Browser implements AutoCloseable {
     record Shown(long offset, String text) {
     }
 
+    /** A room of the page's room list: its name, the unread count it shows (0 when none) and whether it is open. */
+    record Room(String name, int unread, boolean open) {
+    }
+
     private Browser(ChromeDriver driver, String name) {
         this.driver = driver;
         this.name = name;
@@ -77,6 +81,49 @@ final class Browser implements AutoCloseable {
         input.sendKeys(Keys.ENTER);
     }
 
+    /** Opens a room the way a user does: from the room list, behind the menu on a narrow window. */
+    void openRoom(String name) {
+        if (driver.findElement(By.id("menu")).isDisplayed()) {
+            driver.findElement(By.id("menu")).click();
+        }
+        driver.findElement(By.cssSelector("#rooms li[data-room='" + name + "'] a")).click();
+    }
+
+    /** Joins a room with the page's join field. */
+    void joinRoom(String name) {
+        if (driver.findElement(By.id("menu")).isDisplayed()) {
+            driver.findElement(By.id("menu")).click();
+        }
+        var field = driver.findElement(By.id("join-room"));
+        field.sendKeys(name);
+        field.sendKeys(Keys.ENTER);
+    }
+
+    @SuppressWarnings("unchecked")
+    List<Room> rooms() {
+        List<List<Object>> rows = (List<List<Object>>) driver.executeScript(
+                "return Array.from(document.querySelectorAll('#rooms li'), li => [li.dataset.room,"
+                        + " Number(li.querySelector('.unread').textContent || 0) * !li.querySelector('.unread').hidden,"
+                        + " li.querySelector('a').getAttribute('aria-current') === 'page']);");
+        return rows.stream()
+                .map(row -> new Room((String) row.get(0), ((Number) row.get(1)).intValue(), (Boolean) row.get(2)))
+                .toList();
+    }
+
+    String openRoomTitle() {
+        return (String) driver.executeScript("return document.getElementById('room-title').textContent;");
+    }
+
+    /** A desktop's window instead of a phone's: the room list beside the messages instead of behind a menu. */
+    void widen() {
+        driver.manage().window().setSize(new org.openqa.selenium.Dimension(1100, 760));
+    }
+
+    /** Scrolls the message list to its top, as a user reading back does. */
+    void scrollToTop() {
+        driver.executeScript("window.scrollTo(0, 0);");
+    }
+
     String state() {
         return (String) driver.executeScript("return document.getElementById('state').textContent;");
     }
@@ -109,8 +156,11 @@ final class Browser implements AutoCloseable {
         try {
             new WebDriverWait(driver, TIMEOUT, Duration.ofMillis(50)).until(d -> condition.test(this));
         } catch (org.openqa.selenium.TimeoutException e) {
-            throw new AssertionError(name + ": no " + what + " within " + TIMEOUT + "; state " + state()
-                    + ", shown " + shown() + ", pending " + pending(), e);
+            List<Shown> shown = shown();
+            String shownSummary = shown.size() <= 10 ? shown.toString()
+                    : shown.subList(0, 5) + " ... " + shown.subList(shown.size() - 5, shown.size());
+            throw new AssertionError(name + ": no " + what + " within " + TIMEOUT + "; state " + state() + ", "
+                    + shown.size() + " shown " + shownSummary + ", pending " + pending(), e);
         }
     }
 

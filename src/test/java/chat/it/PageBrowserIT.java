@@ -1,6 +1,5 @@
 package chat.it;
 
-import chat.dev.EmbeddedTomcat;
 import chat.testsupport.ChatClient;
 import chat.testsupport.ChatWar;
 
@@ -9,9 +8,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -22,39 +19,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The chat page in headless Chromium against the exploded WAR, served as ROOT by a Tomcat that the tests stop and
- * start on the same port and database. Screenshots of each state go to target/browser/screenshots/.
+ * start on the same port and database ({@link PageServer}). Screenshots of each state go to
+ * target/browser/screenshots/.
  */
 class PageBrowserIT {
 
-    private static final Path WORK = Path.of(System.getProperty("it.browser.work", "target/browser"));
-    private static final Path SCREENSHOTS = WORK.resolve("screenshots");
-    private static final Path WEBAPP = Path.of(System.getProperty("it.webapp", "target/chat"));
-
-    private static int port;
-    private static EmbeddedTomcat tomcat;
+    private static PageServer server;
     private final List<Browser> browsers = new ArrayList<>();
 
     @BeforeAll
     static void startTomcat() throws Exception {
-        System.setProperty("chat.db.path", WORK.resolve("chat-" + UUID.randomUUID() + ".db").toAbsolutePath().toString());
-        System.setProperty("chat.messagesPerSecond", "0"); // the long-history test seeds 3 000 messages at once
-        try (ServerSocket free = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
-            port = free.getLocalPort();
-        }
-        tomcat = startOnPort();
-    }
-
-    private static EmbeddedTomcat startOnPort() throws Exception {
-        return EmbeddedTomcat.start(WEBAPP, "127.0.0.1", port, "", WORK.resolve("tomcat"));
+        server = PageServer.start();
     }
 
     @AfterAll
     static void stopTomcat() throws Exception {
-        if (tomcat != null) {
-            tomcat.close();
+        if (server != null) {
+            server.close();
         }
-        System.clearProperty("chat.db.path");
-        System.clearProperty("chat.messagesPerSecond");
     }
 
     @AfterEach
@@ -64,13 +46,13 @@ class PageBrowserIT {
     }
 
     private Browser browser(String name) throws Exception {
-        Browser browser = Browser.open(name, WORK.resolve("profiles").resolve(name + "-" + UUID.randomUUID()));
+        Browser browser = Browser.open(name, PageServer.WORK.resolve("profiles").resolve(name + "-" + UUID.randomUUID()));
         browsers.add(browser);
         return browser;
     }
 
     private static String page() {
-        return "http://127.0.0.1:" + port + "/";
+        return server.page();
     }
 
     private static String unique(String text) {
@@ -102,7 +84,7 @@ class PageBrowserIT {
         Browser bob = browser("two-pages-bob");
         alice.load(page());
         bob.load(page());
-        alice.screenshot(SCREENSHOTS, "live");
+        alice.screenshot(PageServer.SCREENSHOTS, "live");
 
         String first = unique("hello from alice");
         String second = unique("hello from bob");
@@ -114,7 +96,7 @@ class PageBrowserIT {
             assertInOffsetOrderWithoutDuplicates(browser);
         }
         assertEquals(alice.shown(), bob.shown(), "both pages show the same messages at the same offsets");
-        bob.screenshot(SCREENSHOTS, "delivered");
+        bob.screenshot(PageServer.SCREENSHOTS, "delivered");
     }
 
     @Test
@@ -124,28 +106,27 @@ class PageBrowserIT {
         alice.load(page());
         bob.load(page());
 
-        tomcat.close();
-        tomcat = null;
+        server.stop();
         alice.awaitState("reconnecting");
         String text = unique("typed while the server was away");
         alice.type(text);
         alice.await(b -> b.pending().contains(text), "the message shown as pending");
         assertEquals(0, timesShown(alice, text));
-        alice.screenshot(SCREENSHOTS, "pending-while-server-gone");
+        alice.screenshot(PageServer.SCREENSHOTS, "pending-while-server-gone");
 
-        tomcat = startOnPort();
+        server.restart();
         for (Browser browser : List.of(alice, bob)) {
             browser.await(b -> "live".equals(b.state()) && timesShown(b, text) == 1 && b.pending().isEmpty(),
                     "the message delivered after the server came back");
             assertInOffsetOrderWithoutDuplicates(browser);
         }
-        alice.screenshot(SCREENSHOTS, "delivered-after-server-back");
+        alice.screenshot(PageServer.SCREENSHOTS, "delivered-after-server-back");
         assertEquals(1, timesStored(text));
     }
 
     @Test
     void aMessageStillPendingWhenThePageIsRefreshedIsDeliveredOnceAfterTheReload() throws Exception {
-        try (GatedProxy proxy = new GatedProxy(port)) {
+        try (GatedProxy proxy = new GatedProxy(server.port())) {
             String viaProxy = "http://127.0.0.1:" + proxy.port() + "/";
             Browser alice = browser("refresh-pending");
             alice.load(viaProxy);
@@ -159,7 +140,7 @@ class PageBrowserIT {
             alice.await(b -> b.pending().contains(text) && !"live".equals(b.state()),
                     "the pending message restored after the reload");
             assertEquals(0, timesStored(text), "nothing reached the server yet");
-            alice.screenshot(SCREENSHOTS, "pending-after-refresh");
+            alice.screenshot(PageServer.SCREENSHOTS, "pending-after-refresh");
 
             proxy.refuseChat(false);
             alice.await(b -> "live".equals(b.state()) && timesShown(b, text) == 1 && b.pending().isEmpty(),
@@ -216,7 +197,7 @@ class PageBrowserIT {
         assertEquals(1_000, shown.size(), "only the newest thousand stay in the page");
         assertEquals(latest - 999, shown.get(0).offset());
         assertInOffsetOrderWithoutDuplicates(alice);
-        alice.screenshot(SCREENSHOTS, "long-history");
+        alice.screenshot(PageServer.SCREENSHOTS, "long-history");
     }
 
     @Test
@@ -227,10 +208,7 @@ class PageBrowserIT {
         alice.type(old);
         alice.await(b -> timesShown(b, old) == 1 && b.pending().isEmpty(), "the message delivered");
 
-        tomcat.close();
-        tomcat = null;
-        System.setProperty("chat.db.path", WORK.resolve("chat-" + UUID.randomUUID() + ".db").toAbsolutePath().toString());
-        tomcat = startOnPort();
+        server.useNewDatabase();
         String fresh = unique("in the new database");
         try (ChatClient other = ChatClient.connect(URI.create(page()), 0L)) {
             other.awaitSynced();
@@ -242,7 +220,7 @@ class PageBrowserIT {
                 "the new database's history instead of the old one");
         assertEquals(1, alice.shown().get(0).offset(), "from the new database's first message");
         assertInOffsetOrderWithoutDuplicates(alice);
-        alice.screenshot(SCREENSHOTS, "after-database-replaced");
+        alice.screenshot(PageServer.SCREENSHOTS, "after-database-replaced");
     }
 
     @Test
@@ -256,6 +234,6 @@ class PageBrowserIT {
         assertEquals(0, alice.countInList("b"));
         assertEquals(0, alice.countInList("img"));
         assertNotEquals("injected", alice.script("return document.title;"));
-        alice.screenshot(SCREENSHOTS, "markup-as-text");
+        alice.screenshot(PageServer.SCREENSHOTS, "markup-as-text");
     }
 }

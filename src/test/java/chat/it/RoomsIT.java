@@ -53,29 +53,6 @@ class RoomsIT {
         return name + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    /** Skips frames until one of {@code type} about {@code room}. */
-    private static JsonNode next(ChatClient client, String type, String room) throws InterruptedException {
-        while (true) {
-            JsonNode frame = client.next();
-            if (frame.path("type").asText().equals(type) && frame.path("room").asText().equals(room)) {
-                return frame;
-            }
-        }
-    }
-
-    /** Sends {@code count} messages to {@code room}, one at a time, each once acknowledged. */
-    private static void store(ChatClient sender, String room, int count) throws Exception {
-        for (int i = 1; i <= count; i++) {
-            sender.sendRaw(chat(room, "m" + i, room + "-" + i));
-            next(sender, "ack", room);
-        }
-    }
-
-    private static String chat(String room, String text, String clientOffset) {
-        return "{\"type\":\"chat message\",\"room\":\"" + room + "\",\"text\":\"" + text + "\",\"clientOffset\":\""
-                + clientOffset + "\"}";
-    }
-
     @Test
     void aMessageReachesItsRoomOnlyWithItsOwnOffsetAndAnAckNamingTheRoom() throws Exception {
         String ops = newRoom("ops");
@@ -83,15 +60,15 @@ class RoomsIT {
         try (ChatClient sender = ChatClient.connectRaw(base(), "?room=" + ops);
              ChatClient reader = ChatClient.connectRaw(base(), "?room=" + ops);
              ChatClient elsewhere = ChatClient.connectRaw(base(), "?room=" + dev)) {
-            assertEquals(0, next(sender, "synced", ops).path("offset").asLong());
-            next(reader, "synced", ops);
-            next(elsewhere, "synced", dev);
+            assertEquals(0, sender.next("synced", ops).path("offset").asLong());
+            reader.next("synced", ops);
+            elsewhere.next("synced", dev);
 
-            sender.sendRaw(chat(ops, "hello ops", "k-" + ops));
-            JsonNode received = next(reader, "chat message", ops);
+            sender.sendChatIn(ops, "hello ops", "k-" + ops);
+            JsonNode received = reader.next("chat message", ops);
             assertEquals(1, received.path("offset").asLong(), "a new room counts from 1");
             assertEquals("hello ops", received.path("text").asText());
-            JsonNode ack = next(sender, "ack", ops);
+            JsonNode ack = sender.next("ack", ops);
             assertEquals("k-" + ops, ack.path("clientOffset").asText());
             assertEquals(1, ack.path("offset").asLong());
             assertNull(elsewhere.poll(Duration.ofSeconds(1)), "nothing of ops reaches a client of dev only");
@@ -103,8 +80,8 @@ class RoomsIT {
         String ops = newRoom("ops");
         try (ChatClient sender = ChatClient.connectRaw(base(), "?room=" + ops);
              ChatClient reader = ChatClient.connectRaw(base(), "?room=")) {
-            next(sender, "synced", ops);
-            store(sender, ops, 4);
+            sender.next("synced", ops);
+            sender.storeIn(ops, "m", 4);
             reader.sendRaw("{\"type\":\"join\",\"room\":\"" + ops + "\",\"serverOffset\":2}");
             List<Long> replayed = new ArrayList<>();
             JsonNode frame;
@@ -117,9 +94,9 @@ class RoomsIT {
             assertEquals(4, frame.path("offset").asLong());
 
             reader.sendRaw("{\"type\":\"leave\",\"room\":\"" + ops + "\"}");
-            next(reader, "left", ops);
-            sender.sendRaw(chat(ops, "after left", ops + "-5"));
-            next(sender, "ack", ops);
+            reader.next("left", ops);
+            sender.sendChatIn(ops, "after left", ops + "-5");
+            sender.next("ack", ops);
             assertNull(reader.poll(Duration.ofSeconds(1)), "nothing of a room after left");
         }
     }
@@ -129,10 +106,10 @@ class RoomsIT {
         String ops = newRoom("ops");
         try (ChatClient sender = ChatClient.connectRaw(base(), "?room=" + ops);
              ChatClient reader = ChatClient.connectRaw(base(), "?room=")) {
-            next(sender, "synced", ops);
-            store(sender, ops, 5);
+            sender.next("synced", ops);
+            sender.storeIn(ops, "m", 5);
             reader.sendRaw("{\"type\":\"history\",\"room\":\"" + ops + "\",\"before\":5,\"limit\":2}");
-            JsonNode page = next(reader, "history", ops);
+            JsonNode page = reader.next("history", ops);
             assertEquals(2, page.path("messages").size());
             assertEquals(3, page.path("messages").get(0).path("offset").asLong());
             assertEquals("m4", page.path("messages").get(1).path("text").asText());
@@ -166,8 +143,8 @@ class RoomsIT {
         try (ChatClient v1 = ChatClient.connect(base(), latest);
              ChatClient v2 = ChatClient.connectRaw(base(), "?room=general&serverOffset=" + latest)) {
             v1.awaitSynced();
-            next(v2, "synced", "general");
-            v2.sendRaw(chat("general", "from v2", "k-" + UUID.randomUUID()));
+            v2.next("synced", "general");
+            v2.sendChatIn("general", "from v2", "k-" + UUID.randomUUID());
             JsonNode received = v1.next("chat message");
             assertFalse(received.has("room"), "a v1 frame names no room: " + received);
             assertEquals(3, received.size(), () -> "only type, text and offset: " + received);
@@ -189,7 +166,7 @@ class RoomsIT {
         try {
             for (String room : rooms) {
                 ChatClient sender = ChatClient.connectRaw(base(), "?room=" + room);
-                next(sender, "synced", room);
+                sender.next("synced", room);
                 senders.add(sender);
             }
             for (int r = 0; r < 4; r++) {
@@ -198,7 +175,7 @@ class RoomsIT {
             java.util.Random random = new java.util.Random(42);
             for (int i = 1; i <= perRoom; i++) {
                 for (int s = 0; s < senders.size(); s++) {
-                    senders.get(s).sendRaw(chat(rooms.get(s), "m" + i, rooms.get(s) + "-" + i));
+                    senders.get(s).sendChatIn(rooms.get(s), "m" + i, rooms.get(s) + "-" + i);
                 }
                 if (i % 5 == 0) {
                     for (ChatClient reader : readers) {
@@ -212,7 +189,7 @@ class RoomsIT {
                 String last = rooms.get(s) + "-" + perRoom;
                 JsonNode ack;
                 do {
-                    ack = next(senders.get(s), "ack", rooms.get(s));
+                    ack = senders.get(s).next("ack", rooms.get(s));
                 } while (!ack.path("clientOffset").asText().equals(last));
             }
             for (ChatClient reader : readers) {

@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -124,6 +125,31 @@ public final class ChatClient implements AutoCloseable {
             frame.put("clientOffset", clientOffset);
         }
         sendRaw(frame.toString());
+    }
+
+    /** A v2 chat message to {@code room}. */
+    public void sendChatIn(String room, String text, String clientOffset) throws IOException {
+        sendRaw(JSON.createObjectNode().put("type", "chat message").put("room", room).put("text", text)
+                .put("clientOffset", clientOffset).toString());
+    }
+
+    /** Sends {@code count} messages to {@code room}, one at a time, each once acknowledged. */
+    public void storeIn(String room, String textPrefix, int count) throws InterruptedException, IOException {
+        String tag = UUID.randomUUID().toString();
+        for (int i = 1; i <= count; i++) {
+            sendChatIn(room, textPrefix + i, tag + "-" + i);
+            next("ack", room);
+        }
+    }
+
+    /** Skips frames until one of {@code type} about {@code room}, failing the test after {@link #TIMEOUT} each. */
+    public JsonNode next(String type, String room) throws InterruptedException {
+        while (true) {
+            JsonNode frame = next();
+            if (frame.path("type").asText().equals(type) && frame.path("room").asText().equals(room)) {
+                return frame;
+            }
+        }
     }
 
     /** The next frame, failing the test after {@link #TIMEOUT}. */
