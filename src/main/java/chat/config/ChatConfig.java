@@ -32,6 +32,9 @@ public final class ChatConfig {
     private final int stalledReplaySeconds;
     private final int recoveryWindowMessages;
     private final long recoveryWindowChars;
+    private final int roomWindows;
+    private final int roomWindowMessages;
+    private final long roomWindowChars;
     private final int writeQueueCapacity;
     private final int writeQueueSharePercent;
     private final long maxStoredBytesPerAddressPerDay;
@@ -71,6 +74,9 @@ public final class ChatConfig {
         this.stalledReplaySeconds = reader.integer("chat.stalledReplaySeconds", 30, 1, 3_600);
         this.recoveryWindowMessages = reader.integer("chat.recoveryWindowMessages", 10_000, 0, 1 << 24);
         this.recoveryWindowChars = reader.integer("chat.recoveryWindowChars", 8 << 20, 0, Integer.MAX_VALUE);
+        this.roomWindows = reader.integer("chat.roomWindows", 256, 0, 1_000_000);
+        this.roomWindowMessages = reader.integer("chat.roomWindowMessages", 200, 0, 1 << 20);
+        this.roomWindowChars = reader.integer("chat.roomWindowChars", 32_768, 0, Integer.MAX_VALUE);
         this.writeQueueCapacity = reader.integer("chat.writeQueueCapacity", 16_384, 1, 1 << 24);
         this.writeQueueSharePercent = reader.integer("chat.writeQueueShare", 25, 1, 100);
         this.retentionDays = reader.integer("chat.retentionDays", 0, 0, 100_000);
@@ -174,6 +180,10 @@ public final class ChatConfig {
     public int recoveryWindowMessages() { return recoveryWindowMessages; }
     /** The most characters of encoded frames the recovery window holds; the oldest leave first. */
     public long recoveryWindowChars() { return recoveryWindowChars; }
+    /** How many rooms other than general keep a recovery window: those written to last. */
+    public int roomWindows() { return roomWindows; }
+    public int roomWindowMessages() { return roomWindowMessages; }
+    public long roomWindowChars() { return roomWindowChars; }
     public int writeQueueCapacity() { return writeQueueCapacity; }
     /** Percent of the write queue one client address may hold. */
     public int writeQueueSharePercent() { return writeQueueSharePercent; }

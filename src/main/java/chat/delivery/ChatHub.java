@@ -69,7 +69,9 @@ public final class ChatHub implements AutoCloseable {
         this.codec = new FrameCodec(config.maxTextLength(), config.maxClientOffsetLength());
         RecoveryWindow window = new RecoveryWindow(config.recoveryWindowMessages(), config.recoveryWindowChars());
         fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
-        this.history = new History(store, window, new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
+        this.history = new History(store, window,
+                new RoomWindows(config.roomWindows(), config.roomWindowMessages(), config.roomWindowChars()),
+                new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
         this.rooms = new RoomDirectory(config.roomCreation(), config.rooms(), config.maxRooms(), storedRooms(store));
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);

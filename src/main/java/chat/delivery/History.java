@@ -12,22 +12,26 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The committed messages a replay reads, by room: from the recovery window when it reaches back far enough (it
- * holds {@code general}'s newest), else from the store, through the pages other replays read from it just before.
+ * The committed messages a replay reads, by room: from the room's recovery window when it reaches back far enough
+ * ({@code general}'s holds its newest since the start, other rooms' their newest since their first commit, see
+ * {@link RoomWindows}), else from the store, through the pages other replays read from it just before.
  */
 final class History {
 
     private final MessageStore store;
     /** {@code general}'s newest messages. */
     private final RecoveryWindow window;
+    private final RoomWindows roomWindows;
     private final SharedPages shared;
     private final ChatMetrics metrics;
     /** The newest offset of each room other than general that was asked for or written to since the start. */
     private final Map<String, Long> newest = new ConcurrentHashMap<>();
 
-    History(MessageStore store, RecoveryWindow window, SharedPages shared, ChatMetrics metrics) {
+    History(MessageStore store, RecoveryWindow window, RoomWindows roomWindows, SharedPages shared,
+            ChatMetrics metrics) {
         this.store = store;
         this.window = window;
+        this.roomWindows = roomWindows;
         this.shared = shared;
         this.metrics = metrics;
     }
@@ -39,12 +43,15 @@ final class History {
      * @return the page, or null if the window does not reach back to {@code offset + 1}
      */
     ReplayPage fromMemory(String room, long offset, int limit, long maxChars) {
-        if (!Rooms.GENERAL.equals(room)) {
+        boolean general = Rooms.GENERAL.equals(room);
+        // Read before the page: what is committed meanwhile comes live.
+        Long newest = general ? Long.valueOf(window.newestOffset()) : this.newest.get(room);
+        if (newest == null) {
             return null;
         }
-        long newest = window.newestOffset();
-        List<EncodedMessage> recent = window.after(offset, limit);
-        if (recent == null) {
+        List<EncodedMessage> recent = general ? window.after(offset, limit) : roomWindows.after(room, offset, limit);
+        if (recent == null || recent.isEmpty() && newest > offset) {
+            // Not in memory, or in a window dropped since, which stopped short of the room's newest.
             return null;
         }
         List<EncodedMessage> page = recent;
@@ -115,6 +122,7 @@ final class History {
         if (Rooms.GENERAL.equals(message.room())) {
             window.add(message);
         } else {
+            roomWindows.add(message);
             newest.merge(message.room(), message.offset(), Math::max);
         }
     }

@@ -235,6 +235,9 @@ class ChatConfigTest {
         assertEquals(java.util.List.of(), config.rooms());
         assertEquals(50, config.maxRoomsPerConnection());
         assertEquals(10_000, config.maxRooms());
+        assertEquals(256, config.roomWindows());
+        assertEquals(200, config.roomWindowMessages());
+        assertEquals(32_768, config.roomWindowChars());
         ChatConfig listed = ChatConfig.of(Map.of("chat.roomCreation", "LISTED", "chat.rooms", " ops , dev"));
         assertEquals(ChatConfig.RoomCreation.LISTED, listed.roomCreation());
         assertEquals(java.util.List.of("ops", "dev"), listed.rooms());
@@ -242,6 +245,9 @@ class ChatConfigTest {
         assertRejected("chat.rooms", "CHAT_ROOMS", "ops,Bad Room");
         assertRejected("chat.maxRoomsPerConnection", "CHAT_MAX_ROOMS_PER_CONNECTION", "0");
         assertRejected("chat.maxRooms", "CHAT_MAX_ROOMS", "0");
+        assertRejected("chat.roomWindows", "CHAT_ROOM_WINDOWS", "-1");
+        assertRejected("chat.roomWindowMessages", "CHAT_ROOM_WINDOW_MESSAGES", "many");
+        assertRejected("chat.roomWindowChars", "CHAT_ROOM_WINDOW_CHARS", "-5");
         assertRejected("chat.roomCreation", "CHAT_ROOMS", "listed");
     }
 }

@@ -544,13 +544,6 @@ class ChatHubTest {
     }
 
     private long replayed(String source) {
-        for (var snapshot : metrics.registry().scrape(name -> name.equals("chat_replayed_messages"))) {
-            for (var point : ((io.prometheus.metrics.model.snapshots.CounterSnapshot) snapshot).getDataPoints()) {
-                if (source.equals(point.getLabels().get("source"))) {
-                    return (long) point.getValue();
-                }
-            }
-        }
-        throw new AssertionError("no chat_replayed_messages{source=" + source + "}");
+        return Replayed.from(metrics, source);
     }
 }

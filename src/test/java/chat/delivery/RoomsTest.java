@@ -39,6 +39,7 @@ class RoomsTest {
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private ChatHub hub;
+    private ChatMetrics metrics;
 
     @AfterEach
     void closeAll() throws Exception {
@@ -53,7 +54,8 @@ class RoomsTest {
         values.putIfAbsent("chat.messagesPerSecond", "0");
         ChatConfig config = ChatConfig.of(values);
         HikariDataSource pool = SqlitePool.open(config);
-        hub = new ChatHub(config, SqliteMessageStore.open(pool, config.durability(), pool), ChatMetrics.unregistered());
+        metrics = ChatMetrics.unregistered();
+        hub = new ChatHub(config, SqliteMessageStore.open(pool, config.durability(), pool), metrics);
         toClose.add(hub);
         return hub;
     }
@@ -121,6 +123,50 @@ class RoomsTest {
         assertEquals(List.of(1L, 2L), offsetsIn(opsSink.awaitFrame(ack("o-2")), "ops"));
         assertEquals(List.of(1L), offsetsIn(devFrames, "dev"));
         assertTrue(devFrames.stream().noneMatch(type("chat message", "ops")), "dev is not in ops: " + devFrames);
+    }
+
+    @Test
+    void aRoomsMessagesSinceTheStartAreReplayedFromMemoryAndOlderOnesFromTheStore() throws Exception {
+        hub(Map.of("chat.roomWindowMessages", "3", "chat.replayPageSize", "2"));
+        RecordingSink senderSink = sink();
+        ClientConnection sender = inRoom(senderSink, "ops");
+        for (int i = 1; i <= 5; i++) {
+            hub.receive(sender, chat("ops", "m" + i, "k-" + i));
+        }
+        senderSink.awaitFrame(ack("k-5"));
+
+        RecordingSink recent = sink();
+        hub.receive(v2(recent, ""), "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":2}");
+        assertEquals(range(3, 5), offsetsIn(recent.awaitFrame(type("synced", "ops")), "ops"));
+        assertEquals(3, Replayed.from(metrics, "memory"));
+        assertEquals(0, Replayed.from(metrics, "store"));
+
+        RecordingSink older = sink();
+        hub.receive(v2(older, ""), "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":0}");
+        assertEquals(range(1, 5), offsetsIn(older.awaitFrame(type("synced", "ops")), "ops"));
+        assertEquals(2, Replayed.from(metrics, "store"), "1 and 2 are no longer in ops's window of 3");
+        assertEquals(3 + 3, Replayed.from(metrics, "memory"));
+    }
+
+    @Test
+    void aRoomWhoseWindowWasGivenToAnotherIsReplayedFromTheStoreWithoutAGap() throws Exception {
+        hub(Map.of("chat.roomWindows", "1"));
+        RecordingSink opsSink = sink();
+        ClientConnection ops = inRoom(opsSink, "ops");
+        RecordingSink devSink = sink();
+        ClientConnection dev = inRoom(devSink, "dev");
+        for (int i = 1; i <= 4; i++) {
+            hub.receive(ops, chat("ops", "o" + i, "o-" + i));
+        }
+        opsSink.awaitFrame(ack("o-4"));
+        hub.receive(dev, chat("dev", "d1", "d-1"));
+        devSink.awaitFrame(ack("d-1"));
+
+        RecordingSink returning = sink();
+        hub.receive(v2(returning, ""), "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":1}");
+        assertEquals(range(2, 4), offsetsIn(returning.awaitFrame(type("synced", "ops")), "ops"));
+        assertEquals(0, Replayed.from(metrics, "memory"), "dev holds the only window");
+        assertEquals(3, Replayed.from(metrics, "store"));
     }
 
     @Test
