@@ -58,6 +58,9 @@ public final class Bench {
                 if (options.scenarios.contains("fanout")) {
                     failed |= !attempt(report, "fanout", new FanoutScenario(context)::run);
                 }
+                if (options.scenarios.contains("rooms")) {
+                    failed |= !attempt(report, "rooms", new RoomsScenario(context)::run);
+                }
                 if (options.scenarios.contains("idle")) {
                     failed |= !attempt(report, "idle", new IdleScenario(context)::run);
                 }

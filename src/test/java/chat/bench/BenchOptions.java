@@ -17,7 +17,7 @@ import java.util.Set;
  */
 final class BenchOptions {
 
-    static final List<String> ALL_SCENARIOS = List.of("storage", "ingest", "fanout", "replay", "idle");
+    static final List<String> ALL_SCENARIOS = List.of("storage", "ingest", "fanout", "rooms", "replay", "idle");
     /** Run only when asked for: a long attack, not a figure of normal service. */
     static final List<String> ON_REQUEST = List.of("abuse");
 

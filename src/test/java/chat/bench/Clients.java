@@ -7,6 +7,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
 
 /** Opening, awaiting and dropping many {@link BenchSocket}s at once. */
 final class Clients {
@@ -17,6 +18,12 @@ final class Clients {
     /** Opens {@code count} sockets from {@code fromOffset}, at most {@code concurrency} handshakes at a time. */
     static List<BenchSocket> connect(BenchContext context, int count, long fromOffset, int concurrency, long deadline)
             throws InterruptedException, TimeoutException, ExecutionException {
+        return connect(context, count, i -> null, fromOffset, concurrency, deadline);
+    }
+
+    /** The same, socket {@code i} in room {@code roomOf(i)} (null: a v1 client, in general). */
+    static List<BenchSocket> connect(BenchContext context, int count, IntFunction<String> roomOf, long fromOffset,
+            int concurrency, long deadline) throws InterruptedException, TimeoutException, ExecutionException {
         Semaphore handshakes = new Semaphore(concurrency);
         List<CompletableFuture<BenchSocket>> opening = new ArrayList<>(count);
         try {
@@ -24,7 +31,7 @@ final class Clients {
                 if (!handshakes.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                     throw new TimeoutException("only " + i + " of " + count + " connections opened in time");
                 }
-                opening.add(context.client.connect(context.server.chatUri(), fromOffset)
+                opening.add(context.client.connect(context.server.chatUri(), roomOf.apply(i), fromOffset)
                         .whenComplete((socket, failure) -> handshakes.release()));
             }
             CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new))

@@ -64,11 +64,11 @@ final class NioWsClient implements WsClient {
     }
 
     @Override
-    public CompletableFuture<BenchSocket> connect(URI chatUri, long fromOffset) {
+    public CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset) {
         BenchSocket socket = new BenchSocket(fromOffset);
         return CompletableFuture.supplyAsync(() -> {
             try {
-                Connection connection = handshake(chatUri, fromOffset, socket);
+                Connection connection = handshake(chatUri, WsClient.query(room, fromOffset), socket);
                 socket.attach(connection);
                 connection.loop.register(connection);
                 return socket;
@@ -91,14 +91,14 @@ final class NioWsClient implements WsClient {
         }
     }
 
-    private Connection handshake(URI chatUri, long fromOffset, BenchSocket socket) throws IOException {
+    private Connection handshake(URI chatUri, String query, BenchSocket socket) throws IOException {
         SocketChannel channel = SocketChannel.open(new InetSocketAddress(chatUri.getHost(), chatUri.getPort()));
         try {
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             byte[] nonce = new byte[16];
             ThreadLocalRandom.current().nextBytes(nonce);
             String key = Base64.getEncoder().encodeToString(nonce);
-            String request = "GET " + chatUri.getRawPath() + "?serverOffset=" + fromOffset + " HTTP/1.1\r\n"
+            String request = "GET " + chatUri.getRawPath() + query + " HTTP/1.1\r\n"
                     + "Host: " + chatUri.getHost() + ":" + chatUri.getPort() + "\r\n"
                     + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                     + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n\r\n";

@@ -59,6 +59,16 @@ final class Report {
                 + unitSuffix(unit) + (note == null ? "" : " (" + note + ")"));
     }
 
+    /** The value of a row added before, or null if there is none (its scenario did not run, or failed). */
+    Double value(String scenario, String metric) {
+        for (Row row : rows) {
+            if (row.scenario().equals(scenario) && row.metric().equals(metric)) {
+                return row.value();
+            }
+        }
+        return null;
+    }
+
     void add(String scenario, String metric, Double value, String unit) {
         add(scenario, metric, value, unit, null, null, null);
     }

@@ -31,9 +31,9 @@ final class TomcatWsClient implements WsClient {
     });
 
     @Override
-    public CompletableFuture<BenchSocket> connect(URI chatUri, long fromOffset) {
+    public CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset) {
         BenchSocket socket = new BenchSocket(fromOffset);
-        URI uri = URI.create(chatUri + "?serverOffset=" + fromOffset);
+        URI uri = URI.create(chatUri + WsClient.query(room, fromOffset));
         return CompletableFuture.supplyAsync(() -> {
             try {
                 container.connectToServer(new Adapter(socket), ClientEndpointConfig.Builder.create().build(), uri);
