@@ -3,6 +3,7 @@ package chat.delivery;
 import chat.protocol.Rooms;
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
+import chat.protocol.Author;
 import chat.protocol.ClientFrame;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -125,7 +127,7 @@ public final class ChatHub implements AutoCloseable {
                     break;
                 }
                 for (StoredMessage message : page) {
-                    newest.add(EncodedMessage.of(Rooms.GENERAL, message.offset(), message.text()));
+                    newest.add(EncodedMessage.of(Rooms.GENERAL, message));
                     after = message.offset();
                 }
             }
@@ -152,7 +154,7 @@ public final class ChatHub implements AutoCloseable {
 
     /** A v1 client: in {@code general}, replayed above {@code serverOffset}. See {@link #connect(String, FrameSink, Handshake)}. */
     public ClientConnection connect(String clientAddress, FrameSink sink, long serverOffset, String epoch) {
-        return connect(clientAddress, sink, Handshake.v1(serverOffset, epoch));
+        return connect(clientAddress, sink, Handshake.v1(serverOffset, epoch, Author.guest(ThreadLocalRandom.current())));
     }
 
     /**
@@ -164,7 +166,7 @@ public final class ChatHub implements AutoCloseable {
     public ClientConnection connect(String clientAddress, FrameSink sink, Handshake handshake) {
         Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
         ClientConnection connection = new ClientConnection(outbox, broadcaster.laneFor(), clientAddress,
-                allowances.of(clientAddress), handshake.room(), handshake.namesRooms());
+                handshake.author(), allowances.of(clientAddress), handshake.room(), handshake.namesRooms());
         broadcaster.add(connection);
         if (handshake.room() != null) {
             join(connection, handshake.room(), handshake.serverOffset(), handshake.epoch());
@@ -210,7 +212,7 @@ public final class ChatHub implements AutoCloseable {
             from.refuse(ErrorCode.QUOTA_EXCEEDED, "Your address has stored " + quotas.maxBytesPerDay()
                     + " bytes today, its daily quota; not stored", message.clientOffset(), room);
         } else {
-            writer.submit(message.in(room), from);
+            writer.submit(message.in(room, from.author()), from);
         }
     }
 

@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Author;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
 import chat.store.StoredMessage;
@@ -21,6 +22,7 @@ public final class ClientConnection {
     private final int lane;
     /** The client address its limits are counted under. */
     private final String clientAddress;
+    private final Author author;
     private final TokenBucket sendAllowance;
     /** The room a chat message without one is for: the handshake's, or null if it joined none. */
     private final String handshakeRoom;
@@ -32,9 +34,10 @@ public final class ClientConnection {
      */
     private volatile boolean namesRooms;
 
-    ClientConnection(Outbox outbox, int lane, String clientAddress, TokenBucket sendAllowance, String handshakeRoom,
-                     boolean namesRooms) {
+    ClientConnection(Outbox outbox, int lane, String clientAddress, Author author, TokenBucket sendAllowance,
+                     String handshakeRoom, boolean namesRooms) {
         this.outbox = outbox;
+        this.author = author;
         this.lane = lane;
         this.clientAddress = clientAddress;
         this.sendAllowance = sendAllowance;
@@ -44,6 +47,11 @@ public final class ClientConnection {
 
     String handshakeRoom() {
         return handshakeRoom;
+    }
+
+    /** Who the client is: the author of every message it sends. */
+    public Author author() {
+        return author;
     }
 
     /** The client sent a v2 frame: from now on its frames name their room. */

@@ -1,7 +1,9 @@
 package chat.delivery;
 
+import chat.protocol.Author;
 import chat.protocol.FrameCodec;
 import chat.protocol.Rooms;
+import chat.store.StoredMessage;
 
 /**
  * A committed message as it goes out: its room, its offset there, and its encoded chat message frame, shared by all
@@ -26,9 +28,14 @@ final class EncodedMessage {
         this.general = Rooms.GENERAL.equals(room);
     }
 
-    static EncodedMessage of(String room, long offset, String text) {
+    static EncodedMessage of(String room, long offset, String text, Author author, long time) {
         return new EncodedMessage(room, offset, Rooms.GENERAL.equals(room)
-                ? FrameCodec.chatMessage(offset, text) : FrameCodec.chatMessage(room, offset, text));
+                ? FrameCodec.chatMessage(offset, text, author, time)
+                : FrameCodec.chatMessage(room, offset, text, author, time));
+    }
+
+    static EncodedMessage of(String room, StoredMessage message) {
+        return of(room, message.offset(), message.text(), message.author(), message.time());
     }
 
     String room() {

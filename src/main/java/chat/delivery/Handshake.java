@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Author;
 import chat.protocol.Rooms;
 
 /**
@@ -9,11 +10,12 @@ import chat.protocol.Rooms;
  * @param namesRooms   whether the client speaks v2 from the start (its handshake named a room, even none)
  * @param serverOffset the offset in {@code room} of the last message the client has
  * @param epoch        the store epoch that offset came from, or null if it does not know one
+ * @param author       who the client is: the author of what it sends
  */
-public record Handshake(String room, boolean namesRooms, long serverOffset, String epoch) {
+public record Handshake(String room, boolean namesRooms, long serverOffset, String epoch, Author author) {
 
     /** A v1 client: {@code general}, and frames that name no room. */
-    public static Handshake v1(long serverOffset, String epoch) {
-        return new Handshake(Rooms.GENERAL, false, serverOffset, epoch);
+    public static Handshake v1(long serverOffset, String epoch, Author author) {
+        return new Handshake(Rooms.GENERAL, false, serverOffset, epoch, author);
     }
 }

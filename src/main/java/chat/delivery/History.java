@@ -80,7 +80,7 @@ final class History {
             List<StoredMessage> stored = store.readAfter(room, offset, limit, maxChars);
             page = new ArrayList<>(stored.size());
             for (StoredMessage message : stored) {
-                page.add(EncodedMessage.of(room, message.offset(), message.text()));
+                page.add(EncodedMessage.of(room, message));
             }
             metrics.replayedFromStore(page.size());
             shared.offer(room, offset, limit, page);

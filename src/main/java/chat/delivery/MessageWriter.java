@@ -119,8 +119,9 @@ final class MessageWriter implements AutoCloseable {
     private void commit(List<QueuedMessage> batch, List<SentMessage> messages) {
         List<Appended> results;
         long start = System.nanoTime();
+        long committedAt = System.currentTimeMillis();
         try {
-            results = store.append(messages);
+            results = store.append(messages, committedAt);
         } catch (StoreException e) {
             metrics.commitFailed();
             lastFailure = e.getMessage();
@@ -134,7 +135,9 @@ final class MessageWriter implements AutoCloseable {
         for (int i = 0; i < batch.size(); i++) {
             Appended appended = results.get(i);
             if (appended.inserted()) {
-                EncodedMessage message = EncodedMessage.of(appended.room(), appended.offset(), messages.get(i).text());
+                SentMessage sent = messages.get(i);
+                EncodedMessage message = EncodedMessage.of(appended.room(), appended.offset(), sent.text(),
+                        sent.authorOrAnonymous(), committedAt);
                 history.committed(message);
                 committed.add(message);
             }

@@ -13,6 +13,7 @@ public enum ErrorCode {
     QUOTA_EXCEEDED("quota-exceeded"),
     CLIENT_OFFSET_CONFLICT("client-offset-conflict"),
     BAD_ROOM("bad-room"),
+    BAD_NAME("bad-name"),
     ALREADY_JOINED("already-joined"),
     NOT_JOINED("not-joined"),
     NO_SUCH_ROOM("no-such-room"),

@@ -22,8 +22,11 @@ public final class FrameCodec {
     /** How many messages one history frame holds at the most, and without a limit. */
     public static final int MAX_HISTORY_LIMIT = 200;
     public static final int DEFAULT_HISTORY_LIMIT = 50;
-    /** {"type":"chat message","text":"","offset":9223372036854775807} */
-    private static final int CHAT_MESSAGE_FIELDS_CHARS = 62;
+    /**
+     * {"type":"chat message","text":"","offset":9223372036854775807,"author":"","verified":false,
+     * "time":9223372036854775807} and the longest author: 64 code points of two characters each, or escaped.
+     */
+    private static final int CHAT_MESSAGE_FIELDS_CHARS = 62 + 56 + 2 * Author.MAX_NAME_CODE_POINTS;
 
     /**
      * Buffers are recycled through a bounded pool of this class's own, not Jackson's default thread-locals: those
@@ -253,21 +256,22 @@ public final class FrameCodec {
 
     /**
      * The most characters a chat message frame with {@code textChars} characters of text takes: its fields with the
-     * longest offset, and six characters a character of text, as a control character or an unpaired surrogate
-     * is escaped ({@code \\u0001}).
+     * longest offset, author and time, and six characters a character of text, as a control character or an
+     * unpaired surrogate is escaped ({@code \\u0001}).
      */
     public static long maxChatMessageChars(long textChars) {
         return CHAT_MESSAGE_FIELDS_CHARS + 6 * textChars;
     }
 
-    public static String chatMessage(long offset, String text) {
-        return chatMessage(null, offset, text);
+    /** The v1 frame, which names no room. */
+    public static String chatMessage(long offset, String text, Author author, long time) {
+        return chatMessage(null, offset, text, author, time);
     }
 
     /** @param room null for the v1 frame, which names no room */
-    public static String chatMessage(String room, long offset, String text) {
-        return render(text.length() + 48 + (room == null ? 0 : room.length() + 10), json -> writeChatMessage(json,
-                room, offset, text));
+    public static String chatMessage(String room, long offset, String text, Author author, long time) {
+        return render(text.length() + author.name().length() + 96 + (room == null ? 0 : room.length() + 10),
+                json -> writeChatMessage(json, room, offset, text, author, time));
     }
 
     /** The start of every chat message frame this codec writes: its type comes first. */
@@ -286,13 +290,17 @@ public final class FrameCodec {
         return CHAT_MESSAGE_START + "\"room\":\"" + room + "\"," + v1Frame.substring(CHAT_MESSAGE_START.length());
     }
 
-    private static void writeChatMessage(JsonGenerator json, String room, long offset, String text) throws IOException {
+    private static void writeChatMessage(JsonGenerator json, String room, long offset, String text, Author author,
+                                         long time) throws IOException {
         json.writeStringField("type", TYPE_CHAT_MESSAGE);
         if (room != null) {
             json.writeStringField("room", room);
         }
         json.writeStringField("text", text);
         json.writeNumberField("offset", offset);
+        json.writeStringField("author", author.name());
+        json.writeBooleanField("verified", author.verified());
+        json.writeNumberField("time", time);
     }
 
     /** {@code {"type":"history","room":...,"before":...,"messages":[...]}}, the messages as chat message frames. */
@@ -306,7 +314,7 @@ public final class FrameCodec {
             json.writeArrayFieldStart("messages");
             for (StoredMessageFields message : messages) {
                 json.writeStartObject();
-                writeChatMessage(json, room, message.offset(), message.text());
+                writeChatMessage(json, room, message.offset(), message.text(), message.author(), message.time());
                 json.writeEndObject();
             }
             json.writeEndArray();
@@ -318,6 +326,10 @@ public final class FrameCodec {
         long offset();
 
         String text();
+
+        Author author();
+
+        long time();
     }
 
     /** {@code {"type":"rooms","rooms":[{"room":...,"offset":...},...]}}. */

@@ -16,10 +16,17 @@ public interface MessageStore extends AutoCloseable {
      * message whose clientOffset is stored already, in any room, is not stored again; its result carries the room
      * and offset it was stored under.
      *
+     * @param committedAtMillis the time stored with each message, as its frames show it: the commit's, in
+     *                          milliseconds since 1970-01-01T00:00Z
      * @return one result per message, in the same order, after the transaction committed
      * @throws StoreException if the transaction did not commit; then none of the messages is stored
      */
-    List<Appended> append(List<SentMessage> messages) throws StoreException;
+    List<Appended> append(List<SentMessage> messages, long committedAtMillis) throws StoreException;
+
+    /** {@link #append(List, long)} at the current time. */
+    default List<Appended> append(List<SentMessage> messages) throws StoreException {
+        return append(messages, System.currentTimeMillis());
+    }
 
     /** At most {@code limit} messages of {@code room} with an offset above {@code offset}, in offset order. */
     default List<StoredMessage> readAfter(String room, long offset, int limit) throws StoreException {

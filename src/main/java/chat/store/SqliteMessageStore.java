@@ -1,5 +1,6 @@
 package chat.store;
 
+import chat.protocol.Author;
 import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
 import chat.config.ChatConfig.Durability;
@@ -30,8 +31,12 @@ import javax.sql.DataSource;
  */
 public final class SqliteMessageStore implements MessageStore {
 
-    /** {@code PRAGMA user_version} of the schema below; 0 is the first release's, one table and no rooms. */
-    private static final int SCHEMA_VERSION = 2;
+    /**
+     * {@code PRAGMA user_version} of the schema below; 0 is the first release's, one table and no rooms; 2 has
+     * rooms, and messages without their author.
+     */
+    private static final int SCHEMA_VERSION = 3;
+    private static final int ROOMS_SCHEMA_VERSION = 2;
     /** A room's offsets are its own, from 1: {@code newest} is the last one handed out. */
     private static final String ROOMS_SCHEMA = """
             CREATE TABLE IF NOT EXISTS rooms (
@@ -48,7 +53,9 @@ public final class SqliteMessageStore implements MessageStore {
                 content       TEXT NOT NULL,
                 created_at    INTEGER NOT NULL,
                 room_id       INTEGER NOT NULL,
-                room_offset   INTEGER NOT NULL
+                room_offset   INTEGER NOT NULL,
+                author        TEXT NOT NULL DEFAULT 'anonymous',
+                verified      INTEGER NOT NULL DEFAULT 0
             )""";
     /** "Room R above offset N" and "room R below offset N" are one range scan each. */
     private static final String ROOM_OFFSET_INDEX =
@@ -70,13 +77,16 @@ public final class SqliteMessageStore implements MessageStore {
     private static final String ROOM_ID = "SELECT id FROM rooms WHERE name = ?";
     private static final String ROOM_NEWEST = "SELECT newest FROM rooms WHERE id = ?";
     private static final String INSERT = "INSERT INTO messages (client_offset, content, created_at, room_id,"
-            + " room_offset) VALUES (?, ?, ?, ?, ?) ON CONFLICT (client_offset) DO NOTHING";
+            + " room_offset, author, verified) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (client_offset) DO NOTHING";
     private static final String ADVANCE_ROOM = "UPDATE rooms SET newest = ? WHERE id = ?";
-    private static final String FIND_BY_CLIENT_OFFSET = "SELECT rooms.name, room_offset, content FROM messages"
+    private static final String FIND_BY_CLIENT_OFFSET = "SELECT rooms.name, room_offset, content, author, verified"
+            + " FROM messages"
             + " JOIN rooms ON rooms.id = messages.room_id WHERE client_offset = ?";
-    private static final String READ_AFTER = "SELECT room_offset, content FROM messages WHERE room_id = ?"
+    private static final String READ_AFTER = "SELECT room_offset, content, author, verified, created_at FROM messages"
+            + " WHERE room_id = ?"
             + " AND room_offset > ? ORDER BY room_offset LIMIT ?";
-    private static final String READ_BEFORE = "SELECT room_offset, content FROM messages WHERE room_id = ?"
+    private static final String READ_BEFORE = "SELECT room_offset, content, author, verified, created_at FROM messages"
+            + " WHERE room_id = ?"
             + " AND room_offset < ? ORDER BY room_offset DESC LIMIT ?";
     private static final String LATEST = "SELECT newest FROM rooms WHERE name = ?";
     private static final String OLDEST = "SELECT COALESCE(MIN(room_offset), 0) FROM messages"
@@ -128,8 +138,13 @@ public final class SqliteMessageStore implements MessageStore {
             int version = intPragma(statement, "user_version");
             if (version == 0 && hasTable(statement, "messages")) {
                 migrateFromTheFirstRelease(statement);
+                version = ROOMS_SCHEMA_VERSION;
             } else if (version == 0) {
                 createSchema(statement);
+                version = SCHEMA_VERSION;
+            }
+            if (version == ROOMS_SCHEMA_VERSION) {
+                addAuthors(statement);
             } else if (version > SCHEMA_VERSION) {
                 throw new StoreException("The database has schema " + version + ", newer than this release's "
                         + SCHEMA_VERSION + ": run the release that wrote it, or a later one", null);
@@ -183,7 +198,7 @@ public final class SqliteMessageStore implements MessageStore {
         try (ResultSet count = statement.executeQuery("SELECT COUNT(*) FROM messages")) {
             messages = count.next() ? count.getLong(1) : 0;
         }
-        LOG.info("Migrating the database to schema " + SCHEMA_VERSION + " (rooms): its " + messages
+        LOG.info("Migrating the database to schema " + ROOMS_SCHEMA_VERSION + " (rooms): its " + messages
                 + " message(s) become room " + Rooms.GENERAL + "'s, with the same offsets");
         long start = System.nanoTime();
         inWriteTransaction(statement, () -> {
@@ -194,10 +209,25 @@ public final class SqliteMessageStore implements MessageStore {
             statement.executeUpdate("ALTER TABLE messages ADD COLUMN room_offset INTEGER NOT NULL DEFAULT 0");
             statement.executeUpdate("UPDATE messages SET room_offset = id");
             statement.executeUpdate(ROOM_OFFSET_INDEX);
-            statement.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
+            statement.executeUpdate("PRAGMA user_version = " + ROOMS_SCHEMA_VERSION);
         });
         LOG.info("Migrated " + messages + " message(s) in "
                 + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms");
+    }
+
+    /**
+     * Schema 2 stored no author: its messages become {@link Author#ANONYMOUS}'s. Their times are those they were
+     * stored at, which every schema kept.
+     */
+    private static void addAuthors(Statement statement) throws SQLException {
+        LOG.info("Migrating the database to schema " + SCHEMA_VERSION + " (authors): its messages are shown as "
+                + Author.ANONYMOUS.name() + "'s");
+        inWriteTransaction(statement, () -> {
+            statement.executeUpdate("ALTER TABLE messages ADD COLUMN author TEXT NOT NULL DEFAULT '"
+                    + Author.ANONYMOUS.name() + "'");
+            statement.executeUpdate("ALTER TABLE messages ADD COLUMN verified INTEGER NOT NULL DEFAULT 0");
+            statement.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
+        });
     }
 
     private static boolean hasTable(Statement statement, String name) throws SQLException {
@@ -233,7 +263,7 @@ public final class SqliteMessageStore implements MessageStore {
     }
 
     @Override
-    public List<Appended> append(List<SentMessage> messages) throws StoreException {
+    public List<Appended> append(List<SentMessage> messages, long committedAtMillis) throws StoreException {
         List<Appended> results = new ArrayList<>(messages.size());
         Map<String, Long> createdRooms = new HashMap<>();
         try (Connection connection = dataSource.getConnection()) {
@@ -242,9 +272,8 @@ public final class SqliteMessageStore implements MessageStore {
             }
             connection.setAutoCommit(false);
             try (Batch batch = new Batch(connection, createdRooms)) {
-                long now = System.currentTimeMillis();
                 for (SentMessage message : messages) {
-                    results.add(batch.insert(message, now));
+                    results.add(batch.insert(message, committedAtMillis));
                 }
                 batch.advanceRooms();
                 connection.commit();
@@ -297,6 +326,9 @@ public final class SqliteMessageStore implements MessageStore {
             insert.setLong(3, now);
             insert.setLong(4, room);
             insert.setLong(5, offset);
+            Author author = message.authorOrAnonymous();
+            insert.setString(6, author.name());
+            insert.setBoolean(7, author.verified());
             if (insert.executeUpdate() == 1) {
                 newest.put(room, offset);
                 return new Appended(message.room(), offset, Appended.Outcome.INSERTED);
@@ -311,7 +343,9 @@ public final class SqliteMessageStore implements MessageStore {
 
         /**
          * A clientOffset names one message, in whichever room: stored again with the same text it is a resend,
-         * with another text a conflict (another client's, or a client reusing its own for something else).
+         * with another text a conflict (another client's, or a client reusing its own for something else). A
+         * verified author's clientOffsets are theirs alone: anyone else resending one is in conflict too. Names
+         * clients chose are not compared, since a client without one is named anew on each connection.
          */
         private Appended find(SentMessage message) throws SQLException {
             find.setString(1, message.clientOffset());
@@ -320,8 +354,10 @@ public final class SqliteMessageStore implements MessageStore {
                     return null;
                 }
                 boolean sameText = message.text().equals(existing.getString(3));
+                boolean verifiedByAnother = existing.getBoolean(5)
+                        && !new Author(existing.getString(4), true).equals(message.author());
                 return new Appended(existing.getString(1), existing.getLong(2),
-                        sameText ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
+                        sameText && !verifiedByAnother ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
             }
         }
 
@@ -411,7 +447,8 @@ public final class SqliteMessageStore implements MessageStore {
             try (ResultSet rows = read.executeQuery()) {
                 while (chars < maxChars && rows.next()) {
                     String text = rows.getString(2);
-                    page.add(new StoredMessage(rows.getLong(1), text));
+                    page.add(new StoredMessage(rows.getLong(1), text, new Author(rows.getString(3),
+                            rows.getBoolean(4)), rows.getLong(5)));
                     chars += text.length();
                 }
             }

@@ -4,6 +4,7 @@ import chat.config.Verdict;
 import chat.delivery.ChatHub;
 import chat.delivery.ClientConnection;
 import chat.delivery.Handshake;
+import chat.protocol.Author;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
 import chat.protocol.Rooms;
@@ -23,9 +24,11 @@ import jakarta.websocket.server.ServerEndpointConfig;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.Principal;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -94,9 +97,13 @@ public final class ChatEndpoint {
                     + " letter or digit, at most " + Rooms.MAX_NAME_LENGTH + " characters), or empty for none", "Bad room");
             return;
         }
+        Author author = author(session, query.get("name"));
+        if (author == null) {
+            return;
+        }
         ChatHub hub = chat.hub();
         Handshake handshake = new Handshake(room.isEmpty() ? null : room, rooms != null, serverOffset.getAsLong(),
-                firstValue(query, "epoch"));
+                firstValue(query, "epoch"), author);
         ClientConnection opened = hub.connect(clientAddress, new SessionSink(session), handshake);
         connection.set(opened);
         chat.heartbeat().watch(session, opened);
@@ -109,6 +116,28 @@ public final class ChatEndpoint {
             chat.heartbeat().forget(session);
             disconnect();
         }
+    }
+
+    /**
+     * The login's principal when the container authenticated the handshake (any {@code name} is ignored), else the
+     * name the client chose, else a guest's; null once a bad name has been refused and the session is closing.
+     */
+    private static Author author(Session session, List<String> chosen) {
+        Principal principal = session.getUserPrincipal();
+        if (principal != null) {
+            return new Author(principal.getName(), true);
+        }
+        if (chosen == null) {
+            return Author.guest(ThreadLocalRandom.current());
+        }
+        String name = Author.normalized(chosen.get(0));
+        String problem = chosen.size() > 1 ? "name must be given once" : Author.problemWith(name);
+        if (problem != null) {
+            refuse(session, ErrorCode.BAD_NAME, problem + " (1 to " + Author.MAX_NAME_CODE_POINTS + " code points,"
+                    + " no control or format characters)", "Bad name");
+            return null;
+        }
+        return new Author(name, false);
     }
 
     @OnMessage

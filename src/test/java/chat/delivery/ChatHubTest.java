@@ -2,6 +2,7 @@ package chat.delivery;
 
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
+import chat.protocol.Author;
 import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
 import chat.store.SqliteMessageStore;
@@ -36,6 +37,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * address; replays from the recovery window.
  */
 class ChatHubTest {
+
+    private static StoredMessage stored(long offset, String text) {
+        return new StoredMessage(offset, text, Author.ANONYMOUS, 0);
+    }
+
+    /** The messages' offsets and texts only: their authors are guests of random names, their times the commits'. */
+    private static List<StoredMessage> plain(List<StoredMessage> messages) {
+        return messages.stream().map(m -> stored(m.offset(), m.text())).toList();
+    }
 
     private static final String LOOPBACK = "127.0.0.1";
 
@@ -452,7 +462,7 @@ class ChatHubTest {
         assertEquals("error", refused.path("type").asText(), refused::toString);
         assertEquals("client-offset-conflict", refused.path("code").asText());
         assertEquals(List.of(1L, 2L), RecordingSink.chatOffsets(frames), "nothing stored for the conflict");
-        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "after it")), store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(stored(1, "mine"), stored(2, "after it")), plain(store.readAfter(Rooms.GENERAL, 0, 10)));
     }
 
     @Test

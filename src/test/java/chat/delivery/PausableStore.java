@@ -67,9 +67,9 @@ final class PausableStore implements MessageStore {
     }
 
     @Override
-    public List<Appended> append(List<SentMessage> messages) throws StoreException {
+    public List<Appended> append(List<SentMessage> messages, long committedAtMillis) throws StoreException {
         beforeAppend.pass();
-        return store.append(messages);
+        return store.append(messages, committedAtMillis);
     }
 
     /** Lets every caller through, but the first one after {@link #closeForNext()}, which waits for {@link #open()}. */

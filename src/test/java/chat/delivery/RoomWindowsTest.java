@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Author;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -11,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class RoomWindowsTest {
 
     private static EncodedMessage message(String room, long offset) {
-        return EncodedMessage.of(room, offset, String.format("m%03d", offset));
+        return EncodedMessage.of(room, offset, String.format("m%03d", offset), Author.ANONYMOUS, 1_764_000_000_000L);
     }
 
     private static List<Long> offsets(List<EncodedMessage> messages) {

@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Author;
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
 import chat.protocol.Rooms;
@@ -68,7 +69,7 @@ class RoomsTest {
 
     /** A v2 client, its handshake naming {@code room} ("" for none). */
     private ClientConnection v2(RecordingSink sink, String room) {
-        return hub.connect(LOOPBACK, sink, new Handshake(room.isEmpty() ? null : room, true, 0, null));
+        return hub.connect(LOOPBACK, sink, new Handshake(room.isEmpty() ? null : room, true, 0, null, new Author("tester", false)));
     }
 
     /** A v2 client in {@code room} from offset 0, once its replay is done. */
@@ -346,6 +347,40 @@ class RoomsTest {
     }
 
     @Test
+    void aMessageCarriesItsSendersNameAndCommitTimeLiveInAReplayAndInHistory() throws Exception {
+        hub(Map.of());
+        RecordingSink adaSink = sink();
+        Author ada = new Author("Ada", true);
+        ClientConnection adaConnection = hub.connect(LOOPBACK, adaSink, new Handshake("ops", true, 0, null, ada));
+        adaSink.awaitFrame(type("synced", "ops"));
+        long before = System.currentTimeMillis();
+        hub.receive(adaConnection, chat("ops", "hello", "k-ada"));
+        JsonNode live = adaSink.awaitFrame(type("chat message", "ops")).stream().filter(type("chat message", "ops"))
+                .findFirst().orElseThrow();
+        long after = System.currentTimeMillis();
+        assertEquals("Ada", live.path("author").asText());
+        assertTrue(live.path("verified").asBoolean());
+        long time = live.path("time").asLong();
+        assertTrue(time >= before && time <= after, time + " between " + before + " and " + after);
+
+        RecordingSink laterSink = sink();
+        JsonNode replayed = inRoomFrames(laterSink, "ops").stream().filter(type("chat message", "ops")).findFirst()
+                .orElseThrow();
+        assertEquals(live, replayed, "the replay shows the same author and time");
+        hub.receive(hub.connect(LOOPBACK, laterSink, new Handshake(null, true, 0, null, Author.ANONYMOUS)),
+                "{\"type\":\"history\",\"room\":\"ops\"}");
+        JsonNode page = laterSink.awaitFrame(type("history", "ops")).stream().filter(type("history", "ops"))
+                .findFirst().orElseThrow();
+        assertEquals(live, page.path("messages").get(0), "history too");
+    }
+
+    /** The frames a v2 client gets joining {@code room} from offset 0, up to its synced. */
+    private List<JsonNode> inRoomFrames(RecordingSink sink, String room) throws InterruptedException {
+        v2(sink, room);
+        return sink.awaitFrame(type("synced", room));
+    }
+
+    @Test
     void aV1ClientSeesExactlyV1FramesOfGeneralAndAV2ClientTheSameMessagesNamingTheRoom() throws Exception {
         hub(Map.of());
         RecordingSink v1Sink = sink();
@@ -361,7 +396,7 @@ class RoomsTest {
         }
         JsonNode message = v1Frames.stream().filter(f -> f.path("type").asText().equals("chat message"))
                 .findFirst().orElseThrow();
-        assertEquals(3, message.size(), "only type, text and offset: " + message);
+        assertEquals(6, message.size(), "only type, text, offset, author, verified and time: " + message);
         JsonNode named = v2Sink.awaitFrame(type("chat message", "general")).stream()
                 .filter(type("chat message", "general")).findFirst().orElseThrow();
         assertEquals(1, named.path("offset").asLong());

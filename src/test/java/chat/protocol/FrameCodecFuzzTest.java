@@ -1,5 +1,6 @@
 package chat.protocol;
 
+import chat.protocol.Author;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -142,8 +143,8 @@ class FrameCodecFuzzTest {
     @Property
     void chatMessageFramesParseBackToTheirValues(@ForAll long offset, @ForAll("wellFormed") String text)
             throws Exception {
-        String frame = FrameCodec.chatMessage(offset, text);
-        JsonNode json = serverFrame(frame, Set.of("type", "text", "offset"));
+        String frame = FrameCodec.chatMessage(offset, text, Author.ANONYMOUS, 1_764_000_000_000L);
+        JsonNode json = serverFrame(frame, Set.of("type", "text", "offset", "author", "verified", "time"));
         assertEquals("chat message", json.get("type").textValue());
         assertEquals(text, json.get("text").textValue(), () -> shown(frame));
         assertLong(offset, json.get("offset"));

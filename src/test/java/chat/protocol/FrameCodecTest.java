@@ -1,5 +1,6 @@
 package chat.protocol;
 
+import chat.protocol.Author;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -283,17 +284,21 @@ class FrameCodecTest {
 
     @Test
     void formatChatMessageFields() throws Exception {
-        JsonNode frame = json(FrameCodec.chatMessage(42, "hello"));
-        assertEquals(Set.of("type", "text", "offset"), fieldNames(frame));
+        JsonNode frame = json(FrameCodec.chatMessage(42, "hello", new Author("Ada \"the\" Lovelace", true),
+                1_764_000_000_123L));
+        assertEquals(Set.of("type", "text", "offset", "author", "verified", "time"), fieldNames(frame));
         assertEquals("chat message", frame.get("type").textValue());
         assertEquals("hello", frame.get("text").textValue());
         assertTrue(frame.get("offset").isIntegralNumber());
         assertEquals(42, frame.get("offset").longValue());
+        assertEquals("Ada \"the\" Lovelace", frame.get("author").textValue());
+        assertTrue(frame.get("verified").booleanValue());
+        assertEquals(1_764_000_000_123L, frame.get("time").longValue());
     }
 
     @Test
     void formatChatMessageWithLargestOffset() throws Exception {
-        assertEquals(Long.MAX_VALUE, json(FrameCodec.chatMessage(Long.MAX_VALUE, "x")).get("offset").longValue());
+        assertEquals(Long.MAX_VALUE, json(FrameCodec.chatMessage(Long.MAX_VALUE, "x", Author.ANONYMOUS, 1_764_000_000_000L)).get("offset").longValue());
     }
 
     @ParameterizedTest
@@ -307,7 +312,7 @@ class FrameCodecTest {
             "\"}],{\"type\":\"ack\""
     })
     void formatChatMessageTextRoundTrips(String text) throws Exception {
-        String frame = FrameCodec.chatMessage(7, text);
+        String frame = FrameCodec.chatMessage(7, text, Author.ANONYMOUS, 1_764_000_000_000L);
         JsonNode node = json(frame);
         assertEquals(text, node.get("text").textValue());
         assertEquals("chat message", node.get("type").textValue());
@@ -317,7 +322,7 @@ class FrameCodecTest {
     @Test
     void formatChatMessageOutputParsesBackThroughTheCodec() {
         String text = "quote \" slash \\ newline \n emoji \uD83D\uDE00";
-        String frame = FrameCodec.chatMessage(3, text);
+        String frame = FrameCodec.chatMessage(3, text, Author.ANONYMOUS, 1_764_000_000_000L);
         ClientFrame parsed = new FrameCodec(100, MAX_CLIENT_OFFSET_LENGTH).parse(frame);
         assertEquals(new SentMessage(null, text, null), parsed);
     }
@@ -455,18 +460,18 @@ class FrameCodecTest {
     @Test
     void theV2FormOfAV1ChatMessageIsTheFrameThatNamesTheRoom() {
         for (String text : new String[] {"hi", "quote \" and \\ and \u00e9\ud83d\ude00", "{\"type\":\"x\"}"}) {
-            assertEquals(FrameCodec.chatMessage("general", 42, text),
-                    FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(42, text), "general"));
+            assertEquals(FrameCodec.chatMessage("general", 42, text, Author.ANONYMOUS, 1_764_000_000_000L),
+                    FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(42, text, Author.ANONYMOUS, 1_764_000_000_000L), "general"));
         }
         assertThrows(IllegalArgumentException.class, () -> FrameCodec.chatMessageInRoom("{\"type\":\"ack\"}", "general"));
         assertThrows(IllegalArgumentException.class,
-                () -> FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(1, "x"), "Not a room"));
+                () -> FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(1, "x", Author.ANONYMOUS, 1_764_000_000_000L), "Not a room"));
     }
 
     @Test
     void v2ServerFramesNameTheirRoomAndV1OnesDoNot() throws Exception {
-        assertEquals("ops", json(FrameCodec.chatMessage("ops", 3, "hi")).get("room").textValue());
-        assertFalse(json(FrameCodec.chatMessage(3, "hi")).has("room"));
+        assertEquals("ops", json(FrameCodec.chatMessage("ops", 3, "hi", Author.ANONYMOUS, 1_764_000_000_000L)).get("room").textValue());
+        assertFalse(json(FrameCodec.chatMessage(3, "hi", Author.ANONYMOUS, 1_764_000_000_000L)).has("room"));
         assertEquals("ops", json(FrameCodec.ack("ops", "k", 3)).get("room").textValue());
         assertFalse(json(FrameCodec.ack("k", 3)).has("room"));
         JsonNode synced = json(FrameCodec.synced("ops", 3, "e", false, false));
@@ -474,9 +479,10 @@ class FrameCodecTest {
         assertEquals(Set.of("type", "room", "offset", "epoch"), fieldNames(synced));
         assertEquals("ops", json(FrameCodec.error(ErrorCode.NOT_JOINED, "m", null, "ops")).get("room").textValue());
         assertEquals(Set.of("type", "room"), fieldNames(json(FrameCodec.left("ops"))));
-        JsonNode history = json(FrameCodec.history("ops", 9, java.util.List.of(new chat.store.StoredMessage(8, "x"))));
+        JsonNode history = json(FrameCodec.history("ops", 9, java.util.List.of(new chat.store.StoredMessage(8, "x", Author.ANONYMOUS, 1_764_000_000_000L))));
         assertEquals(9, history.get("before").longValue());
-        assertEquals(Set.of("type", "room", "text", "offset"), fieldNames(history.get("messages").get(0)));
+        assertEquals(Set.of("type", "room", "text", "offset", "author", "verified", "time"),
+                fieldNames(history.get("messages").get(0)));
         JsonNode rooms = json(FrameCodec.rooms(java.util.Map.of("ops", 3L)));
         assertEquals(3, rooms.get("rooms").get(0).get("offset").longValue());
     }

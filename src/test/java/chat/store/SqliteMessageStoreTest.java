@@ -1,5 +1,6 @@
 package chat.store;
 
+import chat.protocol.Author;
 import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
 import static chat.store.Appended.Outcome.ALREADY_STORED;
@@ -34,6 +35,16 @@ import org.junit.jupiter.api.io.TempDir;
 /** The SQLite log on a real file: schema and WAL on open, increasing offsets in list order, a clientOffset stored
  * once (a resend gets the stored offset, another text a conflict), reads by page, retention, and the epoch. */
 class SqliteMessageStoreTest {
+
+    /** A message as the store gives back one appended without an author, its time left out. */
+    private static StoredMessage stored(long offset, String text) {
+        return new StoredMessage(offset, text, Author.ANONYMOUS, 0);
+    }
+
+    /** The messages with their times left out, which the tests do not choose. */
+    private static List<StoredMessage> plain(List<StoredMessage> messages) {
+        return messages.stream().map(m -> new StoredMessage(m.offset(), m.text(), m.author(), 0)).toList();
+    }
 
     @TempDir
     Path dir;
@@ -85,6 +96,15 @@ class SqliteMessageStoreTest {
         }
     }
 
+    private String queryString(String sql) throws SQLException {
+        try (Connection connection = plainConnection();
+             Statement statement = connection.createStatement();
+             ResultSet result = statement.executeQuery(sql)) {
+            assertTrue(result.next());
+            return result.getString(1);
+        }
+    }
+
     private long rowCount() throws SQLException {
         return queryLong("SELECT COUNT(*) FROM messages");
     }
@@ -116,9 +136,10 @@ class SqliteMessageStoreTest {
                 columns.add(rows.getString("name"));
             }
         }
-        assertEquals(List.of("id", "client_offset", "content", "created_at", "room_id", "room_offset"), columns);
+        assertEquals(List.of("id", "client_offset", "content", "created_at", "room_id", "room_offset", "author",
+                "verified"), columns);
         assertEquals(1, queryLong("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'rooms'"));
-        assertEquals(2, queryLong("PRAGMA user_version"));
+        assertEquals(3, queryLong("PRAGMA user_version"));
     }
 
     @Test
@@ -178,8 +199,8 @@ class SqliteMessageStoreTest {
         assertEquals("epoch-of-v1", store.epoch());
         assertEquals(5, store.latestOffset(Rooms.GENERAL));
         assertEquals(3, store.oldestOffset(Rooms.GENERAL));
-        assertEquals(List.of(new StoredMessage(3, "old 3"), new StoredMessage(4, "old 4"), new StoredMessage(5, "old 5")),
-                store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(stored(3, "old 3"), stored(4, "old 4"), stored(5, "old 5")),
+                plain(store.readAfter(Rooms.GENERAL, 0, 10)));
         assertEquals(List.of(new Appended(Rooms.GENERAL, 4, ALREADY_STORED)),
                 store.append(List.of(new SentMessage(Rooms.GENERAL, "old 4", "k-4"))));
         assertEquals(List.of(new Appended(Rooms.GENERAL, 6, INSERTED)),
@@ -189,14 +210,71 @@ class SqliteMessageStoreTest {
     }
 
     @Test
+    void aMessageIsReadBackWithItsAuthorAndTheTimeItWasCommittedAt() throws Exception {
+        Author ada = new Author("Ada", true);
+        store.append(List.of(new SentMessage(Rooms.GENERAL, "hello", "k-1", ada),
+                new SentMessage(Rooms.GENERAL, "hi", null, new Author("guest-ab12", false))), 1_764_000_000_123L);
+        List<StoredMessage> expected = List.of(new StoredMessage(1, "hello", ada, 1_764_000_000_123L),
+                new StoredMessage(2, "hi", new Author("guest-ab12", false), 1_764_000_000_123L));
+        assertEquals(expected, store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(expected, store.readBefore(Rooms.GENERAL, 3, 10));
+    }
+
+    @Test
+    void aVerifiedAuthorsClientOffsetIsTheirsAloneWhileChosenNamesAreNotCompared() throws Exception {
+        Author ada = new Author("Ada", true);
+        store.append(List.of(new SentMessage(Rooms.GENERAL, "mine", "k-ada", ada),
+                new SentMessage(Rooms.GENERAL, "a guest's", "k-guest", new Author("guest-aaaa", false))));
+
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 1, ALREADY_STORED)),
+                store.append(List.of(new SentMessage(Rooms.GENERAL, "mine", "k-ada", ada))));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 1, CONFLICT), new Appended(Rooms.GENERAL, 1, CONFLICT)),
+                store.append(List.of(new SentMessage(Rooms.GENERAL, "mine", "k-ada", new Author("Ada", false)),
+                        new SentMessage(Rooms.GENERAL, "mine", "k-ada", new Author("Bob", true)))));
+        assertEquals(List.of(new Appended(Rooms.GENERAL, 2, ALREADY_STORED)),
+                store.append(List.of(new SentMessage(Rooms.GENERAL, "a guest's", "k-guest",
+                        new Author("guest-bbbb", false)))), "the same guest, reconnected under another name");
+        assertEquals(2, store.latestOffset(Rooms.GENERAL));
+    }
+
+    @Test
+    void aDatabaseOfSchemaTwoGetsAuthorsItsMessagesAnonymousWithTheirTimesOffsetsAndEpochKept() throws Exception {
+        store.close();
+        store = null;
+        try (Connection connection = plainConnection(); Statement statement = connection.createStatement()) {
+            statement.executeUpdate("DROP TABLE messages");
+            statement.executeUpdate("CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT, client_offset TEXT"
+                    + " UNIQUE, content TEXT NOT NULL, created_at INTEGER NOT NULL, room_id INTEGER NOT NULL,"
+                    + " room_offset INTEGER NOT NULL)");
+            statement.executeUpdate("INSERT INTO rooms (name, newest, created_at) VALUES ('ops', 2, 0)"
+                    + " ON CONFLICT (name) DO UPDATE SET newest = 2");
+            statement.executeUpdate("INSERT INTO messages (client_offset, content, created_at, room_id, room_offset)"
+                    + " VALUES ('k-1', 'one', 1700000000001, (SELECT id FROM rooms WHERE name = 'ops'), 1),"
+                    + " (NULL, 'two', 1700000000002, (SELECT id FROM rooms WHERE name = 'ops'), 2)");
+            statement.executeUpdate("PRAGMA user_version = 2");
+        }
+        String epoch = queryString("SELECT epoch FROM chat_identity");
+        store = open(Map.of());
+
+        assertEquals(List.of(new StoredMessage(1, "one", Author.ANONYMOUS, 1_700_000_000_001L),
+                new StoredMessage(2, "two", Author.ANONYMOUS, 1_700_000_000_002L)), store.readAfter("ops", 0, 10));
+        assertEquals(epoch, store.epoch());
+        assertEquals(3, queryLong("PRAGMA user_version"));
+        assertEquals(List.of(new Appended("ops", 1, ALREADY_STORED)),
+                store.append(List.of(new SentMessage("ops", "one", "k-1", new Author("guest-cccc", false)))));
+        assertEquals(List.of(new Appended("ops", 3, INSERTED)),
+                store.append(List.of(new SentMessage("ops", "three", null, new Author("Ada", true)))));
+    }
+
+    @Test
     void aDatabaseOfANewerSchemaIsRefusedNamingIt() throws Exception {
         store.close();
         store = null;
         try (Connection connection = plainConnection(); Statement statement = connection.createStatement()) {
-            statement.executeUpdate("PRAGMA user_version = 3");
+            statement.executeUpdate("PRAGMA user_version = 4");
         }
         StoreException refused = assertThrows(StoreException.class, () -> open(Map.of()));
-        assertTrue(refused.getMessage().contains("schema 3"), refused.getMessage());
+        assertTrue(refused.getMessage().contains("schema 4"), refused.getMessage());
     }
 
     @Test
@@ -234,8 +312,8 @@ class SqliteMessageStoreTest {
         List<Appended> next = store.append(messages("d", "c-d"));
         assertEquals(List.of(new Appended(Rooms.GENERAL, 4, INSERTED)), next);
 
-        assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b"), new StoredMessage(3, "c"),
-                new StoredMessage(4, "d")), store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(stored(1, "a"), stored(2, "b"), stored(3, "c"),
+                stored(4, "d")), plain(store.readAfter(Rooms.GENERAL, 0, 10)));
     }
 
     @Test
@@ -255,8 +333,8 @@ class SqliteMessageStoreTest {
         assertTrue(results.get(1).inserted());
         assertTrue(results.get(1).offset() > 2, results::toString);
         assertEquals(3, rowCount());
-        assertEquals(List.of(new StoredMessage(1, "first"), new StoredMessage(2, "other"),
-                new StoredMessage(results.get(1).offset(), "new")), store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(stored(1, "first"), stored(2, "other"),
+                stored(results.get(1).offset(), "new")), plain(store.readAfter(Rooms.GENERAL, 0, 10)));
     }
 
     @Test
@@ -266,7 +344,7 @@ class SqliteMessageStoreTest {
         assertEquals(List.of(new Appended(Rooms.GENERAL, 1, INSERTED), new Appended(Rooms.GENERAL, 2, INSERTED), new Appended(Rooms.GENERAL, 1, ALREADY_STORED)),
                 results);
         assertEquals(2, rowCount());
-        assertEquals(List.of(new StoredMessage(1, "one"), new StoredMessage(2, "two")), store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(stored(1, "one"), stored(2, "two")), plain(store.readAfter(Rooms.GENERAL, 0, 10)));
     }
 
     @Test
@@ -291,7 +369,7 @@ class SqliteMessageStoreTest {
 
         assertEquals(List.of(new Appended(Rooms.GENERAL, 1, CONFLICT)), later);
         assertEquals(List.of(new Appended(Rooms.GENERAL, 2, INSERTED), new Appended(Rooms.GENERAL, 2, CONFLICT)), sameBatch);
-        assertEquals(List.of(new StoredMessage(1, "mine"), new StoredMessage(2, "x")), store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(stored(1, "mine"), stored(2, "x")), plain(store.readAfter(Rooms.GENERAL, 0, 10)));
     }
 
     @Test
@@ -308,16 +386,16 @@ class SqliteMessageStoreTest {
     void textIsStoredVerbatim() throws Exception {
         String text = "quote \" slash \\ newline \n <b>html</b> emoji \uD83D\uDE00 nul \u0000 end";
         store.append(messages(text, "t-1"));
-        assertEquals(List.of(new StoredMessage(1, text)), store.readAfter(Rooms.GENERAL, 0, 1));
+        assertEquals(List.of(stored(1, text)), plain(store.readAfter(Rooms.GENERAL, 0, 1)));
     }
 
     @Test
     void readAfterPagesInOrderWithLimit() throws Exception {
         assertEquals(List.of(1L, 2L, 3L, 4L, 5L), appendTexts(5));
 
-        assertEquals(List.of(new StoredMessage(1, "m1"), new StoredMessage(2, "m2")), store.readAfter(Rooms.GENERAL, 0, 2));
-        assertEquals(List.of(new StoredMessage(3, "m3"), new StoredMessage(4, "m4")), store.readAfter(Rooms.GENERAL, 2, 2));
-        assertEquals(List.of(new StoredMessage(5, "m5")), store.readAfter(Rooms.GENERAL, 4, 2));
+        assertEquals(List.of(stored(1, "m1"), stored(2, "m2")), plain(store.readAfter(Rooms.GENERAL, 0, 2)));
+        assertEquals(List.of(stored(3, "m3"), stored(4, "m4")), plain(store.readAfter(Rooms.GENERAL, 2, 2)));
+        assertEquals(List.of(stored(5, "m5")), plain(store.readAfter(Rooms.GENERAL, 4, 2)));
     }
 
     @Test
@@ -351,7 +429,7 @@ class SqliteMessageStoreTest {
         reopen(Map.of());
 
         assertEquals(2, store.latestOffset(Rooms.GENERAL));
-        assertEquals(List.of(new StoredMessage(1, "a"), new StoredMessage(2, "b")), store.readAfter(Rooms.GENERAL, 0, 10));
+        assertEquals(List.of(stored(1, "a"), stored(2, "b")), plain(store.readAfter(Rooms.GENERAL, 0, 10)));
 
         List<Appended> after = store.append(messages("a", "c-a", "c", null));
         assertEquals(new Appended(Rooms.GENERAL, 1, ALREADY_STORED), after.get(0));
