@@ -18,20 +18,25 @@ final class EncodedMessage {
     /** The v2 frame; for general, the v1 frame. */
     private final String frame;
     private final boolean general;
+    /** general's author and commit time, for its v2 frame; the v1 frame has neither. */
+    private final Author author;
+    private final long time;
     /** general's v2 frame, once a v2 client asked for it. */
     private volatile String namedFrame;
 
-    EncodedMessage(String room, long offset, String frame) {
+    EncodedMessage(String room, long offset, String frame, Author author, long time) {
         this.room = room;
         this.offset = offset;
         this.frame = frame;
         this.general = Rooms.GENERAL.equals(room);
+        this.author = author;
+        this.time = time;
     }
 
     static EncodedMessage of(String room, long offset, String text, Author author, long time) {
-        return new EncodedMessage(room, offset, Rooms.GENERAL.equals(room)
-                ? FrameCodec.chatMessage(offset, text, author, time)
-                : FrameCodec.chatMessage(room, offset, text, author, time));
+        return Rooms.GENERAL.equals(room)
+                ? new EncodedMessage(room, offset, FrameCodec.chatMessage(offset, text), author, time)
+                : new EncodedMessage(room, offset, FrameCodec.chatMessage(room, offset, text, author, time), author, time);
     }
 
     static EncodedMessage of(String room, StoredMessage message) {
@@ -54,7 +59,7 @@ final class EncodedMessage {
         String named = namedFrame;
         if (named == null) {
             // Two lanes may make it at once; both make the same string.
-            named = FrameCodec.chatMessageInRoom(frame, room);
+            named = FrameCodec.chatMessageInRoom(frame, room, author, time);
             namedFrame = named;
         }
         return named;
@@ -67,6 +72,6 @@ final class EncodedMessage {
 
     /** The characters it holds in memory at the most: both forms for a message of general. */
     long chars() {
-        return general ? 2L * frame.length() + room.length() + 10 : frame.length();
+        return general ? 2L * frame.length() + room.length() + 2L * author.name().length() + 66 : frame.length();
     }
 }

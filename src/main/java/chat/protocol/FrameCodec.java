@@ -263,14 +263,18 @@ public final class FrameCodec {
         return CHAT_MESSAGE_FIELDS_CHARS + 6 * textChars;
     }
 
-    /** The v1 frame, which names no room. */
-    public static String chatMessage(long offset, String text, Author author, long time) {
-        return chatMessage(null, offset, text, author, time);
+    /** The v1 frame, word for word as v1 defines it: type, text and offset. */
+    public static String chatMessage(long offset, String text) {
+        return render(text.length() + 48, json -> {
+            json.writeStringField("type", TYPE_CHAT_MESSAGE);
+            json.writeStringField("text", text);
+            json.writeNumberField("offset", offset);
+        });
     }
 
-    /** @param room null for the v1 frame, which names no room */
+    /** The v2 frame: naming its room, with its author and the time it was committed. */
     public static String chatMessage(String room, long offset, String text, Author author, long time) {
-        return render(text.length() + author.name().length() + 96 + (room == null ? 0 : room.length() + 10),
+        return render(text.length() + author.name().length() + room.length() + 106,
                 json -> writeChatMessage(json, room, offset, text, author, time));
     }
 
@@ -278,26 +282,31 @@ public final class FrameCodec {
     private static final String CHAT_MESSAGE_START = "{\"type\":\"" + TYPE_CHAT_MESSAGE + "\",";
 
     /**
-     * The v2 form of a v1 chat message frame of this codec's: the same frame naming {@code room}, made without
-     * decoding it again. The room is written second, as {@link #chatMessage(String, long, String)} writes it.
+     * The v2 form of a v1 chat message frame of this codec's: the same frame naming {@code room} and its author,
+     * made without decoding it again, field for field as {@link #chatMessage(String, long, String, Author, long)}
+     * writes it: the room second, the author and time last.
      */
-    public static String chatMessageInRoom(String v1Frame, String room) {
-        if (!v1Frame.startsWith(CHAT_MESSAGE_START) || !Rooms.isValidName(room)) {
+    public static String chatMessageInRoom(String v1Frame, String room, Author author, long time) {
+        if (!v1Frame.startsWith(CHAT_MESSAGE_START) || !v1Frame.endsWith("}") || !Rooms.isValidName(room)) {
             throw new IllegalArgumentException("not a chat message frame of this codec, or not a room name: " + room
                     + ", " + v1Frame);
         }
+        String authorFields = render(author.name().length() + 56, json -> writeAuthor(json, author, time));
         // A room name needs no escaping: it is a-z, 0-9, - and _ only.
-        return CHAT_MESSAGE_START + "\"room\":\"" + room + "\"," + v1Frame.substring(CHAT_MESSAGE_START.length());
+        return CHAT_MESSAGE_START + "\"room\":\"" + room + "\","
+                + v1Frame.substring(CHAT_MESSAGE_START.length(), v1Frame.length() - 1) + "," + authorFields.substring(1);
     }
 
     private static void writeChatMessage(JsonGenerator json, String room, long offset, String text, Author author,
                                          long time) throws IOException {
         json.writeStringField("type", TYPE_CHAT_MESSAGE);
-        if (room != null) {
-            json.writeStringField("room", room);
-        }
+        json.writeStringField("room", room);
         json.writeStringField("text", text);
         json.writeNumberField("offset", offset);
+        writeAuthor(json, author, time);
+    }
+
+    private static void writeAuthor(JsonGenerator json, Author author, long time) throws IOException {
         json.writeStringField("author", author.name());
         json.writeBooleanField("verified", author.verified());
         json.writeNumberField("time", time);

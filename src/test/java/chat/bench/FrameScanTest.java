@@ -12,7 +12,7 @@ class FrameScanTest {
 
     @Test
     void readsTheOffsetAndTheSendTimeOfAChatMessage() {
-        String frame = FrameCodec.chatMessage(42, "123456789 bench message 7 from sender 3", Author.ANONYMOUS, 1_764_000_000_000L);
+        String frame = FrameCodec.chatMessage(42, "123456789 bench message 7 from sender 3");
         assertEquals(FrameScan.Type.CHAT, FrameScan.type(frame));
         assertEquals(42, FrameScan.offset(frame));
         assertEquals(123456789L, FrameScan.leadingNumberOfText(frame));
@@ -20,7 +20,7 @@ class FrameScanTest {
 
     @Test
     void aQuotedOffsetInsideATextIsNotTheOffset() {
-        String frame = FrameCodec.chatMessage(7, "say \"offset\":99 and \"clientOffset\":\"x\"", Author.ANONYMOUS, 1_764_000_000_000L);
+        String frame = FrameCodec.chatMessage(7, "say \"offset\":99 and \"clientOffset\":\"x\"");
         assertEquals(7, FrameScan.offset(frame));
         assertEquals(-1, FrameScan.leadingNumberOfText(frame));
     }

@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Author;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -12,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 class RecoveryWindowTest {
 
     private static EncodedMessage frame(long offset) {
-        return new EncodedMessage("general", offset, "{\"offset\":" + offset + "}");
+        return new EncodedMessage("general", offset, "{\"offset\":" + offset + "}", Author.ANONYMOUS, 0);
     }
 
     private static List<Long> offsets(List<EncodedMessage> frames) {

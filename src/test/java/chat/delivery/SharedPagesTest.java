@@ -1,5 +1,6 @@
 package chat.delivery;
 
+import chat.protocol.Author;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -15,7 +16,7 @@ class SharedPagesTest {
     private static List<EncodedMessage> page(long after, int size, int frameChars) {
         List<EncodedMessage> page = new ArrayList<>();
         for (long offset = after + 1; offset <= after + size; offset++) {
-            page.add(new EncodedMessage("ops", offset, "x".repeat(frameChars)));
+            page.add(new EncodedMessage("ops", offset, "x".repeat(frameChars), Author.ANONYMOUS, 0));
         }
         return page;
     }

@@ -111,7 +111,7 @@ class SlowConsumerIT {
 
         // Enough messages that the stalled client's queue passes its cap even after the kernel's buffers took
         // their share of them.
-        int frameChars = FrameCodec.chatMessage(start + 100_000, text(run, 0, 0), new Author("guest-0000", false), System.currentTimeMillis()).length();
+        int frameChars = FrameCodec.chatMessage(start + 100_000, text(run, 0, 0)).length();
         long capFrames = OUTBOX_MAX_CHARS / frameChars;
         long buffered = maxSocketSendBuffer() + 2L * STALLED_RECEIVE_BUFFER + (1 << 20);
         int messages = (int) ((OUTBOX_MAX_CHARS + buffered) / frameChars + 1);

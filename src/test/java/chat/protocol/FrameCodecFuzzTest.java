@@ -143,8 +143,8 @@ class FrameCodecFuzzTest {
     @Property
     void chatMessageFramesParseBackToTheirValues(@ForAll long offset, @ForAll("wellFormed") String text)
             throws Exception {
-        String frame = FrameCodec.chatMessage(offset, text, Author.ANONYMOUS, 1_764_000_000_000L);
-        JsonNode json = serverFrame(frame, Set.of("type", "text", "offset", "author", "verified", "time"));
+        String frame = FrameCodec.chatMessage(offset, text);
+        JsonNode json = serverFrame(frame, Set.of("type", "text", "offset"));
         assertEquals("chat message", json.get("type").textValue());
         assertEquals(text, json.get("text").textValue(), () -> shown(frame));
         assertLong(offset, json.get("offset"));

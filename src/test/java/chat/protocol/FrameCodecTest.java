@@ -284,13 +284,20 @@ class FrameCodecTest {
 
     @Test
     void formatChatMessageFields() throws Exception {
-        JsonNode frame = json(FrameCodec.chatMessage(42, "hello", new Author("Ada \"the\" Lovelace", true),
-                1_764_000_000_123L));
-        assertEquals(Set.of("type", "text", "offset", "author", "verified", "time"), fieldNames(frame));
+        JsonNode frame = json(FrameCodec.chatMessage(42, "hello"));
+        assertEquals(Set.of("type", "text", "offset"), fieldNames(frame), "v1, word for word");
         assertEquals("chat message", frame.get("type").textValue());
         assertEquals("hello", frame.get("text").textValue());
         assertTrue(frame.get("offset").isIntegralNumber());
         assertEquals(42, frame.get("offset").longValue());
+    }
+
+    @Test
+    void aV2ChatMessageNamesItsRoomItsAuthorAndItsTime() throws Exception {
+        JsonNode frame = json(FrameCodec.chatMessage("ops", 42, "hello", new Author("Ada \"the\" Lovelace", true),
+                1_764_000_000_123L));
+        assertEquals(Set.of("type", "room", "text", "offset", "author", "verified", "time"), fieldNames(frame));
+        assertEquals("ops", frame.get("room").textValue());
         assertEquals("Ada \"the\" Lovelace", frame.get("author").textValue());
         assertTrue(frame.get("verified").booleanValue());
         assertEquals(1_764_000_000_123L, frame.get("time").longValue());
@@ -298,7 +305,7 @@ class FrameCodecTest {
 
     @Test
     void formatChatMessageWithLargestOffset() throws Exception {
-        assertEquals(Long.MAX_VALUE, json(FrameCodec.chatMessage(Long.MAX_VALUE, "x", Author.ANONYMOUS, 1_764_000_000_000L)).get("offset").longValue());
+        assertEquals(Long.MAX_VALUE, json(FrameCodec.chatMessage(Long.MAX_VALUE, "x")).get("offset").longValue());
     }
 
     @ParameterizedTest
@@ -312,7 +319,7 @@ class FrameCodecTest {
             "\"}],{\"type\":\"ack\""
     })
     void formatChatMessageTextRoundTrips(String text) throws Exception {
-        String frame = FrameCodec.chatMessage(7, text, Author.ANONYMOUS, 1_764_000_000_000L);
+        String frame = FrameCodec.chatMessage(7, text);
         JsonNode node = json(frame);
         assertEquals(text, node.get("text").textValue());
         assertEquals("chat message", node.get("type").textValue());
@@ -322,7 +329,7 @@ class FrameCodecTest {
     @Test
     void formatChatMessageOutputParsesBackThroughTheCodec() {
         String text = "quote \" slash \\ newline \n emoji \uD83D\uDE00";
-        String frame = FrameCodec.chatMessage(3, text, Author.ANONYMOUS, 1_764_000_000_000L);
+        String frame = FrameCodec.chatMessage(3, text);
         ClientFrame parsed = new FrameCodec(100, MAX_CLIENT_OFFSET_LENGTH).parse(frame);
         assertEquals(new SentMessage(null, text, null), parsed);
     }
@@ -459,19 +466,22 @@ class FrameCodecTest {
 
     @Test
     void theV2FormOfAV1ChatMessageIsTheFrameThatNamesTheRoom() {
-        for (String text : new String[] {"hi", "quote \" and \\ and \u00e9\ud83d\ude00", "{\"type\":\"x\"}"}) {
-            assertEquals(FrameCodec.chatMessage("general", 42, text, Author.ANONYMOUS, 1_764_000_000_000L),
-                    FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(42, text, Author.ANONYMOUS, 1_764_000_000_000L), "general"));
+        Author author = new Author("Ad\u00e9 \"\\\"", false);
+        for (String text : new String[] {"hi", "quote \" and \\ and \u00e9\ud83d\ude00", "{\"type\":\"x\"}",
+                "\",\"author\":\"x\"}"}) {
+            assertEquals(FrameCodec.chatMessage("general", 42, text, author, 1_764_000_000_123L),
+                    FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(42, text), "general", author, 1_764_000_000_123L));
         }
-        assertThrows(IllegalArgumentException.class, () -> FrameCodec.chatMessageInRoom("{\"type\":\"ack\"}", "general"));
         assertThrows(IllegalArgumentException.class,
-                () -> FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(1, "x", Author.ANONYMOUS, 1_764_000_000_000L), "Not a room"));
+                () -> FrameCodec.chatMessageInRoom("{\"type\":\"ack\"}", "general", author, 0));
+        assertThrows(IllegalArgumentException.class,
+                () -> FrameCodec.chatMessageInRoom(FrameCodec.chatMessage(1, "x"), "Not a room", author, 0));
     }
 
     @Test
     void v2ServerFramesNameTheirRoomAndV1OnesDoNot() throws Exception {
-        assertEquals("ops", json(FrameCodec.chatMessage("ops", 3, "hi", Author.ANONYMOUS, 1_764_000_000_000L)).get("room").textValue());
-        assertFalse(json(FrameCodec.chatMessage(3, "hi", Author.ANONYMOUS, 1_764_000_000_000L)).has("room"));
+        assertEquals("ops", json(FrameCodec.chatMessage("ops", 3, "hi", Author.ANONYMOUS, 0)).get("room").textValue());
+        assertFalse(json(FrameCodec.chatMessage(3, "hi")).has("room"));
         assertEquals("ops", json(FrameCodec.ack("ops", "k", 3)).get("room").textValue());
         assertFalse(json(FrameCodec.ack("k", 3)).has("room"));
         JsonNode synced = json(FrameCodec.synced("ops", 3, "e", false, false));
@@ -479,7 +489,7 @@ class FrameCodecTest {
         assertEquals(Set.of("type", "room", "offset", "epoch"), fieldNames(synced));
         assertEquals("ops", json(FrameCodec.error(ErrorCode.NOT_JOINED, "m", null, "ops")).get("room").textValue());
         assertEquals(Set.of("type", "room"), fieldNames(json(FrameCodec.left("ops"))));
-        JsonNode history = json(FrameCodec.history("ops", 9, java.util.List.of(new chat.store.StoredMessage(8, "x", Author.ANONYMOUS, 1_764_000_000_000L))));
+        JsonNode history = json(FrameCodec.history("ops", 9, java.util.List.of(new chat.store.StoredMessage(8, "x", Author.ANONYMOUS, 0))));
         assertEquals(9, history.get("before").longValue());
         assertEquals(Set.of("type", "room", "text", "offset", "author", "verified", "time"),
                 fieldNames(history.get("messages").get(0)));
