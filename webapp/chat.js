@@ -33,6 +33,8 @@
   const olderButton = document.getElementById('older');
   const roomStart = document.getElementById('room-start');
   const newestButton = document.getElementById('newest');
+  const nameForm = document.getElementById('name-form');
+  const nameInput = document.getElementById('name');
 
   const BASE_BACKOFF_MS = 500;
   const MAX_BACKOFF_MS = 30000;
@@ -45,6 +47,7 @@
   const STATE_KEY = 'chat.rooms'; // sessionStorage: { epoch, current, rooms: { name: { offset, read, messages } } }
   const OLD_HISTORY_KEY = 'chat.history'; // sessionStorage of the single-room page: { epoch, offset, messages }
   const JOINED_KEY = 'chat.joined'; // localStorage: the rooms a new tab opens, [name]
+  const NAME_KEY = 'chat.name'; // localStorage: the name the user chose (anonymous mode)
   const OUTBOX_KEY = 'chat.outbox'; // localStorage, shared by the tabs: { clientOffset: { room, text } }
   const RETRYABLE = new Set(['store-unavailable', 'overloaded', 'rate-limited']);
   const JOIN_REFUSED = new Set(['bad-room', 'no-such-room', 'too-many-rooms']);
@@ -70,7 +73,7 @@
     const read = saved && Number.isSafeInteger(saved.read) ? Math.min(saved.read, offset) : offset;
     const messages = saved && Array.isArray(saved.messages)
       ? saved.messages.filter((m) => Number.isSafeInteger(m.offset) && m.offset <= offset)
-        .map((m) => ({ offset: m.offset, text: String(m.text) }))
+        .map(messageOf)
       : [];
     return { name, offset, read, messages, synced: false, replayed: [], start: null, detached: false,
       loadingOlder: false, left: false, link: null, badge: null };
@@ -145,10 +148,54 @@
     window.scrollTo(0, document.body.scrollHeight);
   }
 
+  /** A delivered message as the page keeps it, from a chat message frame (or what an earlier page load kept). */
+  function messageOf(frame) {
+    return {
+      offset: frame.offset,
+      text: String(frame.text),
+      author: typeof frame.author === 'string' ? frame.author : 'anonymous',
+      verified: frame.verified === true,
+      time: Number.isSafeInteger(frame.time) ? frame.time : null,
+    };
+  }
+
+  function shownTime(time) {
+    const date = new Date(time);
+    const today = new Date();
+    const clock = date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+    return date.toDateString() === today.toDateString() ? clock : date.toLocaleDateString() + ' ' + clock;
+  }
+
   function messageItem(message) {
     const item = document.createElement('li');
-    item.textContent = message.text;
     item.dataset.offset = String(message.offset);
+    const byline = document.createElement('span');
+    byline.className = 'byline';
+    const author = document.createElement('span');
+    author.className = 'author';
+    author.textContent = message.author;
+    byline.appendChild(author);
+    if (message.verified) {
+      const mark = document.createElement('span');
+      mark.className = 'verified';
+      mark.textContent = '\u2713';
+      mark.title = 'signed in';
+      mark.setAttribute('aria-label', 'signed in');
+      byline.appendChild(mark);
+    }
+    if (message.time !== null) {
+      const time = document.createElement('time');
+      time.dateTime = new Date(message.time).toISOString();
+      time.textContent = shownTime(message.time);
+      byline.appendChild(time);
+    }
+    if (!message.verified && message.author === chosenName()) {
+      item.classList.add('mine');
+    }
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = message.text;
+    item.append(byline, text);
     return item;
   }
 
@@ -363,6 +410,15 @@
     showRoom(rooms.has(wanted) ? wanted : DEFAULT_ROOM);
   }
 
+  /** The name the user chose, or '' for a guest's (the server names one for each connection). */
+  function chosenName() {
+    try {
+      return window.localStorage.getItem(NAME_KEY) || '';
+    } catch (e) {
+      return '';
+    }
+  }
+
   // ---- rooms ---------------------------------------------------------------------------------------------------
 
   function addRoom(name, saved) {
@@ -455,7 +511,7 @@
     } else {
       const fragment = document.createDocumentFragment();
       for (const message of older) {
-        fragment.appendChild(messageItem({ offset: message.offset, text: String(message.text) }));
+        fragment.appendChild(messageItem(messageOf(message)));
       }
       list.insertBefore(fragment, anchor);
       const shown = delivered();
@@ -488,6 +544,9 @@
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
     url.search = '?room='; // joins no room: each is joined with its own offset
+    if (chosenName()) {
+      url.search += '&name=' + encodeURIComponent(chosenName());
+    }
     return url.toString();
   }
 
@@ -539,7 +598,7 @@
     }
     if (Number.isSafeInteger(frame.offset) && frame.offset > room.offset) {
       room.offset = frame.offset;
-      const message = { offset: frame.offset, text: String(frame.text) };
+      const message = messageOf(frame);
       room.messages.push(message);
       if (room.messages.length > KEPT_PER_ROOM * 1.5) {
         room.messages = room.messages.slice(-KEPT_PER_ROOM);
@@ -560,7 +619,7 @@
     if (frame.reset) {
       // The server's database is not the one our offsets came from: show its history of the room instead.
       room.messages = room.replayed.slice(-KEPT_PER_ROOM)
-        .map((m) => ({ offset: m.offset, text: String(m.text) }));
+        .map(messageOf);
       room.offset = frame.offset;
       room.read = Math.min(room.read, room.offset);
       room.start = null;
@@ -711,6 +770,22 @@
     window.location.hash = '#' + name;
   });
   joinInput.addEventListener('input', () => joinInput.setCustomValidity(''));
+
+  nameInput.value = chosenName();
+  nameForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = nameInput.value.trim();
+    try {
+      window.localStorage.setItem(NAME_KEY, name);
+    } catch (e) {
+      console.warn('Cannot keep the name for the next page load', e);
+    }
+    if (socket) {
+      socket.close(1000, 'name changed'); // reconnects, under the new name
+    }
+    document.body.dataset.menu = 'closed';
+    menuButton.setAttribute('aria-expanded', 'false');
+  });
 
   menuButton.addEventListener('click', () => {
     const opening = document.body.dataset.menu !== 'open';

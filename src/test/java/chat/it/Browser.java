@@ -99,6 +99,26 @@ final class Browser implements AutoCloseable {
         field.sendKeys(Keys.ENTER);
     }
 
+    /** Chooses the name the page connects under, with its name field. */
+    void chooseName(String name) {
+        if (driver.findElement(By.id("menu")).isDisplayed()) {
+            driver.findElement(By.id("menu")).click();
+        }
+        var field = driver.findElement(By.id("name"));
+        field.clear();
+        field.sendKeys(name);
+        field.sendKeys(Keys.ENTER);
+    }
+
+    /** Each delivered message's byline as shown: its author, " ✓" when verified, and whether it is marked as mine. */
+    @SuppressWarnings("unchecked")
+    List<String> bylines() {
+        return (List<String>) driver.executeScript(
+                "return Array.from(document.querySelectorAll('#messages li[data-offset]'), li =>"
+                        + " li.querySelector('.author').textContent + (li.querySelector('.verified') ? ' \u2713' : '')"
+                        + " + (li.classList.contains('mine') ? ' (mine)' : '') + (li.querySelector('time') ? ' at' : ''));");
+    }
+
     @SuppressWarnings("unchecked")
     List<Room> rooms() {
         List<List<Object>> rows = (List<List<Object>>) driver.executeScript(
@@ -136,7 +156,7 @@ final class Browser implements AutoCloseable {
     List<Shown> shown() {
         List<List<Object>> rows = (List<List<Object>>) driver.executeScript(
                 "return Array.from(document.querySelectorAll('#messages li[data-offset]'),"
-                        + " li => [Number(li.dataset.offset), li.textContent]);");
+                        + " li => [Number(li.dataset.offset), li.querySelector('.text').textContent]);");
         return rows.stream().map(row -> new Shown(((Number) row.get(0)).longValue(), (String) row.get(1))).toList();
     }
 

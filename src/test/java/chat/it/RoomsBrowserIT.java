@@ -142,6 +142,35 @@ class RoomsBrowserIT {
     }
 
     @Test
+    void namedUsersSeeWhoWroteEachMessageAndWhenTheirOwnSetApart() throws Exception {
+        String ops = room("ops");
+        Browser alice = browser("people-alice");
+        Browser bob = browser("people-bob");
+        alice.load(server.page() + "#" + ops);
+        bob.load(server.page() + "#" + ops);
+        alice.chooseName("Alice");
+        bob.chooseName("Bob");
+        alice.await(b -> "live".equals(b.state()), "alice back live under her name");
+        bob.await(b -> "live".equals(b.state()), "bob back live under his name");
+
+        String fromAlice = unique("hello from alice");
+        alice.type(fromAlice);
+        alice.await(b -> timesShown(b, fromAlice) == 1 && b.pending().isEmpty(), "alice's message delivered");
+        String fromBob = unique("hello from bob");
+        bob.type(fromBob);
+        for (Browser browser : List.of(alice, bob)) {
+            browser.await(b -> timesShown(b, fromAlice) == 1 && timesShown(b, fromBob) == 1, "both messages");
+        }
+        assertEquals(List.of("Alice (mine) at", "Bob at"), alice.bylines());
+        assertEquals(List.of("Alice at", "Bob (mine) at"), bob.bylines());
+        alice.screenshot(PageServer.SCREENSHOTS, "authors");
+
+        alice.refresh();
+        alice.awaitState("live");
+        assertEquals(List.of("Alice (mine) at", "Bob at"), alice.bylines(), "kept across a refresh, name included");
+    }
+
+    @Test
     void aRoomLinkOpensThatRoomAndAnInvalidOneTheDefaultRoom() throws Exception {
         String ops = room("ops");
         Browser alice = browser("rooms-links");
