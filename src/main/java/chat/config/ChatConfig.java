@@ -57,6 +57,7 @@ public final class ChatConfig {
     private final int maxRoomsPerConnection;
     private final int maxRooms;
     private final boolean allowMissingOrigin;
+    private final boolean requireLogin;
 
     private ChatConfig(Reader reader) {
         this.databasePath = reader.path("chat.db.path", defaultDatabasePath());
@@ -97,6 +98,7 @@ public final class ChatConfig {
         this.publicOrigins = reader.origins("chat.publicOrigins");
         this.allowedOrigins = reader.origins("chat.allowedOrigins");
         this.allowMissingOrigin = reader.bool("chat.allowMissingOrigin", true);
+        this.requireLogin = reader.bool("chat.requireLogin", false);
         this.roomCreation = reader.roomCreation("chat.roomCreation", RoomCreation.ANYONE);
         this.rooms = reader.rooms("chat.rooms");
         if (roomCreation == RoomCreation.LISTED && rooms.isEmpty()) {
@@ -214,6 +216,8 @@ public final class ChatConfig {
     public List<String> allowedOrigins() { return allowedOrigins; }
     /** Whether a handshake without Origin (not from a browser) is accepted. */
     public boolean allowMissingOrigin() { return allowMissingOrigin; }
+    /** Whether only handshakes the container authenticated are taken; the others get 401. */
+    public boolean requireLogin() { return requireLogin; }
 
     private static final class Reader {
         private final Function<String, String> source;

@@ -55,7 +55,7 @@ public final class ChatLifecycle implements ServletContextListener {
                 new Heartbeat(config.pingIntervalSeconds(), config.controlFrameTimeoutMillis()),
                 new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress()),
                 new OriginPolicy(config.publicOrigins(), config.allowedOrigins(), config.allowMissingOrigin()),
-                registry, config.maxFrameBytes());
+                registry, config.maxFrameBytes(), config.requireLogin());
         chat.publishIn(context);
     }
 

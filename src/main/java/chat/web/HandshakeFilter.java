@@ -14,9 +14,10 @@ import java.util.logging.Logger;
 
 /**
  * {@code /chat} as an HTTP request, before Tomcat's WebSocket filter upgrades it: 503 while the chat is not
- * running, 426 for a plain GET, 403 with the reason for a page of another origin; a handshake that passes goes on
- * to Tomcat with its {@link ChatEndpoint.Admission}. See {@link ChatEndpoint} for the whole way to a connection.
- * On stop, it is the last of the webapp to run with the sessions still open: see {@link #destroy()}.
+ * running, 426 for a plain GET, 401 without the container's login when chat.requireLogin, 403 with the reason for
+ * a page of another origin; a handshake that passes goes on to Tomcat with its {@link ChatEndpoint.Admission}.
+ * See {@link ChatEndpoint} for the whole way to a connection. On stop, it is the last of the webapp to run with
+ * the sessions still open: see {@link #destroy()}.
  */
 public final class HandshakeFilter extends HttpFilter {
 
@@ -37,6 +38,11 @@ public final class HandshakeFilter extends HttpFilter {
         if (!"websocket".equalsIgnoreCase(request.getHeader("Upgrade"))) {
             response.setHeader("Upgrade", "websocket");
             response.sendError(426, "This is the chat's WebSocket endpoint: connect with a WebSocket client");
+            return;
+        }
+        if (chat.requireLogin() && request.getUserPrincipal() == null) {
+            response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Log in first: this chat takes only users the"
+                    + " server authenticated (chat.requireLogin)");
             return;
         }
         warnOfRebindingOnce(chat.origins(), request);

@@ -19,15 +19,17 @@ final class RunningChat implements AutoCloseable {
     private final OriginPolicy origins;
     private final PrometheusRegistry registry;
     private final int maxFrameBytes;
+    private final boolean requireLogin;
 
     RunningChat(ChatHub hub, Heartbeat heartbeat, ConnectionLimits limits, OriginPolicy origins,
-                PrometheusRegistry registry, int maxFrameBytes) {
+                PrometheusRegistry registry, int maxFrameBytes, boolean requireLogin) {
         this.hub = hub;
         this.heartbeat = heartbeat;
         this.limits = limits;
         this.origins = origins;
         this.registry = registry;
         this.maxFrameBytes = maxFrameBytes;
+        this.requireLogin = requireLogin;
     }
 
     /** @return the chat running in {@code context}, or null while it is not (starting failed, or stopped) */
@@ -57,6 +59,11 @@ final class RunningChat implements AutoCloseable {
 
     OriginPolicy origins() {
         return origins;
+    }
+
+    /** Whether a handshake without the container's login is refused (chat.requireLogin). */
+    boolean requireLogin() {
+        return requireLogin;
     }
 
     PrometheusRegistry registry() {

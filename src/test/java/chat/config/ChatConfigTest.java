@@ -3,6 +3,7 @@ package chat.config;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chat.config.ChatConfig.Durability;
@@ -236,6 +237,8 @@ class ChatConfigTest {
         assertEquals(50, config.maxRoomsPerConnection());
         assertEquals(10_000, config.maxRooms());
         assertEquals(256, config.roomWindows());
+        assertFalse(config.requireLogin());
+        assertTrue(ChatConfig.of(Map.of("chat.requireLogin", "true")).requireLogin());
         assertEquals(200, config.roomWindowMessages());
         assertEquals(32_768, config.roomWindowChars());
         ChatConfig listed = ChatConfig.of(Map.of("chat.roomCreation", "LISTED", "chat.rooms", " ops , dev"));
