@@ -81,19 +81,22 @@ final class Browser implements AutoCloseable {
         input.sendKeys(Keys.ENTER);
     }
 
-    /** Opens a room the way a user does: from the room list, behind the menu on a narrow window. */
-    void openRoom(String name) {
+    /** The room list and the fields beside it are behind the menu on a phone's window. */
+    private void openMenuOnANarrowWindow() {
         if (driver.findElement(By.id("menu")).isDisplayed()) {
             driver.findElement(By.id("menu")).click();
         }
+    }
+
+    /** Opens a room the way a user does: from the room list, behind the menu on a narrow window. */
+    void openRoom(String name) {
+        openMenuOnANarrowWindow();
         driver.findElement(By.cssSelector("#rooms li[data-room='" + name + "'] a")).click();
     }
 
     /** Joins a room with the page's join field. */
     void joinRoom(String name) {
-        if (driver.findElement(By.id("menu")).isDisplayed()) {
-            driver.findElement(By.id("menu")).click();
-        }
+        openMenuOnANarrowWindow();
         var field = driver.findElement(By.id("join-room"));
         field.sendKeys(name);
         field.sendKeys(Keys.ENTER);
@@ -101,9 +104,7 @@ final class Browser implements AutoCloseable {
 
     /** Chooses the name the page connects under, with its name field. */
     void chooseName(String name) {
-        if (driver.findElement(By.id("menu")).isDisplayed()) {
-            driver.findElement(By.id("menu")).click();
-        }
+        openMenuOnANarrowWindow();
         var field = driver.findElement(By.id("name"));
         field.clear();
         field.sendKeys(name);

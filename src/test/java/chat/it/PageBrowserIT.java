@@ -3,13 +3,10 @@ package chat.it;
 import chat.testsupport.ChatClient;
 import chat.testsupport.ChatWar;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.net.URI;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -24,31 +21,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PageBrowserIT {
 
-    private static PageServer server;
-    private final List<Browser> browsers = new ArrayList<>();
-
-    @BeforeAll
-    static void startTomcat() throws Exception {
-        server = PageServer.start();
-    }
-
-    @AfterAll
-    static void stopTomcat() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    @AfterEach
-    void closeBrowsers() {
-        browsers.forEach(Browser::close);
-        browsers.clear();
-    }
+    @RegisterExtension
+    static final PageServer server = new PageServer();
+    @RegisterExtension
+    final Browsers browsers = new Browsers();
 
     private Browser browser(String name) throws Exception {
-        Browser browser = Browser.open(name, PageServer.WORK.resolve("profiles").resolve(name + "-" + UUID.randomUUID()));
-        browsers.add(browser);
-        return browser;
+        return browsers.open(name);
     }
 
     private static String page() {

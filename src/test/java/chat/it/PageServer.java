@@ -2,39 +2,38 @@ package chat.it;
 
 import chat.dev.EmbeddedTomcat;
 
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.UUID;
 
 /**
- * The exploded WAR as ROOT of an embedded Tomcat on a free loopback port, for the browser tests: stopped and started
- * again on the same port and database, or on a fresh database. Its settings are system properties, which the
- * embedded Tomcat's webapp reads.
+ * The exploded WAR as ROOT of an embedded Tomcat on a free loopback port, for the browser tests: a JUnit extension
+ * ({@code @RegisterExtension static}) started before the class's tests on a database of its own and stopped after
+ * them, which a test may stop and start again on the same port and database, or on a fresh database. Its settings
+ * are system properties, which the embedded Tomcat's webapp reads; messages are not rate-limited, since tests
+ * seed thousands at once.
  */
-final class PageServer implements AutoCloseable {
+final class PageServer implements BeforeAllCallback, AfterAllCallback {
 
     static final Path WORK = Path.of(System.getProperty("it.browser.work", "target/browser"));
     static final Path SCREENSHOTS = WORK.resolve("screenshots");
     private static final Path WEBAPP = Path.of(System.getProperty("it.webapp", "target/chat"));
 
-    private final int port;
+    private int port;
     private EmbeddedTomcat tomcat;
 
-    private PageServer(int port) {
-        this.port = port;
-    }
-
-    /** A server on a database of its own; messages are not rate-limited, since tests seed thousands at once. */
-    static PageServer start() throws Exception {
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
         System.setProperty("chat.messagesPerSecond", "0");
-        int port;
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = free.getLocalPort();
         }
-        PageServer server = new PageServer(port);
-        server.useNewDatabase();
-        return server;
+        useNewDatabase();
     }
 
     String page() {
@@ -66,7 +65,7 @@ final class PageServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
+    public void afterAll(ExtensionContext context) throws Exception {
         stop();
         System.clearProperty("chat.db.path");
         System.clearProperty("chat.messagesPerSecond");

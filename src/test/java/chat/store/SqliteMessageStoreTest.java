@@ -87,22 +87,26 @@ class SqliteMessageStoreTest {
         return DriverManager.getConnection("jdbc:sqlite:" + file);
     }
 
-    private long queryLong(String sql) throws SQLException {
+    private interface Column<T> {
+        T of(ResultSet row) throws SQLException;
+    }
+
+    /** The first column of the first row of {@code sql}, read past the store. */
+    private <T> T query(String sql, Column<T> column) throws SQLException {
         try (Connection connection = plainConnection();
              Statement statement = connection.createStatement();
              ResultSet result = statement.executeQuery(sql)) {
             assertTrue(result.next());
-            return result.getLong(1);
+            return column.of(result);
         }
     }
 
+    private long queryLong(String sql) throws SQLException {
+        return query(sql, row -> row.getLong(1));
+    }
+
     private String queryString(String sql) throws SQLException {
-        try (Connection connection = plainConnection();
-             Statement statement = connection.createStatement();
-             ResultSet result = statement.executeQuery(sql)) {
-            assertTrue(result.next());
-            return result.getString(1);
-        }
+        return query(sql, row -> row.getString(1));
     }
 
     private long rowCount() throws SQLException {
