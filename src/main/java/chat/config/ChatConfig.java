@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Every setting of the chat server, read once at start-up.
@@ -16,6 +18,9 @@ import java.util.function.Function;
  * of the same name, and as the environment variable {@code CHAT_MAX_FRAME_BYTES}.
  */
 public final class ChatConfig {
+
+    /** Whose user header is believed when chat.trustedProxies is unset: a proxy on the same host. */
+    static final String LOOPBACK_PROXIES = "127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|0:0:0:0:0:0:0:1|::1";
 
     public enum Durability { FULL, NORMAL }
 
@@ -58,6 +63,8 @@ public final class ChatConfig {
     private final int maxRooms;
     private final boolean allowMissingOrigin;
     private final boolean requireLogin;
+    private final String trustedUserHeader;
+    private final Pattern trustedProxies;
 
     private ChatConfig(Reader reader) {
         this.databasePath = reader.path("chat.db.path", defaultDatabasePath());
@@ -99,6 +106,8 @@ public final class ChatConfig {
         this.allowedOrigins = reader.origins("chat.allowedOrigins");
         this.allowMissingOrigin = reader.bool("chat.allowMissingOrigin", true);
         this.requireLogin = reader.bool("chat.requireLogin", false);
+        this.trustedUserHeader = reader.headerName("chat.trustedUserHeader");
+        this.trustedProxies = reader.pattern("chat.trustedProxies", LOOPBACK_PROXIES);
         this.roomCreation = reader.roomCreation("chat.roomCreation", RoomCreation.ANYONE);
         this.rooms = reader.rooms("chat.rooms");
         if (roomCreation == RoomCreation.LISTED && rooms.isEmpty()) {
@@ -218,6 +227,10 @@ public final class ChatConfig {
     public boolean allowMissingOrigin() { return allowMissingOrigin; }
     /** Whether only handshakes the container authenticated are taken; the others get 401. */
     public boolean requireLogin() { return requireLogin; }
+    /** The request header an SSO proxy names the user in, or null for none. */
+    public String trustedUserHeader() { return trustedUserHeader; }
+    /** The addresses (as the TCP peer) whose {@link #trustedUserHeader()} is believed, RemoteIpValve's notation. */
+    public Pattern trustedProxies() { return trustedProxies; }
 
     private static final class Reader {
         private final Function<String, String> source;
@@ -294,6 +307,26 @@ public final class ChatConfig {
                 return RoomCreation.valueOf(value.toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException unknown) {
                 throw invalid(name, value, "anyone or listed");
+            }
+        }
+
+        /** An HTTP header's name (a token: letters, digits and {@code !#$%&'*+-.^_`|~}), or null when unset. */
+        String headerName(String name) {
+            String value = raw(name);
+            if (value != null && !value.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+                throw invalid(name, value, "an HTTP header name such as X-Forwarded-User");
+            }
+            return value;
+        }
+
+        /** A regular expression matched against a whole address, as Tomcat's RemoteIpValve's internalProxies. */
+        Pattern pattern(String name, String fallback) {
+            String value = raw(name);
+            try {
+                return Pattern.compile(value == null ? fallback : value);
+            } catch (PatternSyntaxException e) {
+                throw invalid(name, value, "a regular expression of addresses, as RemoteIpValve's internalProxies ("
+                        + e.getDescription() + ")");
             }
         }
 

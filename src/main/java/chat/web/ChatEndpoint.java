@@ -68,7 +68,8 @@ public final class ChatEndpoint {
     private volatile boolean closed;
 
     /** What {@link HandshakeFilter} found out about a handshake, for the endpoint it becomes. */
-    record Admission(RunningChat chat, String clientAddress) {
+    /** @param trustedUser the user a trusted proxy named (chat.trustedUserHeader), or null */
+    record Admission(RunningChat chat, String clientAddress, String trustedUser) {
     }
 
     @OnOpen
@@ -97,7 +98,7 @@ public final class ChatEndpoint {
                     + " letter or digit, at most " + Rooms.MAX_NAME_LENGTH + " characters), or empty for none", "Bad room");
             return;
         }
-        Author author = author(session, query.get("name"));
+        Author author = author(session, admission.trustedUser(), query.get("name"));
         if (author == null) {
             return;
         }
@@ -119,13 +120,17 @@ public final class ChatEndpoint {
     }
 
     /**
-     * The login's principal when the container authenticated the handshake (any {@code name} is ignored), else the
-     * name the client chose, else a guest's; null once a bad name has been refused and the session is closing.
+     * The login's principal when the container authenticated the handshake, else the user a trusted proxy named
+     * (both verified, any {@code name} ignored), else the name the client chose, else a guest's; null once a bad
+     * name has been refused and the session is closing.
      */
-    private static Author author(Session session, List<String> chosen) {
+    private static Author author(Session session, String trustedUser, List<String> chosen) {
         Principal principal = session.getUserPrincipal();
         if (principal != null) {
             return new Author(principal.getName(), true);
+        }
+        if (trustedUser != null) {
+            return new Author(trustedUser, true);
         }
         if (chosen == null) {
             return Author.guest(ThreadLocalRandom.current());

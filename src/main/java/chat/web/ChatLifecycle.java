@@ -2,6 +2,7 @@ package chat.web;
 
 import chat.config.ChatConfig;
 import chat.config.OriginPolicy;
+import chat.config.TrustedProxy;
 import chat.delivery.ChatHub;
 import chat.metrics.ChatMetrics;
 import chat.store.SqliteMessageStore;
@@ -55,7 +56,8 @@ public final class ChatLifecycle implements ServletContextListener {
                 new Heartbeat(config.pingIntervalSeconds(), config.controlFrameTimeoutMillis()),
                 new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress()),
                 new OriginPolicy(config.publicOrigins(), config.allowedOrigins(), config.allowMissingOrigin()),
-                registry, config.maxFrameBytes(), config.requireLogin());
+                registry, config.maxFrameBytes(), config.requireLogin(),
+                new TrustedProxy(config.trustedUserHeader(), config.trustedProxies()));
         chat.publishIn(context);
     }
 

@@ -1,6 +1,7 @@
 package chat.web;
 
 import chat.config.OriginPolicy;
+import chat.config.TrustedProxy;
 import chat.config.Verdict;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
@@ -21,6 +22,9 @@ import java.util.logging.Logger;
  */
 public final class HandshakeFilter extends HttpFilter {
 
+    /** Tomcat's request attribute for the TCP peer's address (org.apache.coyote.Constants.PEER_ADDR_ATTRIBUTE). */
+    private static final String TOMCAT_PEER_ADDRESS = "org.apache.tomcat.peerAddr";
+
     private static final long serialVersionUID = 1L;
     private static final long DRAIN_MILLIS = 5_000;
     private static final Logger LOG = Logger.getLogger(HandshakeFilter.class.getName());
@@ -40,7 +44,10 @@ public final class HandshakeFilter extends HttpFilter {
             response.sendError(426, "This is the chat's WebSocket endpoint: connect with a WebSocket client");
             return;
         }
-        if (chat.requireLogin() && request.getUserPrincipal() == null) {
+        TrustedProxy proxy = chat.trustedProxy();
+        String trustedUser = proxy.header() == null ? null
+                : proxy.user(peerAddress(request), request.getHeader(proxy.header()));
+        if (chat.requireLogin() && request.getUserPrincipal() == null && trustedUser == null) {
             response.sendError(HttpServletResponse.SC_UNAUTHORIZED, "Log in first: this chat takes only users the"
                     + " server authenticated (chat.requireLogin)");
             return;
@@ -53,7 +60,7 @@ public final class HandshakeFilter extends HttpFilter {
             return;
         }
         ChatEndpoint.Admission admission = new ChatEndpoint.Admission(chat,
-                ConnectionLimits.limitKey(request.getRemoteAddr()));
+                ConnectionLimits.limitKey(request.getRemoteAddr()), trustedUser);
         ChatEndpoint.Admissions.during(admission, () -> chain.doFilter(request, response));
     }
 
@@ -70,6 +77,15 @@ public final class HandshakeFilter extends HttpFilter {
                     + " page controls. Set chat.publicOrigins to the origins the chat is served under, for example"
                     + " https://chat.example.com");
         }
+    }
+
+    /**
+     * The address the request came from over TCP: a RemoteIpValve in front replaces the remote address with the one
+     * X-Forwarded-For claims, while the trusted proxy is the peer itself.
+     */
+    private static String peerAddress(HttpServletRequest request) {
+        Object peer = request.getAttribute(TOMCAT_PEER_ADDRESS);
+        return peer instanceof String address ? address : request.getRemoteAddr();
     }
 
     private static boolean isLoopback(String address) {

@@ -1,6 +1,7 @@
 package chat.web;
 
 import chat.config.OriginPolicy;
+import chat.config.TrustedProxy;
 import chat.delivery.ChatHub;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import jakarta.servlet.ServletContext;
@@ -20,9 +21,10 @@ final class RunningChat implements AutoCloseable {
     private final PrometheusRegistry registry;
     private final int maxFrameBytes;
     private final boolean requireLogin;
+    private final TrustedProxy trustedProxy;
 
     RunningChat(ChatHub hub, Heartbeat heartbeat, ConnectionLimits limits, OriginPolicy origins,
-                PrometheusRegistry registry, int maxFrameBytes, boolean requireLogin) {
+                PrometheusRegistry registry, int maxFrameBytes, boolean requireLogin, TrustedProxy trustedProxy) {
         this.hub = hub;
         this.heartbeat = heartbeat;
         this.limits = limits;
@@ -30,6 +32,7 @@ final class RunningChat implements AutoCloseable {
         this.registry = registry;
         this.maxFrameBytes = maxFrameBytes;
         this.requireLogin = requireLogin;
+        this.trustedProxy = trustedProxy;
     }
 
     /** @return the chat running in {@code context}, or null while it is not (starting failed, or stopped) */
@@ -64,6 +67,10 @@ final class RunningChat implements AutoCloseable {
     /** Whether a handshake without the container's login is refused (chat.requireLogin). */
     boolean requireLogin() {
         return requireLogin;
+    }
+
+    TrustedProxy trustedProxy() {
+        return trustedProxy;
     }
 
     PrometheusRegistry registry() {

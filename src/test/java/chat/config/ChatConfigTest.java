@@ -239,6 +239,15 @@ class ChatConfigTest {
         assertEquals(256, config.roomWindows());
         assertFalse(config.requireLogin());
         assertTrue(ChatConfig.of(Map.of("chat.requireLogin", "true")).requireLogin());
+        assertEquals(null, config.trustedUserHeader());
+        assertTrue(config.trustedProxies().matcher("127.0.0.1").matches());
+        assertFalse(config.trustedProxies().matcher("10.0.0.1").matches());
+        ChatConfig sso = ChatConfig.of(Map.of("chat.trustedUserHeader", "X-Forwarded-User",
+                "chat.trustedProxies", "10\\.0\\.0\\.\\d+"));
+        assertEquals("X-Forwarded-User", sso.trustedUserHeader());
+        assertTrue(sso.trustedProxies().matcher("10.0.0.9").matches());
+        assertRejected("chat.trustedUserHeader", "CHAT_TRUSTED_USER_HEADER", "X User");
+        assertRejected("chat.trustedProxies", "CHAT_TRUSTED_PROXIES", "10.(");
         assertEquals(200, config.roomWindowMessages());
         assertEquals(32_768, config.roomWindowChars());
         ChatConfig listed = ChatConfig.of(Map.of("chat.roomCreation", "LISTED", "chat.rooms", " ops , dev"));

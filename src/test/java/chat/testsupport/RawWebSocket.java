@@ -74,6 +74,12 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public static RawWebSocket open(URI base, String query, int receiveBufferBytes, int sendBufferBytes,
                              InetAddress localAddress) throws IOException {
+        return open(base, query, receiveBufferBytes, sendBufferBytes, localAddress, "");
+    }
+
+    /** The same with more request headers in the handshake, each ending in CRLF. */
+    public static RawWebSocket open(URI base, String query, int receiveBufferBytes, int sendBufferBytes,
+                             InetAddress localAddress, String headers) throws IOException {
         Socket socket = new Socket();
         try {
             if (receiveBufferBytes > 0) {
@@ -89,7 +95,7 @@ public final class RawWebSocket implements AutoCloseable {
             socket.setSoTimeout((int) ChatClient.TIMEOUT.toMillis());
             socket.setTcpNoDelay(true);
             RawWebSocket raw = new RawWebSocket(socket);
-            String head = handshake(socket, raw.in, base, query);
+            String head = handshake(socket, raw.in, base, query, headers);
             assertTrue(head.startsWith("HTTP/1.1 101"), head);
             return raw;
         } catch (IOException | RuntimeException | AssertionError e) {

@@ -23,7 +23,7 @@ class AdmissionsTest {
 
     @Test
     void theAdmissionOfTheHandshakeBeingUpgradedGoesToItsSession() throws Exception {
-        ChatEndpoint.Admission admission = new ChatEndpoint.Admission(null, "192.0.2.7");
+        ChatEndpoint.Admission admission = new ChatEndpoint.Admission(null, "192.0.2.7", null);
         ServerEndpointConfig session = session();
         ChatEndpoint.Admissions.during(admission, () -> admissions.modifyHandshake(session, null, null));
         assertSame(admission, session.getUserProperties().get(ChatEndpoint.Admissions.KEY));
@@ -31,7 +31,7 @@ class AdmissionsTest {
 
     @Test
     void aHandshakeThatDidNotPassTheFilterIsRefusedNamingIt() throws Exception {
-        ChatEndpoint.Admissions.during(new ChatEndpoint.Admission(null, "192.0.2.7"), () -> { });
+        ChatEndpoint.Admissions.during(new ChatEndpoint.Admission(null, "192.0.2.7", null), () -> { });
         IllegalStateException refused = assertThrows(IllegalStateException.class,
                 () -> admissions.modifyHandshake(session(), null, null));
         assertTrue(refused.getMessage().contains("HandshakeFilter"), refused.getMessage());
