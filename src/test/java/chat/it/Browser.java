@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.function.Predicate;
 
 /** One headless Chromium (Debian's, through its chromedriver) with its own profile, looking at the chat page. */
@@ -159,6 +160,16 @@ final class Browser implements AutoCloseable {
                 "return Array.from(document.querySelectorAll('#messages li[data-offset]'),"
                         + " li => [Number(li.dataset.offset), li.querySelector('.text').textContent]);");
         return rows.stream().map(row -> new Shown(((Number) row.get(0)).longValue(), (String) row.get(1))).toList();
+    }
+
+    /** How many delivered messages with exactly this text the page shows. */
+    long timesShown(String text) {
+        return shown().stream().filter(shown -> shown.text().equals(text)).count();
+    }
+
+    /** {@code text} and a random suffix: a message no other test sends. */
+    static String unique(String text) {
+        return text + " " + UUID.randomUUID().toString().substring(0, 8);
     }
 
     /** Read in one script, so that an ack arriving meanwhile cannot leave a stale element behind. */

@@ -34,14 +34,6 @@ class PageBrowserIT {
         return server.page();
     }
 
-    private static String unique(String text) {
-        return text + " " + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    private static long timesShown(Browser browser, String text) {
-        return browser.shown().stream().filter(shown -> shown.text().equals(text)).count();
-    }
-
     private static void assertInOffsetOrderWithoutDuplicates(Browser browser) {
         List<Browser.Shown> shown = browser.shown();
         for (int i = 1; i < shown.size(); i++) {
@@ -65,12 +57,12 @@ class PageBrowserIT {
         bob.load(page());
         alice.screenshot(PageServer.SCREENSHOTS, "live");
 
-        String first = unique("hello from alice");
-        String second = unique("hello from bob");
+        String first = Browser.unique("hello from alice");
+        String second = Browser.unique("hello from bob");
         alice.type(first);
         bob.type(second);
         for (Browser browser : List.of(alice, bob)) {
-            browser.await(b -> timesShown(b, first) == 1 && timesShown(b, second) == 1 && b.pending().isEmpty(),
+            browser.await(b -> b.timesShown(first) == 1 && b.timesShown(second) == 1 && b.pending().isEmpty(),
                     "both messages delivered");
             assertInOffsetOrderWithoutDuplicates(browser);
         }
@@ -87,15 +79,15 @@ class PageBrowserIT {
 
         server.stop();
         alice.awaitState("reconnecting");
-        String text = unique("typed while the server was away");
+        String text = Browser.unique("typed while the server was away");
         alice.type(text);
         alice.await(b -> b.pending().contains(text), "the message shown as pending");
-        assertEquals(0, timesShown(alice, text));
+        assertEquals(0, alice.timesShown(text));
         alice.screenshot(PageServer.SCREENSHOTS, "pending-while-server-gone");
 
         server.restart();
         for (Browser browser : List.of(alice, bob)) {
-            browser.await(b -> "live".equals(b.state()) && timesShown(b, text) == 1 && b.pending().isEmpty(),
+            browser.await(b -> "live".equals(b.state()) && b.timesShown(text) == 1 && b.pending().isEmpty(),
                     "the message delivered after the server came back");
             assertInOffsetOrderWithoutDuplicates(browser);
         }
@@ -111,7 +103,7 @@ class PageBrowserIT {
             alice.load(viaProxy);
             proxy.refuseChat(true);
             alice.awaitState("reconnecting");
-            String text = unique("pending across a refresh");
+            String text = Browser.unique("pending across a refresh");
             alice.type(text);
             alice.await(b -> b.pending().contains(text), "the message shown as pending");
 
@@ -122,7 +114,7 @@ class PageBrowserIT {
             alice.screenshot(PageServer.SCREENSHOTS, "pending-after-refresh");
 
             proxy.refuseChat(false);
-            alice.await(b -> "live".equals(b.state()) && timesShown(b, text) == 1 && b.pending().isEmpty(),
+            alice.await(b -> "live".equals(b.state()) && b.timesShown(text) == 1 && b.pending().isEmpty(),
                     "the message delivered after the reload");
             assertEquals(1, timesStored(text));
         }
@@ -132,11 +124,11 @@ class PageBrowserIT {
     void aRefreshShowsTheSameMessagesWithoutDuplicates() throws Exception {
         Browser alice = browser("refresh-no-duplicates");
         alice.load(page());
-        List<String> texts = List.of(unique("one"), unique("two"), unique("three"));
+        List<String> texts = List.of(Browser.unique("one"), Browser.unique("two"), Browser.unique("three"));
         for (String text : texts) {
             alice.type(text);
         }
-        alice.await(b -> texts.stream().allMatch(t -> timesShown(b, t) == 1) && b.pending().isEmpty(),
+        alice.await(b -> texts.stream().allMatch(t -> b.timesShown(t) == 1) && b.pending().isEmpty(),
                 "three messages delivered");
         List<Browser.Shown> before = alice.shown();
 
@@ -144,9 +136,9 @@ class PageBrowserIT {
         alice.awaitState("live");
         assertEquals(before, alice.shown(), "the same messages, once each, after the refresh");
 
-        String after = unique("after the refresh");
+        String after = Browser.unique("after the refresh");
         alice.type(after);
-        alice.await(b -> timesShown(b, after) == 1 && b.pending().isEmpty(), "a new message after the refresh");
+        alice.await(b -> b.timesShown(after) == 1 && b.pending().isEmpty(), "a new message after the refresh");
         assertInOffsetOrderWithoutDuplicates(alice);
         assertEquals(before.size() + 1, alice.shown().size());
     }
@@ -161,7 +153,7 @@ class PageBrowserIT {
             for (int i = 0; i < 3_000; i++) {
                 seeder.sendChat("history " + run + " #" + i, null);
             }
-            String last = unique("the newest");
+            String last = Browser.unique("the newest");
             seeder.sendChat(last, "history-" + run);
             while (!seeder.next().path("clientOffset").asText().equals("history-" + run)) {
                 // the seeder's own broadcasts, up to the ack of the last message
@@ -183,19 +175,19 @@ class PageBrowserIT {
     void whenTheDatabaseIsReplacedThePageShowsTheNewHistoryInsteadOfTheOld() throws Exception {
         Browser alice = browser("database-replaced");
         alice.load(page());
-        String old = unique("in the old database");
+        String old = Browser.unique("in the old database");
         alice.type(old);
-        alice.await(b -> timesShown(b, old) == 1 && b.pending().isEmpty(), "the message delivered");
+        alice.await(b -> b.timesShown(old) == 1 && b.pending().isEmpty(), "the message delivered");
 
         server.useNewDatabase();
-        String fresh = unique("in the new database");
+        String fresh = Browser.unique("in the new database");
         try (ChatClient other = ChatClient.connect(URI.create(page()), 0L)) {
             other.awaitSynced();
             other.sendChat(fresh, "fresh-" + UUID.randomUUID());
             other.nextAck();
         }
 
-        alice.await(b -> "live".equals(b.state()) && timesShown(b, fresh) == 1 && timesShown(b, old) == 0,
+        alice.await(b -> "live".equals(b.state()) && b.timesShown(fresh) == 1 && b.timesShown(old) == 0,
                 "the new database's history instead of the old one");
         assertEquals(1, alice.shown().get(0).offset(), "from the new database's first message");
         assertInOffsetOrderWithoutDuplicates(alice);
@@ -209,7 +201,7 @@ class PageBrowserIT {
         String markup = "<b>bold</b> <img src=x onerror=\"document.title='injected'\"> "
                 + UUID.randomUUID().toString().substring(0, 8);
         alice.type(markup);
-        alice.await(b -> timesShown(b, markup) == 1, "the message shown");
+        alice.await(b -> b.timesShown(markup) == 1, "the message shown");
         assertEquals(0, alice.countInList("b"));
         assertEquals(0, alice.countInList("img"));
         assertNotEquals("injected", alice.script("return document.title;"));

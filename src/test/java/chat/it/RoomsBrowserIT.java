@@ -34,14 +34,6 @@ class RoomsBrowserIT {
         return name + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
 
-    private static String unique(String text) {
-        return text + " " + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    private static long timesShown(Browser browser, String text) {
-        return browser.shown().stream().filter(shown -> shown.text().equals(text)).count();
-    }
-
     /** The room's messages the page shows are consecutive offsets, in order: no gap, no duplicate. */
     private static void assertGapless(Browser browser) {
         List<Browser.Shown> shown = browser.shown();
@@ -56,7 +48,7 @@ class RoomsBrowserIT {
 
     /** Another user, connected with a plain WebSocket client, stores {@code count} messages in {@code room}. */
     private static List<String> postAsAnotherUser(String room, int count) throws Exception {
-        String prefix = unique("from another user") + " #";
+        String prefix = Browser.unique("from another user") + " #";
         try (ChatClient other = ChatClient.connectRaw(URI.create(server.page()), "?room=" + room)) {
             other.next("synced", room);
             other.storeIn(room, prefix, count);
@@ -79,12 +71,12 @@ class RoomsBrowserIT {
         assertEquals("#" + ops, alice.openRoomTitle());
         assertEquals("#" + dev, bob.openRoomTitle());
 
-        String inOps = unique("in ops");
-        String inDev = unique("in dev");
+        String inOps = Browser.unique("in ops");
+        String inDev = Browser.unique("in dev");
         alice.type(inOps);
         bob.type(inDev);
-        alice.await(b -> timesShown(b, inOps) == 1 && b.pending().isEmpty(), "alice's message delivered in ops");
-        bob.await(b -> timesShown(b, inDev) == 1 && b.pending().isEmpty(), "bob's message delivered in dev");
+        alice.await(b -> b.timesShown(inOps) == 1 && b.pending().isEmpty(), "alice's message delivered in ops");
+        bob.await(b -> b.timesShown(inDev) == 1 && b.pending().isEmpty(), "bob's message delivered in dev");
         assertEquals(List.of(new Browser.Shown(1, inOps)), alice.shown(), "a new room counts from 1");
         assertEquals(List.of(new Browser.Shown(1, inDev)), bob.shown(), "nothing of ops in dev");
         assertEquals(null, roomIn(alice, dev), "alice is not in dev");
@@ -133,13 +125,13 @@ class RoomsBrowserIT {
         alice.await(b -> "live".equals(b.state()), "alice back live under her name");
         bob.await(b -> "live".equals(b.state()), "bob back live under his name");
 
-        String fromAlice = unique("hello from alice");
+        String fromAlice = Browser.unique("hello from alice");
         alice.type(fromAlice);
-        alice.await(b -> timesShown(b, fromAlice) == 1 && b.pending().isEmpty(), "alice's message delivered");
-        String fromBob = unique("hello from bob");
+        alice.await(b -> b.timesShown(fromAlice) == 1 && b.pending().isEmpty(), "alice's message delivered");
+        String fromBob = Browser.unique("hello from bob");
         bob.type(fromBob);
         for (Browser browser : List.of(alice, bob)) {
-            browser.await(b -> timesShown(b, fromAlice) == 1 && timesShown(b, fromBob) == 1, "both messages");
+            browser.await(b -> b.timesShown(fromAlice) == 1 && b.timesShown(fromBob) == 1, "both messages");
         }
         assertEquals(List.of("Alice (mine) at", "Bob at"), alice.bylines());
         assertEquals(List.of("Alice at", "Bob (mine) at"), bob.bylines());
@@ -213,14 +205,14 @@ class RoomsBrowserIT {
         String dev = room("dev");
         Browser alice = browser("rooms-refresh");
         alice.load(server.page() + "#" + ops);
-        String mine = unique("mine in ops");
+        String mine = Browser.unique("mine in ops");
         alice.type(mine);
-        alice.await(b -> timesShown(b, mine) == 1 && b.pending().isEmpty(), "delivered in ops");
+        alice.await(b -> b.timesShown(mine) == 1 && b.pending().isEmpty(), "delivered in ops");
         alice.joinRoom(dev);
         alice.await(b -> ("#" + dev).equals(b.openRoomTitle()) && "live".equals(b.state()), "dev open");
-        String inDev = unique("mine in dev");
+        String inDev = Browser.unique("mine in dev");
         alice.type(inDev);
-        alice.await(b -> timesShown(b, inDev) == 1 && b.pending().isEmpty(), "delivered in dev");
+        alice.await(b -> b.timesShown(inDev) == 1 && b.pending().isEmpty(), "delivered in dev");
         List<String> posted = postAsAnotherUser(ops, 2);
         alice.await(b -> new Browser.Room(ops, 2, false).equals(roomIn(b, ops)), "2 unread in ops");
         List<Browser.Room> roomsBefore = alice.rooms();
@@ -256,7 +248,7 @@ class RoomsBrowserIT {
             alice.openRoom(ops);
             proxy.refuseChat(true);
             alice.awaitState("reconnecting");
-            String text = unique("typed in ops while offline");
+            String text = Browser.unique("typed in ops while offline");
             alice.type(text);
             alice.await(b -> b.pending().equals(List.of(text)), "pending in ops");
 
@@ -268,7 +260,7 @@ class RoomsBrowserIT {
             proxy.refuseChat(false);
             alice.awaitState("live");
             alice.openRoom(ops);
-            alice.await(b -> timesShown(b, text) == 1 && b.pending().isEmpty(), "delivered in ops");
+            alice.await(b -> b.timesShown(text) == 1 && b.pending().isEmpty(), "delivered in ops");
             alice.openRoom(dev);
             alice.await(b -> ("#" + dev).equals(b.openRoomTitle()), "dev open");
             assertFalse(alice.shown().stream().anyMatch(s -> s.text().equals(text)), "never in dev");
