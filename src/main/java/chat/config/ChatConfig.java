@@ -60,6 +60,8 @@ public final class ChatConfig {
     private final RoomCreation roomCreation;
     private final List<String> rooms;
     private final int maxRoomsPerConnection;
+    private final int presenceMax;
+    private final int presenceGraceSeconds;
     private final int maxRooms;
     private final boolean allowMissingOrigin;
     private final boolean requireLogin;
@@ -116,6 +118,8 @@ public final class ChatConfig {
         }
         this.maxRoomsPerConnection = reader.integer("chat.maxRoomsPerConnection", 50, 1, 10_000);
         this.maxRooms = reader.integer("chat.maxRooms", 10_000, 1, 10_000_000);
+        this.presenceMax = reader.integer("chat.presenceMax", 500, 1, 100_000);
+        this.presenceGraceSeconds = reader.integer("chat.presenceGraceSeconds", 10, 0, 3_600);
     }
 
     /** Who makes rooms: anyone, by joining one that does not exist, or only the operator, in chat.rooms. */
@@ -127,6 +131,10 @@ public final class ChatConfig {
     public int maxRoomsPerConnection() { return maxRoomsPerConnection; }
     /** Rooms the chat holds at the most; joining a new one past that is refused. */
     public int maxRooms() { return maxRooms; }
+    /** People a room's presence lists at most; a room with more is told only how many. */
+    public int presenceMax() { return presenceMax; }
+    /** How long a person whose last connection to a room dropped stays listed, so that a reconnect does not flap. */
+    public int presenceGraceSeconds() { return presenceGraceSeconds; }
 
     /** Context parameters first, then system properties, then the environment. */
     public static ChatConfig load(Function<String, String> contextParameters) {

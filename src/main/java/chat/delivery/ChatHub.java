@@ -46,6 +46,8 @@ public final class ChatHub implements AutoCloseable {
     /** Store pages kept for replays that read the same stretch at about the same time. */
     private static final int SHARED_PAGES = 16;
     private static final long SHARED_PAGES_MAX_CHARS = 2 << 20;
+    /** A person's typing in a room is forwarded at most once in this time. */
+    private static final long TYPING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final Logger LOG = Logger.getLogger(ChatHub.class.getName());
 
     private final ChatConfig config;
@@ -59,9 +61,11 @@ public final class ChatHub implements AutoCloseable {
     private final ExecutorService closers;
     private final SendAllowances allowances;
     private final StorageQuotas quotas;
-    private final ScheduledExecutorService stallWatch;
+    /** Watches replays for stalls and ends presence grace periods. */
+    private final ScheduledExecutorService timers;
     private final ReplayLimits replayLimits;
     private final RoomDirectory rooms;
+    private final Presence presence;
 
     /** Fills the recovery window from the store, then starts the writer. */
     public ChatHub(ChatConfig config, MessageStore store, ChatMetrics metrics) {
@@ -78,14 +82,16 @@ public final class ChatHub implements AutoCloseable {
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
-        this.stallWatch = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-replay-watch-"));
+        this.timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-timer-"));
+        this.presence = new Presence(config.presenceMax(), TimeUnit.SECONDS.toNanos(config.presenceGraceSeconds()),
+                TYPING_INTERVAL_NANOS, timers, System::nanoTime);
         RetentionSweeper retention = new RetentionSweeper(store, metrics,
                 TimeUnit.DAYS.toMillis(config.retentionDays()), config.retentionMaxBytes(),
                 System::currentTimeMillis, System::nanoTime);
         this.replayLimits = new ReplayLimits(config.replayPageSize(), config.replayPageChars(),
                 config.outboxMaxFrames(), new ReplayMemory(config.replayMemoryMax()),
                 ReplayLimits.storePageBytes(config.replayPageSize(), config.replayPageChars(), config.maxTextLength()),
-                retention.isOn(), stallWatch,
+                retention.isOn(), timers,
                 TimeUnit.SECONDS.toNanos(config.stalledReplaySeconds()));
         this.workers = new ThreadPoolExecutor(WORKER_THREADS, WORKER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), DaemonThreads.named("chat-worker-"));
@@ -190,6 +196,12 @@ public final class ChatHub implements AutoCloseable {
             } else if (parsed instanceof ClientFrame.HistoryRequest request) {
                 runOnWorker(from, request.room(), () -> from.history(request.room(), request.before(),
                         history.before(request.room(), request.before(), request.limit())));
+            } else if (parsed instanceof ClientFrame.Typing typing) {
+                if (from.joined().containsKey(typing.room())) {
+                    presence.typing(from, typing.room());
+                } else {
+                    from.refuse(ErrorCode.NOT_JOINED, "Not in room " + typing.room(), null, typing.room());
+                }
             } else if (parsed instanceof ClientFrame.ListRooms) {
                 runOnWorker(from, null, () -> from.rooms(roomsWithNewest()));
             }
@@ -232,8 +244,8 @@ public final class ChatHub implements AutoCloseable {
             case FULL -> connection.refuse(ErrorCode.TOO_MANY_ROOMS, "The chat holds its " + rooms.maxRooms()
                     + " rooms, the most it may; join one of them", null, room);
             case OPEN -> {
-                Subscription subscription = new Subscription(connection, room, history, workers, serverOffset, epoch,
-                        replayLimits);
+                Subscription subscription = new Subscription(connection, room, history, presence, workers,
+                        serverOffset, epoch, replayLimits);
                 connection.joined().put(room, subscription);
                 broadcaster.subscribe(subscription);
                 subscription.startReplay();
@@ -254,6 +266,7 @@ public final class ChatHub implements AutoCloseable {
                 subscription.cancel();
                 connection.left(room);
                 connection.flush();
+                presence.departed(connection, room, true);
             }
         });
     }
@@ -297,6 +310,7 @@ public final class ChatHub implements AutoCloseable {
         connection.stopSending();
         for (Subscription subscription : connection.joined().values()) {
             subscription.cancel();
+            presence.departed(connection, subscription.room(), false);
         }
     }
 
@@ -356,7 +370,7 @@ public final class ChatHub implements AutoCloseable {
                 broadcaster.close();
             }
         } finally {
-            stallWatch.shutdownNow();
+            timers.shutdownNow();
             stopWithin5Seconds(closers);
             stopWithin5Seconds(workers);
             store.close();

@@ -109,6 +109,24 @@ public final class ClientConnection {
         outbox.enqueueBeyondCap(FrameCodec.left(room));
     }
 
+    /**
+     * Queues a presence frame; {@link #flush()} sends it.
+     *
+     * @return false if the connection is closed, or closed now because it holds too much to send
+     */
+    boolean presence(String frame) {
+        return outbox.enqueue(frame);
+    }
+
+    /**
+     * Queues someone's typing frame, unless frames are waiting already; {@link #flush()} sends it.
+     *
+     * @return whether it was queued
+     */
+    boolean typing(String frame) {
+        return outbox.isIdle() && outbox.enqueue(frame);
+    }
+
     /** Sends a page of a room's history. */
     void history(String room, long before, List<StoredMessage> messages) {
         outbox.offer(FrameCodec.history(room, before, messages));

@@ -37,6 +37,7 @@ final class Subscription {
     private final ClientConnection connection;
     private final String room;
     private final History history;
+    private final Presence presence;
     private final Executor replayExecutor;
     private final int pageSize;
     private final long pageChars;
@@ -64,8 +65,9 @@ final class Subscription {
     /** Messages after the client's offset were deleted by retention: the replay starts above it. */
     private boolean truncated;
 
-    Subscription(ClientConnection connection, String room, History history, Executor replayExecutor,
-                 long serverOffset, String clientEpoch, ReplayLimits limits) {
+    Subscription(ClientConnection connection, String room, History history, Presence presence,
+                 Executor replayExecutor, long serverOffset, String clientEpoch, ReplayLimits limits) {
+        this.presence = presence;
         this.clientEpoch = clientEpoch;
         this.connection = connection;
         this.room = room;
@@ -88,6 +90,10 @@ final class Subscription {
 
     String room() {
         return room;
+    }
+
+    boolean isCancelled() {
+        return cancelled;
     }
 
     /**
@@ -256,6 +262,7 @@ final class Subscription {
             // Live from here on, but the last page keeps its room until it has gone out, and a client that does
             // not read it is closed like one that stalls earlier in its replay.
             connection.whenDrained(this::releaseMemory);
+            presence.arrived(this);
             return;
         }
         connection.whenDrained(() -> {

@@ -5,7 +5,7 @@ package chat.protocol;
  * or a frame the server refuses.
  */
 public sealed interface ClientFrame permits SentMessage, ClientFrame.Join, ClientFrame.Leave,
-        ClientFrame.HistoryRequest, ClientFrame.ListRooms, ClientFrame.Rejected {
+        ClientFrame.HistoryRequest, ClientFrame.ListRooms, ClientFrame.Typing, ClientFrame.Rejected {
 
     /** {@code {"type":"join","room":...,"serverOffset":...,"epoch":...}}: replay the room above the offset, then live. */
     record Join(String room, long serverOffset, String epoch) implements ClientFrame {
@@ -17,6 +17,10 @@ public sealed interface ClientFrame permits SentMessage, ClientFrame.Join, Clien
 
     /** {@code {"type":"history","room":...,"before":...,"limit":...}}: the messages just below {@code before}. */
     record HistoryRequest(String room, long before, int limit) implements ClientFrame {
+    }
+
+    /** {@code {"type":"typing","room":...}}: the client's user is typing in the room; forwarded, never stored. */
+    record Typing(String room) implements ClientFrame {
     }
 
     /** {@code {"type":"rooms"}}: every room with its newest offset. */

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -77,7 +78,7 @@ public final class FrameCodec {
                 case TYPE_CHAT_MESSAGE -> {
                     return chatMessage(fields);
                 }
-                case "join", "leave", "history" -> {
+                case "join", "leave", "history", "typing" -> {
                     return roomRequest(type, fields);
                 }
                 case "rooms" -> {
@@ -139,6 +140,9 @@ public final class FrameCodec {
             }
             case "leave" -> {
                 return new ClientFrame.Leave(room);
+            }
+            case "typing" -> {
+                return new ClientFrame.Typing(room);
             }
             default -> {
                 if (fields.before == INVALID || fields.before == 0) {
@@ -353,6 +357,71 @@ public final class FrameCodec {
                 json.writeEndObject();
             }
             json.writeEndArray();
+        });
+    }
+
+    /**
+     * {@code {"type":"presence","room":...,"online":[{"author":...,"verified":...},...]}}, with
+     * {@code "you":{"author":...,"verified":...}} when it is the first one a connection gets of the room.
+     */
+    public static String presenceOnline(String room, Collection<Author> online, Author you) {
+        return render(96 + room.length() + 40 * online.size(), json -> {
+            presenceOf(json, room);
+            people(json, "online", online);
+            you(json, you);
+        });
+    }
+
+    /** {@code {"type":"presence","room":...,"joined":[...],"left":[...]}}. */
+    public static String presenceChange(String room, Collection<Author> joined, Collection<Author> left) {
+        return render(64 + room.length() + 40 * (joined.size() + left.size()), json -> {
+            presenceOf(json, room);
+            people(json, "joined", joined);
+            people(json, "left", left);
+        });
+    }
+
+    /** {@code {"type":"presence","room":...,"count":...}}: for a room with more people than are listed. */
+    public static String presenceCount(String room, int people, Author you) {
+        return render(96 + room.length(), json -> {
+            presenceOf(json, room);
+            json.writeNumberField("count", people);
+            you(json, you);
+        });
+    }
+
+    private static void you(JsonGenerator json, Author you) throws IOException {
+        if (you != null) {
+            json.writeObjectFieldStart("you");
+            json.writeStringField("author", you.name());
+            json.writeBooleanField("verified", you.verified());
+            json.writeEndObject();
+        }
+    }
+
+    private static void presenceOf(JsonGenerator json, String room) throws IOException {
+        json.writeStringField("type", "presence");
+        json.writeStringField("room", room);
+    }
+
+    private static void people(JsonGenerator json, String field, Collection<Author> people) throws IOException {
+        json.writeArrayFieldStart(field);
+        for (Author person : people) {
+            json.writeStartObject();
+            json.writeStringField("author", person.name());
+            json.writeBooleanField("verified", person.verified());
+            json.writeEndObject();
+        }
+        json.writeEndArray();
+    }
+
+    /** {@code {"type":"typing","room":...,"author":...,"verified":...}}. */
+    public static String typing(String room, Author author) {
+        return render(64 + room.length() + author.name().length(), json -> {
+            json.writeStringField("type", "typing");
+            json.writeStringField("room", room);
+            json.writeStringField("author", author.name());
+            json.writeBooleanField("verified", author.verified());
         });
     }
 

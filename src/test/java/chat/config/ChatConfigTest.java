@@ -257,6 +257,10 @@ class ChatConfigTest {
         assertRejected("chat.rooms", "CHAT_ROOMS", "ops,Bad Room");
         assertRejected("chat.maxRoomsPerConnection", "CHAT_MAX_ROOMS_PER_CONNECTION", "0");
         assertRejected("chat.maxRooms", "CHAT_MAX_ROOMS", "0");
+        assertEquals(500, config.presenceMax());
+        assertEquals(10, config.presenceGraceSeconds());
+        assertRejected("chat.presenceMax", "CHAT_PRESENCE_MAX", "0");
+        assertRejected("chat.presenceGraceSeconds", "CHAT_PRESENCE_GRACE_SECONDS", "-1");
         assertRejected("chat.roomWindows", "CHAT_ROOM_WINDOWS", "-1");
         assertRejected("chat.roomWindowMessages", "CHAT_ROOM_WINDOW_MESSAGES", "many");
         assertRejected("chat.roomWindowChars", "CHAT_ROOM_WINDOW_CHARS", "-5");

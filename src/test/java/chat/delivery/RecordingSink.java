@@ -72,6 +72,11 @@ final class RecordingSink implements FrameSink, AutoCloseable {
         return frames.size();
     }
 
+    /** Every frame sent to it so far. */
+    synchronized List<JsonNode> frames() {
+        return List.copyOf(frames);
+    }
+
     int deepestQueue() {
         return deepestQueue;
     }

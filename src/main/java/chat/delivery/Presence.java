@@ -1,0 +1,249 @@
+package chat.delivery;
+
+import chat.protocol.Author;
+import chat.protocol.FrameCodec;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
+
+/**
+ * Who is in each room, and who is typing there, as the room's connections are told.
+ *
+ * <p>A connection counts from its subscription's {@code synced} on: it is sent the room's people then, and every
+ * change after. A person is an {@link Author}; several connections of one (tabs) count once. When a person's last
+ * connection to a room drops, they stay listed for the grace period, so that a reconnect within it is neither a
+ * {@code left} nor a {@code joined}; leaving the room on purpose ({@code leave}) reports {@code left} at once.
+ *
+ * <p>Each room's state is guarded by its own lock. Frames are queued while holding it, so every connection gets a
+ * room's presence frames in the order of the changes, and are sent after it is released. Only connections that
+ * name rooms (v2) are sent presence and typing frames; v1 clients are counted, never told.
+ */
+final class Presence {
+
+    private final int maxListed;
+    private final long graceNanos;
+    private final long typingIntervalNanos;
+    private final ScheduledExecutorService timers;
+    private final LongSupplier nanoTime;
+    private final Map<String, RoomPeople> rooms = new ConcurrentHashMap<>();
+
+    /**
+     * @param maxListed           people a room's frames list at most; past that they carry only the count
+     * @param typingIntervalNanos at most one typing frame of a person in a room is forwarded in this time
+     * @param timers              runs the ends of grace periods
+     */
+    Presence(int maxListed, long graceNanos, long typingIntervalNanos, ScheduledExecutorService timers,
+             LongSupplier nanoTime) {
+        this.maxListed = maxListed;
+        this.graceNanos = graceNanos;
+        this.typingIntervalNanos = typingIntervalNanos;
+        this.timers = timers;
+        this.nanoTime = nanoTime;
+    }
+
+    /**
+     * The subscription's connection was sent the room's {@code synced}: it is told who is there, and the others
+     * that it is. A subscription cancelled or a connection closed by then is not counted: {@link #departed} for
+     * it has run, or finds it.
+     */
+    void arrived(Subscription subscription) {
+        ClientConnection connection = subscription.connection();
+        List<ClientConnection> told = new ArrayList<>();
+        inRoom(subscription.room(), people -> {
+            if (subscription.isCancelled() || connection.isClosed()) {
+                return;
+            }
+            Author person = connection.author();
+            people.members.add(connection);
+            Integer connections = people.connections.get(person);
+            if (connections == null) {
+                people.connections.put(person, 1);
+                announce(people, people.connections.size() - 1, List.of(person), List.of(), connection, told);
+            } else {
+                ScheduledFuture<?> leaving = people.leaving.remove(person);
+                if (leaving != null) {
+                    leaving.cancel(false);
+                }
+                people.connections.put(person, connections + 1);
+            }
+            if (connection.namesRoomsNow() && connection.presence(snapshot(people, person))) {
+                told.add(connection);
+            }
+        });
+        flush(told);
+    }
+
+    /**
+     * The connection is no longer in the room: it left it ({@code onPurpose}) or it closed. Nothing happens if it
+     * never got as far as {@link #arrived}.
+     */
+    void departed(ClientConnection connection, String room, boolean onPurpose) {
+        RoomPeople people = rooms.get(room);
+        if (people == null) {
+            return;
+        }
+        List<ClientConnection> told = new ArrayList<>();
+        synchronized (people) {
+            if (people.removed || !people.members.remove(connection)) {
+                return;
+            }
+            Author person = connection.author();
+            int connections = people.connections.get(person) - 1;
+            if (connections > 0) {
+                people.connections.put(person, connections);
+            } else if (onPurpose || graceNanos == 0) {
+                left(people, person, told);
+            } else {
+                people.connections.put(person, 0);
+                startGrace(people, person);
+            }
+            removeIfEmpty(people);
+        }
+        flush(told);
+    }
+
+    /**
+     * Forwards {@code from}'s typing to the room's other connections, unless its person typed there just now or
+     * {@code from} has not arrived yet. A connection with frames waiting is not sent it: typing is a hint that is
+     * stale by the time a backlog has gone out, and never makes a chat message wait.
+     */
+    void typing(ClientConnection from, String room) {
+        List<ClientConnection> told = new ArrayList<>();
+        inRoom(room, people -> {
+            if (!people.members.contains(from)) {
+                return;
+            }
+            Author person = from.author();
+            long now = nanoTime.getAsLong();
+            Long last = people.lastTyping.get(person);
+            if (last != null && now - last < typingIntervalNanos) {
+                return;
+            }
+            people.lastTyping.put(person, now);
+            String frame = FrameCodec.typing(room, person);
+            for (ClientConnection member : people.members) {
+                if (member != from && member.namesRoomsNow() && member.typing(frame)) {
+                    told.add(member);
+                }
+            }
+        });
+        flush(told);
+    }
+
+    /** Rooms with someone in them or in their grace period, for tests. */
+    int rooms() {
+        return rooms.size();
+    }
+
+    /** @param you the person the frame is for, told who they are in the first one, or null */
+    private String snapshot(RoomPeople people, Author you) {
+        return people.connections.size() > maxListed
+                ? FrameCodec.presenceCount(people.room, people.connections.size(), you)
+                : FrameCodec.presenceOnline(people.room, people.connections.keySet(), you);
+    }
+
+    /** Caller holds the room's lock. */
+    private void left(RoomPeople people, Author person, List<ClientConnection> told) {
+        people.connections.remove(person);
+        people.lastTyping.remove(person);
+        announce(people, people.connections.size() + 1, List.of(), List.of(person), null, told);
+    }
+
+    /** Caller holds the room's lock. */
+    private void startGrace(RoomPeople people, Author person) {
+        AtomicReference<ScheduledFuture<?>> self = new AtomicReference<>();
+        Runnable graceOver = () -> {
+            List<ClientConnection> told = new ArrayList<>();
+            synchronized (people) {
+                if (people.removed || people.leaving.get(person) != self.get()) {
+                    return;
+                }
+                people.leaving.remove(person);
+                left(people, person, told);
+                removeIfEmpty(people);
+            }
+            flush(told);
+        };
+        try {
+            // Scheduled under the lock, so that the task, which takes it, finds itself in leaving.
+            self.set(timers.schedule(graceOver, graceNanos, TimeUnit.NANOSECONDS));
+            people.leaving.put(person, self.get());
+        } catch (RejectedExecutionException stopping) {
+            // The chat is stopping: every connection closes, and nobody is left to tell.
+        }
+    }
+
+    /**
+     * Queues a change of the room's people to every member that names rooms but {@code except}: who joined and
+     * left while the room lists its people, the count while it has more than that, and all of them again when it
+     * has just come back under the limit. Caller holds the room's lock.
+     */
+    private void announce(RoomPeople people, int countBefore, List<Author> joined, List<Author> left,
+                          ClientConnection except, List<ClientConnection> told) {
+        int count = people.connections.size();
+        String frame = count > maxListed ? FrameCodec.presenceCount(people.room, count, null)
+                : countBefore > maxListed ? snapshot(people, null)
+                : FrameCodec.presenceChange(people.room, joined, left);
+        for (ClientConnection member : people.members) {
+            if (member != except && member.namesRoomsNow() && member.presence(frame)) {
+                told.add(member);
+            }
+        }
+    }
+
+    /** Caller holds the room's lock. */
+    private void removeIfEmpty(RoomPeople people) {
+        if (people.connections.isEmpty() && people.members.isEmpty()) {
+            people.removed = true;
+            rooms.remove(people.room, people);
+        }
+    }
+
+    /** Runs {@code change} holding the room's lock; a room removed while this thread waited for it is made again. */
+    private void inRoom(String room, Consumer<RoomPeople> change) {
+        while (true) {
+            RoomPeople people = rooms.computeIfAbsent(room, RoomPeople::new);
+            synchronized (people) {
+                if (!people.removed) {
+                    change.accept(people);
+                    return;
+                }
+            }
+        }
+    }
+
+    private static void flush(List<ClientConnection> told) {
+        for (ClientConnection connection : told) {
+            connection.flush();
+        }
+    }
+
+    private static final class RoomPeople {
+        final String room;
+        /** The connections that have arrived, in the order they did. */
+        final Set<ClientConnection> members = new LinkedHashSet<>();
+        /** Each person listed, with their connections arrived; 0 while in the grace period. */
+        final Map<Author, Integer> connections = new LinkedHashMap<>();
+        final Map<Author, ScheduledFuture<?>> leaving = new HashMap<>();
+        final Map<Author, Long> lastTyping = new HashMap<>();
+        /** Set when the room's entry is removed, under its lock: a thread that then gets the lock looks again. */
+        boolean removed;
+
+        RoomPeople(String room) {
+            this.room = room;
+        }
+    }
+}
