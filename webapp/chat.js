@@ -14,6 +14,10 @@
  * after every reconnect and whenever its ack is late, until the server acknowledges it; the clientOffset makes every
  * resend harmless. A refresh or a closed tab loses nothing typed: the next page load sends what is left.
  *
+ * Presence: after a room's synced the server lists who is in it, then who joined and left (or only a count in a big
+ * room); the open room's people are shown beside the messages, their number in the header. Typing goes out at most
+ * every TYPING_SEND_MS while the user types, and "Ada is typing…" shows for TYPING_SHOWN_MS after someone's last.
+ *
  * The list shows one room: at most MAX_RENDERED messages, the newest when it opens. Scrolling to the top loads older
  * ones with history frames until the room's start. Past MAX_RENDERED the newest leave the list instead (the room is
  * then "detached" from its live end, and "Newest messages" brings it back), so what the user reads never moves.
@@ -35,6 +39,10 @@
   const newestButton = document.getElementById('newest');
   const nameForm = document.getElementById('name-form');
   const nameInput = document.getElementById('name');
+  const onlineList = document.getElementById('online');
+  const onlineTitle = document.getElementById('online-title');
+  const onlineCount = document.getElementById('online-count');
+  const typingLine = document.getElementById('typing');
 
   const BASE_BACKOFF_MS = 500;
   const MAX_BACKOFF_MS = 30000;
@@ -42,6 +50,8 @@
   const MAX_RENDERED = 1000; // messages in the list at once (older ones stay on the server)
   const KEPT_PER_ROOM = 1000; // newest messages of each room kept for a refresh and for switching rooms
   const HISTORY_PAGE = 50;
+  const TYPING_SEND_MS = 2000; // the server forwards one typing frame per person and room in 2 s
+  const TYPING_SHOWN_MS = 5000;
   const DEFAULT_ROOM = 'general';
   const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
   const STATE_KEY = 'chat.rooms'; // sessionStorage: { epoch, current, rooms: { name: { offset, read, messages } } }
@@ -59,6 +69,8 @@
   let current = DEFAULT_ROOM;
   let pendingRender = []; // messages of the current room waiting for the next animation frame
   let saveScheduled = false;
+  let you = null; // { author, verified }: who the server knows this connection as, from its first presence frame
+  let lastTypingSent = 0;
   const rooms = new Map(); // name -> room, in the order of the list
   const outbox = new Map(); // clientOffset -> { room, text, element, sentAt }
 
@@ -66,7 +78,9 @@
    * offset: the newest offset received; read: the newest offset the user has seen; messages: the newest
    * KEPT_PER_ROOM, ascending; synced: this connection's replay of the room is done; replayed: this connection's
    * messages of the room before its synced, in case it says reset; start: the room's first offset, once known;
-   * detached: the list does not show the room's newest messages; loadingOlder: a history frame is awaited.
+   * detached: the list does not show the room's newest messages; loadingOlder: a history frame is awaited;
+   * people: who is online, by personKey, or null while unknown or when the room is too big to list them;
+   * count: how many are; typing: personKey -> { person, until } of those typing now.
    */
   function newRoom(name, saved) {
     const offset = saved && Number.isSafeInteger(saved.offset) && saved.offset >= 0 ? saved.offset : 0;
@@ -76,7 +90,7 @@
         .map(messageOf)
       : [];
     return { name, offset, read, messages, synced: false, replayed: [], start: null, detached: false,
-      loadingOlder: false, left: false, link: null, badge: null };
+      loadingOlder: false, left: false, link: null, badge: null, people: null, count: 0, typing: new Map() };
   }
 
   // ---- state shown to the user -------------------------------------------------------------------------------
@@ -189,7 +203,7 @@
       time.textContent = shownTime(message.time);
       byline.appendChild(time);
     }
-    if (!message.verified && message.author === chosenName()) {
+    if (isYou(message)) {
       item.classList.add('mine');
     }
     const text = document.createElement('span');
@@ -197,6 +211,113 @@
     text.textContent = message.text;
     item.append(byline, text);
     return item;
+  }
+
+  /** Whether a person ({ author, verified }) is the user: as the server named this connection, or by the name chosen. */
+  function isYou(person) {
+    return you ? person.author === you.author && person.verified === you.verified
+      : !person.verified && person.author === chosenName();
+  }
+
+  function personKey(person) {
+    return (person.verified ? 'v:' : 'c:') + person.author;
+  }
+
+  function personOf(value) {
+    return { author: String(value && value.author), verified: !!(value && value.verified === true) };
+  }
+
+  /** The open room's people beside the messages, and their number in the header. */
+  function showPeople() {
+    const room = rooms.get(current);
+    onlineTitle.textContent = 'Online in #' + room.name;
+    const items = [];
+    for (const person of room.people ? room.people.values() : []) {
+      const item = document.createElement('li');
+      item.textContent = person.author;
+      if (person.verified) {
+        const mark = document.createElement('span');
+        mark.className = 'verified';
+        mark.textContent = '\u2713';
+        mark.setAttribute('aria-label', 'signed in');
+        item.appendChild(mark);
+      }
+      if (isYou(person)) {
+        item.append(' (you)');
+      }
+      items.push(item);
+    }
+    onlineList.replaceChildren(...items);
+    onlineCount.textContent = room.synced ? room.count + ' online' : '';
+  }
+
+  function presence(room, frame) {
+    if (frame.you && (!you || personKey(you) !== personKey(personOf(frame.you)))) {
+      you = personOf(frame.you);
+      for (const item of delivered()) {
+        const author = item.querySelector('.author');
+        item.classList.toggle('mine', !!author
+          && isYou({ author: author.textContent, verified: !!item.querySelector('.verified') }));
+      }
+    }
+    if (Array.isArray(frame.online)) {
+      room.people = new Map(frame.online.map((p) => [personKey(personOf(p)), personOf(p)]));
+      room.count = room.people.size;
+    } else if (Number.isSafeInteger(frame.count)) {
+      room.people = null;
+      room.count = frame.count;
+    } else if (room.people) {
+      for (const p of Array.isArray(frame.joined) ? frame.joined : []) {
+        room.people.set(personKey(personOf(p)), personOf(p));
+      }
+      for (const p of Array.isArray(frame.left) ? frame.left : []) {
+        room.people.delete(personKey(personOf(p)));
+        room.typing.delete(personKey(personOf(p)));
+      }
+      room.count = room.people.size;
+    }
+    if (room.name === current) {
+      showPeople();
+      showTyping();
+    }
+  }
+
+  function typing(room, frame) {
+    const person = personOf(frame);
+    if (!isYou(person)) {
+      room.typing.set(personKey(person), { person, until: Date.now() + TYPING_SHOWN_MS });
+      if (room.name === current) {
+        showTyping();
+      }
+    }
+  }
+
+  /** "Ada is typing…" under the open room's messages while anyone typed there in the last TYPING_SHOWN_MS. */
+  function showTyping() {
+    const room = rooms.get(current);
+    const now = Date.now();
+    const names = [];
+    for (const [key, entry] of room.typing) {
+      if (entry.until <= now) {
+        room.typing.delete(key);
+      } else {
+        names.push(entry.person.author);
+      }
+    }
+    typingLine.textContent = names.length === 0 ? ''
+      : names.length === 1 ? names[0] + ' is typing\u2026'
+      : names.length <= 3 ? names.slice(0, -1).join(', ') + ' and ' + names[names.length - 1] + ' are typing\u2026'
+      : 'Several people are typing\u2026';
+  }
+
+  function sendTyping() {
+    const room = rooms.get(current);
+    const now = Date.now();
+    if (open && socket && socket.readyState === WebSocket.OPEN && room && room.synced
+        && now - lastTypingSent >= TYPING_SEND_MS) {
+      lastTypingSent = now;
+      socket.send(JSON.stringify({ type: 'typing', room: current }));
+    }
   }
 
   function pendingItem(clientOffset, text) {
@@ -241,6 +362,8 @@
     showEdges();
     showUnread();
     showState();
+    showPeople();
+    showTyping();
     scrollToBottom();
     scheduleSave();
   }
@@ -581,12 +704,17 @@
         room.synced = false;
         room.replayed = [];
         room.loadingOlder = false;
+        room.people = null;
+        room.count = 0;
+        room.typing.clear();
         if (room.left) {
           removeRoom(room.name);
         }
       }
       failedAttempts++;
       showState();
+      showPeople();
+      showTyping();
       const ceiling = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** Math.min(failedAttempts - 1, 10));
       window.setTimeout(connect, ceiling / 2 + Math.random() * ceiling / 2);
     };
@@ -660,6 +788,16 @@
         break;
       case 'left':
         removeRoom(frame.room);
+        break;
+      case 'presence':
+        if (room) {
+          presence(room, frame);
+        }
+        break;
+      case 'typing':
+        if (room) {
+          typing(room, frame);
+        }
         break;
       case 'rooms':
         knownRooms.replaceChildren(...(Array.isArray(frame.rooms) ? frame.rooms : []).map((r) => {
@@ -780,6 +918,7 @@
     } catch (e) {
       console.warn('Cannot keep the name for the next page load', e);
     }
+    you = null;
     if (socket) {
       socket.close(1000, 'name changed'); // reconnects, under the new name
     }
@@ -804,7 +943,11 @@
   olderButton.addEventListener('click', loadOlder);
   newestButton.addEventListener('click', () => showRoom(current));
 
-  window.setInterval(() => sendOutbox(ACK_TIMEOUT_MS), 1000);
+  input.addEventListener('input', sendTyping);
+  window.setInterval(() => {
+    sendOutbox(ACK_TIMEOUT_MS);
+    showTyping();
+  }, 1000);
 
   restore();
   connect();

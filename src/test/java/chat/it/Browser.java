@@ -121,6 +121,27 @@ final class Browser implements AutoCloseable {
                         + " + (li.classList.contains('mine') ? ' (mine)' : '') + (li.querySelector('time') ? ' at' : ''));");
     }
 
+    /** Types into the message field without sending, as a user who is still writing. */
+    void typeWithoutSending(String text) {
+        driver.findElement(By.id("input")).sendKeys(text);
+    }
+
+    /** The open room's people as listed beside the messages, in the order shown. */
+    @SuppressWarnings("unchecked")
+    List<String> online() {
+        return (List<String>) driver.executeScript(
+                "return Array.from(document.querySelectorAll('#online li'), li => li.textContent);");
+    }
+
+    /** The header's count of the open room's people, and the typing line under the messages. */
+    String onlineCount() {
+        return driver.findElement(By.id("online-count")).getAttribute("textContent");
+    }
+
+    String typingLine() {
+        return driver.findElement(By.id("typing")).getAttribute("textContent");
+    }
+
     @SuppressWarnings("unchecked")
     List<Room> rooms() {
         List<List<Object>> rows = (List<List<Object>>) driver.executeScript(

@@ -143,6 +143,33 @@ class RoomsBrowserIT {
     }
 
     @Test
+    void theOpenRoomShowsWhoIsOnlineAndWhoIsTyping() throws Exception {
+        String ops = room("ops");
+        Browser alice = browser("presence-alice");
+        Browser bob = browser("presence-bob");
+        alice.load(server.page() + "#" + ops);
+        alice.chooseName("Alice");
+        alice.await(b -> b.online().equals(List.of("Alice (you)")), "alice alone in the room");
+        bob.load(server.page() + "#" + ops);
+        bob.chooseName("Bob");
+        alice.await(b -> b.online().equals(List.of("Alice (you)", "Bob")) && b.onlineCount().equals("2 online"),
+                "bob joined, as alice sees it");
+        bob.await(b -> b.online().equals(List.of("Alice", "Bob (you)")), "bob sees both");
+
+        bob.typeWithoutSending("I am writing");
+        alice.await(b -> b.typingLine().equals("Bob is typing\u2026"), "bob's typing shown to alice");
+        assertEquals("", bob.typingLine(), "nobody is shown their own typing");
+        alice.screenshot(PageServer.SCREENSHOTS, "online-and-typing");
+        alice.widen();
+        alice.screenshot(PageServer.SCREENSHOTS, "online-and-typing-wide");
+        alice.await(b -> b.typingLine().isEmpty(), "the typing line goes 5 s after the last typing");
+
+        bob.script("document.querySelector(\"#rooms li[data-room='" + ops + "'] .leave\").click()");
+        alice.await(b -> b.online().equals(List.of("Alice (you)")) && b.onlineCount().equals("1 online"),
+                "bob left the room");
+    }
+
+    @Test
     void aRoomLinkOpensThatRoomAndAnInvalidOneTheDefaultRoom() throws Exception {
         String ops = room("ops");
         Browser alice = browser("rooms-links");
