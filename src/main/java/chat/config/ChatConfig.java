@@ -65,6 +65,7 @@ public final class ChatConfig {
     private final int maxRooms;
     private final boolean allowMissingOrigin;
     private final boolean requireLogin;
+    private final List<String> loginRoles;
     private final String trustedUserHeader;
     private final Pattern trustedProxies;
 
@@ -107,7 +108,8 @@ public final class ChatConfig {
         this.publicOrigins = reader.origins("chat.publicOrigins");
         this.allowedOrigins = reader.origins("chat.allowedOrigins");
         this.allowMissingOrigin = reader.bool("chat.allowMissingOrigin", true);
-        this.requireLogin = reader.bool("chat.requireLogin", false);
+        this.loginRoles = reader.roles("chat.loginRoles");
+        this.requireLogin = reader.bool("chat.requireLogin", false) || !loginRoles.isEmpty();
         this.trustedUserHeader = reader.headerName("chat.trustedUserHeader");
         this.trustedProxies = reader.pattern("chat.trustedProxies", LOOPBACK_PROXIES);
         this.roomCreation = reader.roomCreation("chat.roomCreation", RoomCreation.ANYONE);
@@ -235,6 +237,11 @@ public final class ChatConfig {
     public boolean allowMissingOrigin() { return allowMissingOrigin; }
     /** Whether only handshakes the container authenticated are taken; the others get 401. */
     public boolean requireLogin() { return requireLogin; }
+    /**
+     * The roles whose users the container lets in (the page, the handshake); {@code **}: any user who logged in.
+     * Empty: the container asks for no login (a login it has anyway still names the author).
+     */
+    public List<String> loginRoles() { return loginRoles; }
     /** The request header an SSO proxy names the user in, or null for none. */
     public String trustedUserHeader() { return trustedUserHeader; }
     /** The addresses (as the TCP peer) whose {@link #trustedUserHeader()} is believed, RemoteIpValve's notation. */
@@ -336,6 +343,23 @@ public final class ChatConfig {
                 throw invalid(name, value, "a regular expression of addresses, as RemoteIpValve's internalProxies ("
                         + e.getDescription() + ")");
             }
+        }
+
+        /** Comma-separated role names, as a realm spells them; {@code **} for every user who logged in. */
+        List<String> roles(String name) {
+            String value = raw(name);
+            if (value == null) {
+                return List.of();
+            }
+            List<String> roles = new ArrayList<>();
+            for (String role : value.split(",")) {
+                if (role.isBlank() || role.strip().chars().anyMatch(c -> Character.isWhitespace(c) || c < 0x20)) {
+                    throw invalid(name, role.strip(), "a comma-separated list of role names, or ** for any user"
+                            + " who logged in");
+                }
+                roles.add(role.strip());
+            }
+            return List.copyOf(roles);
         }
 
         /** Comma-separated room names. */

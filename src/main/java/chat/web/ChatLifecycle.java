@@ -48,6 +48,7 @@ public final class ChatLifecycle implements ServletContextListener {
             throw new IllegalStateException("No WebSocket container in this servlet container; Tomcat 10.1 or 11 needed");
         }
         ChatConfig config = ChatConfig.load(context::getInitParameter);
+        LoginConstraints.apply(context, config.loginRoles());
         SqliteMessageStore store = openStore(config);
         PrometheusRegistry registry = new PrometheusRegistry();
         JvmMemoryMetrics.builder().register(registry);

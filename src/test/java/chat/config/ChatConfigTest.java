@@ -239,6 +239,11 @@ class ChatConfigTest {
         assertEquals(256, config.roomWindows());
         assertFalse(config.requireLogin());
         assertTrue(ChatConfig.of(Map.of("chat.requireLogin", "true")).requireLogin());
+        assertEquals(java.util.List.of(), config.loginRoles());
+        ChatConfig roles = ChatConfig.of(Map.of("chat.loginRoles", "chat-user, ops"));
+        assertEquals(java.util.List.of("chat-user", "ops"), roles.loginRoles());
+        assertTrue(roles.requireLogin(), "a login the container asks for is one the handshake needs");
+        assertRejected("chat.loginRoles", "CHAT_LOGIN_ROLES", "chat-user,,ops");
         assertEquals(null, config.trustedUserHeader());
         assertTrue(config.trustedProxies().matcher("127.0.0.1").matches());
         assertFalse(config.trustedProxies().matcher("10.0.0.1").matches());

@@ -4,6 +4,7 @@ import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.Wrapper;
 import org.apache.catalina.servlets.DefaultServlet;
+import org.apache.catalina.realm.MemoryRealm;
 import org.apache.catalina.startup.Tomcat;
 
 import java.nio.file.Files;
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 /**
  * Runs the exploded WAR ({@code target/chat}) in an embedded Tomcat: {@code mvn -DskipTests package exec:java}.
  * System properties: {@code http.port} (8080), {@code http.address} (127.0.0.1); every {@code chat.*} setting as
- * in README. Without {@code CHAT_DB_PATH} the database is {@code target/embedded-tomcat/data/chat.db}.
+ * in README; {@code chat.dev.users}, a tomcat-users.xml whose users may log in. Without {@code CHAT_DB_PATH} the database is {@code target/embedded-tomcat/data/chat.db}.
  */
 public final class EmbeddedTomcat implements AutoCloseable {
 
@@ -44,6 +45,13 @@ public final class EmbeddedTomcat implements AutoCloseable {
         files.setLoadOnStartup(1);
         context.addServletMappingDecoded("/", "default");
         Tomcat.addDefaultMimeTypeMappings(context);
+        String users = System.getProperty("chat.dev.users");
+        if (users != null && !users.isBlank()) {
+            // For trying chat.loginRoles: the users of a tomcat-users.xml, such as tomcat-conf's demo users.
+            MemoryRealm realm = new MemoryRealm();
+            realm.setPathname(Path.of(users).toAbsolutePath().toString());
+            context.setRealm(realm);
+        }
         tomcat.start();
         if (!context.getState().isAvailable()) {
             tomcat.stop();
