@@ -254,6 +254,7 @@
   function presence(room, frame) {
     if (frame.you && (!you || personKey(you) !== personKey(personOf(frame.you)))) {
       you = personOf(frame.you);
+      nameForm.hidden = you.verified; // the login names a signed-in user
       for (const item of delivered()) {
         const author = item.querySelector('.author');
         item.classList.toggle('mine', !!author

@@ -7,6 +7,7 @@ import org.openqa.selenium.OutputType;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
@@ -119,6 +120,20 @@ final class Browser implements AutoCloseable {
                 "return Array.from(document.querySelectorAll('#messages li[data-offset]'), li =>"
                         + " li.querySelector('.author').textContent + (li.querySelector('.verified') ? ' \u2713' : '')"
                         + " + (li.classList.contains('mine') ? ' (mine)' : '') + (li.querySelector('time') ? ' at' : ''));");
+    }
+
+    /** Signs in on the chat's sign-in page, which the browser is showing, and waits until the page it leads to loads. */
+    void signIn(String user, String password) {
+        driver.findElement(By.id("username")).sendKeys(user);
+        var field = driver.findElement(By.id("password"));
+        field.sendKeys(password);
+        field.sendKeys(Keys.ENTER);
+        new WebDriverWait(driver, TIMEOUT, Duration.ofMillis(50)).until(ExpectedConditions.stalenessOf(field));
+    }
+
+    /** Whether the browser shows the chat's sign-in form. */
+    boolean showsSignIn() {
+        return !driver.findElements(By.cssSelector("form[action='j_security_check']")).isEmpty();
     }
 
     /** Types into the message field without sending, as a user who is still writing. */

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -24,12 +25,23 @@ final class PageServer implements BeforeAllCallback, AfterAllCallback {
     static final Path SCREENSHOTS = WORK.resolve("screenshots");
     private static final Path WEBAPP = Path.of(System.getProperty("it.webapp", "target/chat"));
 
+    private final Map<String, String> settings;
     private int port;
     private EmbeddedTomcat tomcat;
+
+    PageServer() {
+        this(Map.of());
+    }
+
+    /** With more settings (system properties) for the webapp, such as {@code chat.loginRoles}. */
+    PageServer(Map<String, String> settings) {
+        this.settings = Map.copyOf(settings);
+    }
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
         System.setProperty("chat.messagesPerSecond", "0");
+        settings.forEach(System::setProperty);
         try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = free.getLocalPort();
         }
@@ -69,5 +81,6 @@ final class PageServer implements BeforeAllCallback, AfterAllCallback {
         stop();
         System.clearProperty("chat.db.path");
         System.clearProperty("chat.messagesPerSecond");
+        settings.keySet().forEach(System::clearProperty);
     }
 }
