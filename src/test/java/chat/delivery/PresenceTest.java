@@ -1,19 +1,13 @@
 package chat.delivery;
 
-import chat.config.ChatConfig;
-import chat.metrics.ChatMetrics;
 import chat.protocol.Author;
-import chat.store.SqliteMessageStore;
-import chat.store.SqlitePool;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.zaxxer.hikari.HikariDataSource;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
@@ -37,24 +31,12 @@ class PresenceTest {
     @TempDir
     Path directory;
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final Hubs hubs = new Hubs();
     private ChatHub hub;
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
-
     private void hub(Map<String, String> settings) throws Exception {
-        Map<String, String> values = new HashMap<>(settings);
-        values.put("chat.db.path", directory.resolve("chat.db").toString());
-        values.put("chat.messagesPerSecond", "0");
-        ChatConfig config = ChatConfig.of(values);
-        HikariDataSource pool = SqlitePool.open(config);
-        hub = new ChatHub(config, SqliteMessageStore.open(pool, config.durability(), pool), ChatMetrics.unregistered());
-        toClose.add(hub);
+        hub = hubs.open(directory, settings);
     }
 
     /** A connection's sink and the connection, once it has been told who is in {@code room}. */
@@ -62,8 +44,7 @@ class PresenceTest {
     }
 
     private Tab arrive(Author person, String room) throws InterruptedException {
-        RecordingSink sink = new RecordingSink();
-        toClose.add(sink);
+        RecordingSink sink = hubs.sink();
         ClientConnection connection = hub.connect(LOOPBACK, sink, new Handshake(room, true, 0, null, person));
         sink.awaitFrame(presence(room, "online").or(presence(room, "count")));
         return new Tab(sink, connection);
@@ -188,8 +169,7 @@ class PresenceTest {
     @Test
     void v1ClientsAreCountedButNeverToldOfPresenceOrTyping() throws Exception {
         hub(Map.of());
-        RecordingSink v1 = new RecordingSink();
-        toClose.add(v1);
+        RecordingSink v1 = hubs.sink();
         ClientConnection old = hub.connect(LOOPBACK, v1, 0, null);
         v1.awaitSynced();
         Tab ada = arrive(ADA, "general");

@@ -1,15 +1,11 @@
 package chat.delivery;
 
 import chat.protocol.Author;
-import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
 import chat.protocol.Rooms;
-import chat.store.SqliteMessageStore;
-import chat.store.SqlitePool;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.zaxxer.hikari.HikariDataSource;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
@@ -38,33 +34,19 @@ class RoomsTest {
     @TempDir
     Path directory;
 
-    private final List<AutoCloseable> toClose = new ArrayList<>();
+    @RegisterExtension
+    final Hubs hubs = new Hubs();
     private ChatHub hub;
     private ChatMetrics metrics;
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = toClose.size() - 1; i >= 0; i--) {
-            toClose.get(i).close();
-        }
-    }
-
     private ChatHub hub(Map<String, String> settings) throws Exception {
-        Map<String, String> values = new HashMap<>(settings);
-        values.put("chat.db.path", directory.resolve("chat.db").toString());
-        values.putIfAbsent("chat.messagesPerSecond", "0");
-        ChatConfig config = ChatConfig.of(values);
-        HikariDataSource pool = SqlitePool.open(config);
-        metrics = ChatMetrics.unregistered();
-        hub = new ChatHub(config, SqliteMessageStore.open(pool, config.durability(), pool), metrics);
-        toClose.add(hub);
+        hub = hubs.open(directory, settings);
+        metrics = hubs.metrics();
         return hub;
     }
 
     private RecordingSink sink() {
-        RecordingSink sink = new RecordingSink();
-        toClose.add(sink);
-        return sink;
+        return hubs.sink();
     }
 
     /** A v2 client, its handshake naming {@code room} ("" for none). */
