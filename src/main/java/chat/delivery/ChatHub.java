@@ -48,6 +48,8 @@ public final class ChatHub implements AutoCloseable {
     private static final long SHARED_PAGES_MAX_CHARS = 2 << 20;
     /** A person's typing in a room is forwarded at most once in this time. */
     private static final long TYPING_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(2);
+    /** A room too big to list its people is sent their count at most once in this time. */
+    private static final long COUNT_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     private static final Logger LOG = Logger.getLogger(ChatHub.class.getName());
 
     private final ChatConfig config;
@@ -84,7 +86,7 @@ public final class ChatHub implements AutoCloseable {
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
         this.timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-timer-"));
         this.presence = new Presence(config.presenceMax(), TimeUnit.SECONDS.toNanos(config.presenceGraceSeconds()),
-                TYPING_INTERVAL_NANOS, timers, System::nanoTime);
+                TYPING_INTERVAL_NANOS, COUNT_INTERVAL_NANOS, timers, System::nanoTime);
         RetentionSweeper retention = new RetentionSweeper(store, metrics,
                 TimeUnit.DAYS.toMillis(config.retentionDays()), config.retentionMaxBytes(),
                 System::currentTimeMillis, System::nanoTime);
@@ -264,9 +266,9 @@ public final class ChatHub implements AutoCloseable {
             if (connection.joined().remove(room, subscription)) {
                 broadcaster.unsubscribe(subscription);
                 subscription.cancel();
+                presence.departed(connection, room, true); // before left: no presence frame of the room follows it
                 connection.left(room);
                 connection.flush();
-                presence.departed(connection, room, true);
             }
         });
     }

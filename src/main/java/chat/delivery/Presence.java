@@ -28,7 +28,9 @@ import java.util.function.LongSupplier;
  * {@code left} nor a {@code joined}; leaving the room on purpose ({@code leave}) reports {@code left} at once.
  *
  * <p>Each room's state is guarded by its own lock. Frames are queued while holding it, so every connection gets a
- * room's presence frames in the order of the changes, and are sent after it is released. Only connections that
+ * room's presence frames in the order of the changes, and are sent after it is released. A room with more people
+ * than are listed is sent its count at most once per {@code countIntervalNanos}, not on every change: otherwise a
+ * reconnect storm of n people would cost n² frames. Only connections that
  * name rooms (v2) are sent presence and typing frames; v1 clients are counted, never told.
  */
 final class Presence {
@@ -36,6 +38,7 @@ final class Presence {
     private final int maxListed;
     private final long graceNanos;
     private final long typingIntervalNanos;
+    private final long countIntervalNanos;
     private final ScheduledExecutorService timers;
     private final LongSupplier nanoTime;
     private final Map<String, RoomPeople> rooms = new ConcurrentHashMap<>();
@@ -43,11 +46,13 @@ final class Presence {
     /**
      * @param maxListed           people a room's frames list at most; past that they carry only the count
      * @param typingIntervalNanos at most one typing frame of a person in a room is forwarded in this time
-     * @param timers              runs the ends of grace periods
+     * @param countIntervalNanos  a room that only counts its people sends the count at most once in this time
+     * @param timers              runs the ends of grace periods and the counts
      */
-    Presence(int maxListed, long graceNanos, long typingIntervalNanos, ScheduledExecutorService timers,
-             LongSupplier nanoTime) {
+    Presence(int maxListed, long graceNanos, long typingIntervalNanos, long countIntervalNanos,
+             ScheduledExecutorService timers, LongSupplier nanoTime) {
         this.maxListed = maxListed;
+        this.countIntervalNanos = countIntervalNanos;
         this.graceNanos = graceNanos;
         this.typingIntervalNanos = typingIntervalNanos;
         this.timers = timers;
@@ -194,13 +199,45 @@ final class Presence {
     private void announce(RoomPeople people, int countBefore, List<Author> joined, List<Author> left,
                           ClientConnection except, List<ClientConnection> told) {
         int count = people.connections.size();
-        String frame = count > maxListed ? FrameCodec.presenceCount(people.room, count, null)
-                : countBefore > maxListed ? snapshot(people, null)
+        if (count > maxListed) {
+            scheduleCount(people);
+            return;
+        }
+        String frame = countBefore > maxListed ? snapshot(people, null)
                 : FrameCodec.presenceChange(people.room, joined, left);
+        tell(people, frame, except, told);
+    }
+
+    /** Caller holds the room's lock. */
+    private void tell(RoomPeople people, String frame, ClientConnection except, List<ClientConnection> told) {
         for (ClientConnection member : people.members) {
             if (member != except && member.namesRoomsNow() && member.presence(frame)) {
                 told.add(member);
             }
+        }
+    }
+
+    /** The room's count, sent once the interval is over, unless it lists its people again by then. Caller holds the lock. */
+    private void scheduleCount(RoomPeople people) {
+        if (people.countScheduled) {
+            return;
+        }
+        Runnable sendCount = () -> {
+            List<ClientConnection> told = new ArrayList<>();
+            synchronized (people) {
+                people.countScheduled = false;
+                if (people.removed || people.connections.size() <= maxListed) {
+                    return;
+                }
+                tell(people, FrameCodec.presenceCount(people.room, people.connections.size(), null), null, told);
+            }
+            flush(told);
+        };
+        try {
+            timers.schedule(sendCount, countIntervalNanos, TimeUnit.NANOSECONDS);
+            people.countScheduled = true;
+        } catch (RejectedExecutionException stopping) {
+            // The chat is stopping: every connection closes.
         }
     }
 
@@ -239,6 +276,8 @@ final class Presence {
         final Map<Author, Integer> connections = new LinkedHashMap<>();
         final Map<Author, ScheduledFuture<?>> leaving = new HashMap<>();
         final Map<Author, Long> lastTyping = new HashMap<>();
+        /** A count is on its way to the members: changes until then are in it. */
+        boolean countScheduled;
         /** Set when the room's entry is removed, under its lock: a thread that then gets the lock looks again. */
         boolean removed;
 

@@ -129,6 +129,9 @@ final class BenchSocket {
                     sink.refused(FrameScan.clientOffset(frame), text);
                 }
             }
+            case PRESENCE -> {
+                // who is in the room, not measured
+            }
             case OTHER -> {
                 errorFrames++;
                 if (firstError == null) {

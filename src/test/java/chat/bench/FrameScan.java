@@ -7,7 +7,7 @@ package chat.bench;
  */
 final class FrameScan {
 
-    enum Type { CHAT, ACK, SYNCED, ERROR, OTHER }
+    enum Type { CHAT, ACK, SYNCED, ERROR, PRESENCE, OTHER }
 
     private static final String TYPE_PREFIX = "{\"type\":\"";
     private static final String OFFSET = "\"offset\":";
@@ -26,6 +26,7 @@ final class FrameScan {
             case 'a' -> Type.ACK;
             case 's' -> Type.SYNCED;
             case 'e' -> Type.ERROR;
+            case 'p', 't' -> Type.PRESENCE; // presence and typing
             default -> Type.OTHER;
         };
     }

@@ -36,6 +36,7 @@ class FrameScanTest {
     @Test
     void tellsSyncedAndErrorFramesApart() {
         assertEquals(FrameScan.Type.SYNCED, FrameScan.type(FrameCodec.synced(5, "e", false)));
+        assertEquals(FrameScan.Type.PRESENCE, FrameScan.type(FrameCodec.presenceCount("ops", 3, null)));
         String error = FrameCodec.error(chat.protocol.ErrorCode.OVERLOADED, "later", "k-1");
         assertEquals(FrameScan.Type.ERROR, FrameScan.type(error));
         assertEquals("k-1", FrameScan.clientOffset(error));

@@ -130,6 +130,19 @@ class PresenceTest {
                 presenceFrames(ada.sink()).stream().map(PresenceTest::describe).toList(), adaSees.toString());
     }
 
+    @Test
+    void aRoomThatOnlyCountsItsPeopleSendsTheCountOncePerSecondNotOnEveryArrival() throws Exception {
+        hub(Map.of("chat.presenceMax", "1"));
+        Tab ada = arrive(ADA, "ops");
+        for (String name : List.of("Bob", "Cy", "Dee", "Eve")) {
+            arrive(new Author(name, false), "ops");
+        }
+        ada.sink().awaitFrame(presence("ops", "count"));
+        Thread.sleep(1_500);
+        assertEquals(List.of("online:Ada✓", "count:5"),
+                presenceFrames(ada.sink()).stream().map(PresenceTest::describe).toList());
+    }
+
     private static String describe(JsonNode frame) {
         if (frame.has("count")) {
             return "count:" + frame.path("count").asInt();
