@@ -119,12 +119,13 @@ public final class ClientConnection {
     }
 
     /**
-     * Queues someone's typing frame, unless frames are waiting already; {@link #flush()} sends it.
+     * Queues someone's typing frame, unless frames are waiting already (one may be on its way); {@link #flush()}
+     * sends it.
      *
      * @return whether it was queued
      */
     boolean typing(String frame) {
-        return outbox.isIdle() && outbox.enqueue(frame);
+        return outbox.queuedFrames() == 0 && outbox.enqueue(frame);
     }
 
     /** Sends a page of a room's history. */

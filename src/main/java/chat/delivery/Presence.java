@@ -126,9 +126,13 @@ final class Presence {
      * stale by the time a backlog has gone out, and never makes a chat message wait.
      */
     void typing(ClientConnection from, String room) {
+        RoomPeople people = rooms.get(room);
+        if (people == null) {
+            return;
+        }
         List<ClientConnection> told = new ArrayList<>();
-        inRoom(room, people -> {
-            if (!people.members.contains(from)) {
+        synchronized (people) {
+            if (people.removed || !people.members.contains(from)) {
                 return;
             }
             Author person = from.author();
@@ -144,7 +148,7 @@ final class Presence {
                     told.add(member);
                 }
             }
-        });
+        }
         flush(told);
     }
 
