@@ -13,12 +13,14 @@ import java.util.logging.Logger;
  * the WebSocket API only.
  *
  * <p>Frames are not gathered in Tomcat's output buffer. The chat once did so by setting Tomcat's internal batching
- * flag around a run of frames and flushing with Tomcat's internal flush message, neither of which is API: the flag
- * is read by Tomcat while it writes each message part and is not guarded by Tomcat's message-part lock, and the
- * chat flipped it from other threads. Under fast senders and readers dropped mid-replay, with the 2 KiB buffers
- * of tomcat-conf's setenv.sh (runs overflow the buffer mid-frame), clients then received a later frame ahead of
- * earlier ones, and in other runs a frame with the bytes of later frames spliced into it. Written one by one,
- * through the API, neither was seen again.
+ * flag around a run of frames and flushing with Tomcat's internal flush message, neither of which is API. Tomcat
+ * reads that flag each time it writes a message part, outside its message-part lock. During a run the buffer
+ * (2 KiB in tomcat-conf's setenv.sh) nearly always ends in the tail of a fragment, since fragments of a long text
+ * are as long as the buffer. When the chat closed a reader that had fallen behind, it cleared the flag from the
+ * closing thread, unflushed: the next fragment of the message in flight then went straight to the socket ahead of
+ * that tail, and so did the close frame, since Tomcat's own close flushes only when it finds the flag set. Clients
+ * received frames with other frames' bytes spliced into them (FrameOrderIT failed within seconds, every run), and
+ * in other runs a later chat message ahead of earlier ones. Written one by one, through the API, neither is seen.
  */
 final class SessionSink implements FrameSink {
 
