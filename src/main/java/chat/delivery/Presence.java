@@ -152,11 +152,6 @@ final class Presence {
         flush(told);
     }
 
-    /** Rooms with someone in them or in their grace period, for tests. */
-    int rooms() {
-        return rooms.size();
-    }
-
     /** @param you the person the frame is for, told who they are in the first one, or null */
     private String snapshot(RoomPeople people, Author you) {
         return people.connections.size() > maxListed
