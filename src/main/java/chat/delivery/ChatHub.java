@@ -255,7 +255,7 @@ public final class ChatHub implements AutoCloseable {
         }
     }
 
-    /** Until {@code left} is sent, the room still counts as joined: joining it again waits for that. */
+    /** Until {@code left} is queued the room still counts as joined: joining it again meanwhile is {@code already-joined}. */
     private void leave(ClientConnection connection, String room) {
         Subscription subscription = connection.joined().get(room);
         if (subscription == null) {
@@ -263,13 +263,16 @@ public final class ChatHub implements AutoCloseable {
             return;
         }
         broadcaster.onLane(connection, () -> {
-            if (connection.joined().remove(room, subscription)) {
-                broadcaster.unsubscribe(subscription);
-                subscription.cancel();
-                presence.departed(connection, room, true); // before left: no presence frame of the room follows it
-                connection.left(room);
-                connection.flush();
+            if (connection.joined().get(room) != subscription) {
+                return; // left already, by an earlier leave on this lane
             }
+            broadcaster.unsubscribe(subscription);
+            subscription.cancel();
+            presence.departed(connection, room, true); // before left: no presence frame of the room follows it
+            connection.left(room);
+            // Only now may the room be joined again, so that its next replay comes after left.
+            connection.joined().remove(room, subscription);
+            connection.flush();
         });
     }
 

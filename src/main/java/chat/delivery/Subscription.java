@@ -250,6 +250,9 @@ final class Subscription {
             }
             done = page.end() && finishIfHeldComplete();
         }
+        if (done) {
+            presence.arrived(this); // counted before the client can see its synced
+        }
         if (connection.isClosed() || cancelled) {
             releaseMemory();
             return;
@@ -262,7 +265,6 @@ final class Subscription {
             // Live from here on, but the last page keeps its room until it has gone out, and a client that does
             // not read it is closed like one that stalls earlier in its replay.
             connection.whenDrained(this::releaseMemory);
-            presence.arrived(this);
             return;
         }
         connection.whenDrained(() -> {
