@@ -19,12 +19,20 @@ import java.util.regex.PatternSyntaxException;
  */
 public final class ChatConfig {
 
+    static final String POSTGRES_SCHEME = "jdbc:postgresql:";
+    static final String SQLITE_SCHEME = "jdbc:sqlite:";
+
     /** Whose user header is believed when chat.trustedProxies is unset: a proxy on the same host. */
     static final String LOOPBACK_PROXIES = "127\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}|0:0:0:0:0:0:0:1|::1";
 
     public enum Durability { FULL, NORMAL }
 
     private final Path databasePath;
+    /** {@code jdbc:postgresql://...} when several nodes share the chat in PostgreSQL; null: SQLite. */
+    private final String postgresUrl;
+    private final String databaseUser;
+    private final String databasePassword;
+    private final int clusterPollMillis;
     private final Durability durability;
     private final int readerPoolSize;
     private final int busyTimeoutMillis;
@@ -70,7 +78,14 @@ public final class ChatConfig {
     private final Pattern trustedProxies;
 
     private ChatConfig(Reader reader) {
-        this.databasePath = reader.path("chat.db.path", defaultDatabasePath());
+        String url = reader.databaseUrl("chat.db.url");
+        this.postgresUrl = url != null && url.startsWith(POSTGRES_SCHEME) ? url : null;
+        this.databasePath = url != null && url.startsWith(SQLITE_SCHEME)
+                ? Path.of(url.substring(SQLITE_SCHEME.length())).toAbsolutePath()
+                : reader.path("chat.db.path", defaultDatabasePath());
+        this.databaseUser = reader.raw("chat.db.user");
+        this.databasePassword = reader.secret("chat.db.password", "chat.db.passwordFile");
+        this.clusterPollMillis = reader.integer("chat.db.pollMillis", 1_000, 50, 600_000);
         this.durability = reader.durability("chat.db.synchronous", Durability.FULL);
         this.readerPoolSize = reader.integer("chat.db.poolSize", 4, 1, 64);
         this.busyTimeoutMillis = reader.integer("chat.db.busyTimeoutMs", 5_000, 0, 600_000);
@@ -184,6 +199,17 @@ public final class ChatConfig {
     }
 
     public Path databasePath() { return databasePath; }
+    /** The PostgreSQL database several nodes share ({@code chat.db.url}), or null for the embedded SQLite file. */
+    public String postgresUrl() { return postgresUrl; }
+    /** The database user, or null to leave it to the URL. */
+    public String databaseUser() { return databaseUser; }
+    /** The database password, from {@code chat.db.password} or the file {@code chat.db.passwordFile}; or null. */
+    public String databasePassword() { return databasePassword; }
+    /**
+     * How often a node on PostgreSQL looks at every room's newest offset besides its notifications, in case one
+     * was lost; also how long it waits for its listening connection before checking it.
+     */
+    public int clusterPollMillis() { return clusterPollMillis; }
     public Durability durability() { return durability; }
     public int readerPoolSize() { return readerPoolSize; }
     public int busyTimeoutMillis() { return busyTimeoutMillis; }
@@ -252,6 +278,41 @@ public final class ChatConfig {
 
         Reader(Function<String, String> source) {
             this.source = source;
+        }
+
+        /** A JDBC URL of PostgreSQL or SQLite, or null when unset. */
+        String databaseUrl(String name) {
+            String value = raw(name);
+            if (value == null || value.startsWith(POSTGRES_SCHEME)
+                    || value.startsWith(SQLITE_SCHEME) && value.length() > SQLITE_SCHEME.length()) {
+                return value;
+            }
+            throw invalid(name, value, "a PostgreSQL JDBC URL (jdbc:postgresql://host:port/database) or an SQLite"
+                    + " file (jdbc:sqlite:/path/chat.db)");
+        }
+
+        /**
+         * A secret given either as the value of {@code name} or as the contents of the file {@code fileName} names
+         * (a mounted secret; one trailing line break is not part of it); null when neither is set.
+         */
+        String secret(String name, String fileName) {
+            String value = source.apply(name);
+            String file = raw(fileName);
+            if (file == null) {
+                return value == null || value.isEmpty() ? null : value;
+            }
+            if (value != null && !value.isEmpty()) {
+                throw new IllegalArgumentException("Settings " + name + " (environment " + environmentName(name)
+                        + ") and " + fileName + " (environment " + environmentName(fileName) + ") are both set:"
+                        + " set only one of them");
+            }
+            try {
+                String contents = java.nio.file.Files.readString(Path.of(file));
+                return contents.endsWith("\r\n") ? contents.substring(0, contents.length() - 2)
+                        : contents.endsWith("\n") ? contents.substring(0, contents.length() - 1) : contents;
+            } catch (java.io.IOException | RuntimeException e) {
+                throw invalid(fileName, file, "a readable file holding the password (" + e + ")");
+            }
         }
 
         private String raw(String name) {

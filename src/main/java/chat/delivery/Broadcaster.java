@@ -82,6 +82,18 @@ final class Broadcaster implements AutoCloseable {
         }
     }
 
+    /** Closes every connection subscribed to {@code room}, on every lane. */
+    void closeRoom(String room, Closing why) {
+        for (Lane lane : lanes) {
+            Map<ClientConnection, Subscription> inRoom = lane.rooms.get(room);
+            if (inRoom != null) {
+                for (ClientConnection connection : inRoom.keySet()) {
+                    connection.close(why);
+                }
+            }
+        }
+    }
+
     /**
      * Runs {@code task} on the thread of the connection's lane, between two batches: nothing is being delivered to
      * the connection meanwhile, and what the task queues comes after every message delivered before it.
@@ -98,7 +110,7 @@ final class Broadcaster implements AutoCloseable {
     }
 
     /**
-     * Called by the writer thread only, after the commit: the batch's new messages in offset order, and the acks of
+     * Called by the {@link Sequencer} only, after the commit: the batch's new messages in offset order, and the acks of
      * every message in it. The lists are the lanes' from now on: not to be changed.
      *
      * @throws InterruptedException if the writer was interrupted while a lane was full

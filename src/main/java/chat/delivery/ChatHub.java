@@ -8,6 +8,7 @@ import chat.protocol.ClientFrame;
 import chat.protocol.ErrorCode;
 import chat.protocol.FrameCodec;
 import chat.protocol.SentMessage;
+import chat.store.CommitFeed;
 import chat.store.MessageStore;
 import chat.store.RoomHead;
 import chat.store.StoreException;
@@ -68,20 +69,47 @@ public final class ChatHub implements AutoCloseable {
     private final ReplayLimits replayLimits;
     private final RoomDirectory rooms;
     private final Presence presence;
+    /** Publishes the other nodes' commits here, on a store they share; null when this node is the only writer. */
+    private final CommitFollower follower;
 
-    /** Fills the recovery window from the store, then starts the writer. */
+    /**
+     * Fills the recovery window from the store, then starts the writer, and on a store other nodes write to as
+     * well, the thread that follows their commits.
+     *
+     * @throws IllegalStateException if the store is shared and cannot be read now: a node must know where each
+     *                               room stands before it can tell which commits of the others it has not seen
+     */
     public ChatHub(ChatConfig config, MessageStore store, ChatMetrics metrics) {
         this.config = config;
         this.store = store;
         this.metrics = metrics;
         this.codec = new FrameCodec(config.maxTextLength(), config.maxClientOffsetLength());
+        CommitFeed feed = store.openCommitFeed().orElse(null);
+        boolean shared = feed != null;
         RecoveryWindow window = new RecoveryWindow(config.recoveryWindowMessages(), config.recoveryWindowChars());
-        fill(window, store, config.recoveryWindowMessages(), config.replayPageSize());
+        List<RoomHead> storedRooms;
+        try {
+            fill(window, store, config.recoveryWindowMessages(), config.replayPageSize(), shared);
+            storedRooms = storedRooms(store, shared);
+        } catch (RuntimeException e) {
+            if (feed != null) {
+                feed.close();
+            }
+            throw e;
+        }
         this.history = new History(store, window,
                 new RoomWindows(config.roomWindows(), config.roomWindowMessages(), config.roomWindowChars()),
-                new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics);
-        this.rooms = new RoomDirectory(config.roomCreation(), config.rooms(), config.maxRooms(), storedRooms(store));
+                new SharedPages(SHARED_PAGES, SHARED_PAGES_MAX_CHARS), metrics, shared);
+        if (shared) {
+            for (RoomHead room : storedRooms) {
+                if (!Rooms.GENERAL.equals(room.room())) {
+                    history.skipTo(room.room(), room.newest());
+                }
+            }
+        }
+        this.rooms = new RoomDirectory(config.roomCreation(), config.rooms(), config.maxRooms(), storedRooms);
         this.broadcaster = new Broadcaster(config.fanoutThreads(), LANE_CAPACITY_BATCHES);
+        Sequencer sequencer = new Sequencer(store, history, broadcaster, rooms, shared, config.replayPageSize());
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
         this.timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-timer-"));
@@ -99,7 +127,7 @@ public final class ChatHub implements AutoCloseable {
                 new LinkedBlockingQueue<>(), DaemonThreads.named("chat-worker-"));
         this.closers = new ThreadPoolExecutor(CLOSER_THREADS, CLOSER_THREADS, 0, TimeUnit.MILLISECONDS,
                 new LinkedBlockingQueue<>(), DaemonThreads.named("chat-closer-"));
-        this.writer = new MessageWriter(store, history, broadcaster, metrics, config.writeQueueCapacity(),
+        this.writer = new MessageWriter(store, sequencer, metrics, config.writeQueueCapacity(),
                 Math.max(1, (int) ((long) config.writeQueueCapacity() * config.writeQueueSharePercent() / 100)),
                 config.writeBatchMax(), retention);
         metrics.watchStore(() -> {
@@ -116,13 +144,14 @@ public final class ChatHub implements AutoCloseable {
         } catch (StoreException e) {
             writer.storeFailed(e.getMessage());
         }
+        this.follower = shared ? new CommitFollower(feed, store, sequencer, config.clusterPollMillis()) : null;
     }
 
     /**
      * Loads the newest messages, so that clients reconnecting after a restart are replayed from memory too. If the
      * store cannot be read now, the window starts empty and every replay reads the store until it has filled.
      */
-    private static void fill(RecoveryWindow window, MessageStore store, int messages, int pageSize) {
+    private static void fill(RecoveryWindow window, MessageStore store, int messages, int pageSize, boolean shared) {
         List<EncodedMessage> newest = new ArrayList<>();
         long start;
         try {
@@ -140,6 +169,10 @@ public final class ChatHub implements AutoCloseable {
                 }
             }
         } catch (StoreException e) {
+            if (shared) {
+                throw new IllegalStateException("Cannot read where room " + Rooms.GENERAL + " stands in the shared"
+                        + " store: " + e.getMessage(), e);
+            }
             LOG.log(Level.WARNING, "Cannot read the newest messages into the recovery window; it fills from the"
                     + " next commit on, and replays read the store meanwhile: " + e.getMessage(), e);
             return;
@@ -150,10 +183,14 @@ public final class ChatHub implements AutoCloseable {
         }
     }
 
-    private static List<RoomHead> storedRooms(MessageStore store) {
+    private static List<RoomHead> storedRooms(MessageStore store, boolean shared) {
         try {
             return store.rooms();
         } catch (StoreException e) {
+            if (shared) {
+                throw new IllegalStateException("Cannot read where the rooms stand in the shared store: "
+                        + e.getMessage(), e);
+            }
             LOG.log(Level.WARNING, "Cannot read the stored rooms; those not listed in chat.rooms are made again by"
                     + " the first join: " + e.getMessage(), e);
             return List.of();
@@ -324,6 +361,11 @@ public final class ChatHub implements AutoCloseable {
         return replayLimits.memory();
     }
 
+    /** The store's epoch: every node on one shared store reports the same. */
+    public String epoch() {
+        return store.epoch();
+    }
+
     public int connections() {
         return broadcaster.size();
     }
@@ -370,7 +412,13 @@ public final class ChatHub implements AutoCloseable {
     public void close() {
         try {
             try {
-                writer.close();
+                try {
+                    writer.close();
+                } finally {
+                    if (follower != null) {
+                        follower.close();
+                    }
+                }
             } finally {
                 broadcaster.close();
             }

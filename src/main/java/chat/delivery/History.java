@@ -24,16 +24,30 @@ final class History {
     private final RoomWindows roomWindows;
     private final SharedPages shared;
     private final ChatMetrics metrics;
-    /** The newest offset of each room other than general that was asked for or written to since the start. */
+    /**
+     * The newest offset of each room other than general that was asked for or written to since the start; on a
+     * store other nodes write to as well, of every room, exactly as far as it was published here.
+     */
     private final Map<String, Long> newest = new ConcurrentHashMap<>();
+    /**
+     * Whether other nodes write to the store too: then the store's newest offset may be ahead of what this node
+     * published, and a room's newest offset is what {@link Sequencer} published, never read from the store.
+     */
+    private final boolean sharedStore;
 
     History(MessageStore store, RecoveryWindow window, RoomWindows roomWindows, SharedPages shared,
             ChatMetrics metrics) {
+        this(store, window, roomWindows, shared, metrics, false);
+    }
+
+    History(MessageStore store, RecoveryWindow window, RoomWindows roomWindows, SharedPages shared,
+            ChatMetrics metrics, boolean sharedStore) {
         this.store = store;
         this.window = window;
         this.roomWindows = roomWindows;
         this.shared = shared;
         this.metrics = metrics;
+        this.sharedStore = sharedStore;
     }
 
     /**
@@ -113,11 +127,34 @@ final class History {
         if (known != null) {
             return known;
         }
+        if (sharedStore) {
+            return 0; // a room made since the start: the sequencer publishes it from its first offset
+        }
         // The writer may commit meanwhile: whichever of the two is higher is the newest.
         return newest.merge(room, store.latestOffset(room), Math::max);
     }
 
-    /** Called by the writer once a message is committed, before it is published. */
+    /**
+     * The offset up to which {@code room}'s messages were published here: exact on a shared store, where the
+     * {@link Sequencer} starts every room at its newest offset; -1 for general before its window knows.
+     */
+    long publishedOffset(String room) {
+        return Rooms.GENERAL.equals(room) ? window.newestOffset() : newest.getOrDefault(room, 0L);
+    }
+
+    /**
+     * From now on {@code room}'s messages up to {@code offset} count as published, though none between was: at
+     * the start, and after messages that could not be read were given up on (their room's subscribers closed).
+     */
+    void skipTo(String room, long offset) {
+        if (Rooms.GENERAL.equals(room)) {
+            window.startAt(offset);
+        } else {
+            newest.merge(room, offset, Math::max);
+        }
+    }
+
+    /** Called once a message is committed, before it is published; in each room's offset order. */
     void committed(EncodedMessage message) {
         if (Rooms.GENERAL.equals(message.room())) {
             window.add(message);

@@ -18,7 +18,7 @@ import java.util.logging.Logger;
 /**
  * The one thread that writes. It takes whatever messages are waiting, commits them in one transaction (group
  * commit), then hands the new ones in offset order, with the ack of every message in the batch, to the
- * broadcaster's lanes, and goes on with the next batch. Nothing is published or acknowledged before its transaction
+ * {@link Sequencer}, which publishes them to the broadcaster's lanes, and goes on with the next batch. Nothing is published or acknowledged before its transaction
  * committed; a failed transaction answers every sender in it with {@code store-unavailable}.
  */
 final class MessageWriter implements AutoCloseable {
@@ -28,8 +28,7 @@ final class MessageWriter implements AutoCloseable {
     private static final String SHUTTING_DOWN = "The server is shutting down; send again after reconnecting";
 
     private final MessageStore store;
-    private final History history;
-    private final Broadcaster broadcaster;
+    private final Sequencer sequencer;
     private final ChatMetrics metrics;
     private final BlockingQueue<QueuedMessage> queue;
     private final WriteQueueShares shares;
@@ -40,11 +39,10 @@ final class MessageWriter implements AutoCloseable {
     /** Why the last transaction failed, or null once one committed since. */
     private volatile String lastFailure;
 
-    MessageWriter(MessageStore store, History history, Broadcaster broadcaster, ChatMetrics metrics,
+    MessageWriter(MessageStore store, Sequencer sequencer, ChatMetrics metrics,
                   int queueCapacity, int maxQueuedPerAddress, int batchMax, RetentionSweeper retention) {
         this.store = store;
-        this.history = history;
-        this.broadcaster = broadcaster;
+        this.sequencer = sequencer;
         this.metrics = metrics;
         this.queue = new ArrayBlockingQueue<>(queueCapacity);
         this.shares = new WriteQueueShares(maxQueuedPerAddress);
@@ -138,7 +136,6 @@ final class MessageWriter implements AutoCloseable {
                 SentMessage sent = messages.get(i);
                 EncodedMessage message = EncodedMessage.of(appended.room(), appended.offset(), sent.text(),
                         sent.authorOrAnonymous(), committedAt);
-                history.committed(message);
                 committed.add(message);
             }
         }
@@ -155,7 +152,7 @@ final class MessageWriter implements AutoCloseable {
             return;
         }
         try {
-            broadcaster.publish(committed, acks);
+            sequencer.publishCommitted(committed, acks);
         } catch (InterruptedException e) {
             // Stopping, and a lane had no room within the wait: the committed messages are replayed to whoever
             // reconnects, and the senders' resends are acknowledged from the store.

@@ -51,6 +51,16 @@ final class RoomDirectory {
         return Opening.OPEN;
     }
 
+    /**
+     * Another node stored messages in {@code room}: it exists here too when anyone may make rooms, even past
+     * chat.maxRooms, which each node counts for the joins it takes.
+     */
+    void storedElsewhere(String room) {
+        if (anyoneCreates && !known.contains(room)) {
+            known.add(room);
+        }
+    }
+
     boolean exists(String room) {
         return known.contains(room);
     }

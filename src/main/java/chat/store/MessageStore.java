@@ -2,12 +2,14 @@ package chat.store;
 
 import chat.protocol.SentMessage;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The ordered, durable log of chat messages, by room. Each room's offsets are its own: positive, from 1, assigned
  * in commit order without a gap and never reused. A clientOffset is unique across all rooms.
  *
- * <p>Only one thread appends (the single writer); any number of threads read.
+ * <p>Only one thread of a process appends (its single writer); any number of threads read. A store that several
+ * processes share ({@link #openCommitFeed()}) keeps its offsets gapless and in commit order across them.
  */
 public interface MessageStore extends AutoCloseable {
 
@@ -77,6 +79,14 @@ public interface MessageStore extends AutoCloseable {
 
     /** @return the bytes the store's data takes, space freed by deletions and reused by new messages not counted */
     long storedBytes() throws StoreException;
+
+    /**
+     * Where a node hears of the commits of other nodes writing to the same store; empty when this process is the
+     * store's only writer. Each call opens a feed of its own, which the caller closes.
+     */
+    default Optional<CommitFeed> openCommitFeed() {
+        return Optional.empty();
+    }
 
     @Override
     void close();

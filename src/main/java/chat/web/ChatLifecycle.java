@@ -5,6 +5,9 @@ import chat.config.OriginPolicy;
 import chat.config.TrustedProxy;
 import chat.delivery.ChatHub;
 import chat.metrics.ChatMetrics;
+import chat.store.MessageStore;
+import chat.store.PostgresMessageStore;
+import chat.store.PostgresPool;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
 import chat.store.StoreException;
@@ -17,6 +20,8 @@ import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import jakarta.websocket.server.ServerContainer;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.logging.Logger;
 import javax.naming.InitialContext;
 import javax.naming.NameNotFoundException;
@@ -49,7 +54,7 @@ public final class ChatLifecycle implements ServletContextListener {
         }
         ChatConfig config = ChatConfig.load(context::getInitParameter);
         LoginConstraints.apply(context, config.loginRoles());
-        SqliteMessageStore store = openStore(config);
+        MessageStore store = openStore(config);
         PrometheusRegistry registry = new PrometheusRegistry();
         JvmMemoryMetrics.builder().register(registry);
         ProcessMetrics.builder().register(registry);
@@ -62,9 +67,14 @@ public final class ChatLifecycle implements ServletContextListener {
         chat.publishIn(context);
     }
 
-    private static SqliteMessageStore openStore(ChatConfig config) {
+    private static MessageStore openStore(ChatConfig config) {
         try {
             DataSource container = lookupContainerDataSource();
+            if (container != null && isPostgres(container)) {
+                LOG.info("Storing messages in PostgreSQL through the container's DataSource " + JNDI_NAME);
+                return PostgresMessageStore.open(container, closedWithTheWebapp(container),
+                        PostgresPool.listeningBeside(container));
+            }
             if (container != null) {
                 LOG.info("Storing messages in the container's DataSource " + JNDI_NAME);
                 try {
@@ -72,6 +82,17 @@ public final class ChatLifecycle implements ServletContextListener {
                 } catch (StoreException e) {
                     throw new StoreException(e.getMessage() + " (through " + JNDI_NAME + "; check the jdbcUrl of its"
                             + " Resource and that the database's directory exists and is writable)", e);
+                }
+            }
+            if (config.postgresUrl() != null) {
+                LOG.info("Storing messages in PostgreSQL at " + config.postgresUrl() + " (chat.db.url)");
+                HikariDataSource pool = PostgresPool.open(config);
+                try {
+                    return PostgresMessageStore.open(pool, pool, PostgresPool.unpooled(config.postgresUrl(),
+                            config.databaseUser(), config.databasePassword()));
+                } catch (StoreException e) {
+                    pool.close();
+                    throw e;
                 }
             }
             LOG.info("Storing messages in " + config.databasePath() + " (no " + JNDI_NAME + " defined)");
@@ -84,6 +105,16 @@ public final class ChatLifecycle implements ServletContextListener {
             }
         } catch (StoreException e) {
             throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+
+    /** Whether the container's data source is PostgreSQL's; anything else is taken for SQLite. */
+    private static boolean isPostgres(DataSource container) throws StoreException {
+        try (Connection connection = container.getConnection()) {
+            return "PostgreSQL".equals(connection.getMetaData().getDatabaseProductName());
+        } catch (SQLException e) {
+            throw new StoreException("The container's DataSource " + JNDI_NAME + " gives no connection: "
+                    + e.getMessage(), e);
         }
     }
 

@@ -32,7 +32,8 @@ public final class HealthServlet extends HttpServlet {
             try {
                 long offset = hub.latestOffset();
                 hub.checkWritable();
-                body = "{\"status\":\"up\",\"offset\":" + offset + ",\"connections\":" + hub.connections() + "}";
+                body = "{\"status\":\"up\",\"offset\":" + offset + ",\"epoch\":\"" + hub.epoch()
+                        + "\",\"connections\":" + hub.connections() + "}";
             } catch (StoreException e) {
                 response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
                 body = "{\"status\":\"down\",\"reason\":\"the message store does not take messages now\"}";
