@@ -3,12 +3,15 @@ package chat.config;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import chat.config.ChatConfig.Durability;
 
 import java.nio.file.Path;
+import java.nio.file.Files;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -98,6 +101,47 @@ class ChatConfigTest {
         assertEquals(file, ChatConfig.of(Map.of("chat.db.path", file.toString())).databasePath());
         Path relative = ChatConfig.of(Map.of("chat.db.path", "rel/chat.db")).databasePath();
         assertEquals(Path.of("rel/chat.db").toAbsolutePath(), relative);
+    }
+
+    @Test
+    void aPostgresUrlChoosesPostgresAndNoUrlTheSqliteFile() {
+        ChatConfig postgres = ChatConfig.of(Map.of("chat.db.url", "jdbc:postgresql://db.example:5432/chat",
+                "chat.db.user", "chat", "chat.db.password", "s3cret"));
+        assertEquals("jdbc:postgresql://db.example:5432/chat", postgres.postgresUrl());
+        assertEquals("chat", postgres.databaseUser());
+        assertEquals("s3cret", postgres.databasePassword());
+        assertNull(ChatConfig.of(Map.of()).postgresUrl());
+        assertNull(ChatConfig.of(Map.of()).databasePassword());
+    }
+
+    @Test
+    void anSqliteUrlNamesTheDatabaseFile(@TempDir Path dir) {
+        ChatConfig config = ChatConfig.of(Map.of("chat.db.url", "jdbc:sqlite:" + dir.resolve("x.db")));
+        assertNull(config.postgresUrl());
+        assertEquals(dir.resolve("x.db"), config.databasePath());
+    }
+
+    @Test
+    void anotherDatabaseUrlIsRefusedNamingTheSetting() {
+        for (String url : List.of("jdbc:mysql://db/chat", "postgresql://db/chat", "jdbc:sqlite:")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ChatConfig.of(Map.of("chat.db.url", url)));
+            assertTrue(e.getMessage().contains("chat.db.url") && e.getMessage().contains("CHAT_DB_URL")
+                    && e.getMessage().contains(url), e.getMessage());
+        }
+    }
+
+    @Test
+    void thePasswordIsReadFromItsFileWithoutTheTrailingLineBreak(@TempDir Path dir) throws Exception {
+        Path secret = Files.writeString(dir.resolve("password"), "p w\n");
+        assertEquals("p w", ChatConfig.of(Map.of("chat.db.passwordFile", secret.toString())).databasePassword());
+        IllegalArgumentException both = assertThrows(IllegalArgumentException.class, () -> ChatConfig.of(
+                Map.of("chat.db.passwordFile", secret.toString(), "chat.db.password", "x")));
+        assertTrue(both.getMessage().contains("chat.db.password") && both.getMessage().contains("only one"),
+                both.getMessage());
+        IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> ChatConfig.of(
+                Map.of("chat.db.passwordFile", dir.resolve("absent").toString())));
+        assertTrue(missing.getMessage().contains("CHAT_DB_PASSWORD_FILE"), missing.getMessage());
     }
 
     static Stream<Arguments> bounds() {
