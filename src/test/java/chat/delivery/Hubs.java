@@ -2,6 +2,8 @@ package chat.delivery;
 
 import chat.config.ChatConfig;
 import chat.metrics.ChatMetrics;
+import chat.store.PostgresMessageStore;
+import chat.store.PostgresPool;
 import chat.store.SqliteMessageStore;
 import chat.store.SqlitePool;
 import com.zaxxer.hikari.HikariDataSource;
@@ -15,7 +17,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Chat hubs on real SQLite files and the recording sinks of their connections ({@code @RegisterExtension}), closed
+ * Chat hubs on real SQLite files (or a real PostgreSQL) and the recording sinks of their connections ({@code @RegisterExtension}), closed
  * after each test, sinks first. Messages are not rate-limited unless a test's settings say so.
  */
 final class Hubs implements AfterEachCallback {
@@ -32,6 +34,26 @@ final class Hubs implements AfterEachCallback {
         HikariDataSource pool = SqlitePool.open(config);
         metrics = ChatMetrics.unregistered();
         ChatHub hub = new ChatHub(config, SqliteMessageStore.open(pool, config.durability(), pool), metrics);
+        toClose.add(hub);
+        return hub;
+    }
+
+    /**
+     * A hub on PostgreSQL at {@code url}, a node of its own with a pool of its own, with {@code settings} over the
+     * defaults.
+     */
+    ChatHub openOnPostgres(String url, String user, String password, Map<String, String> settings) throws Exception {
+        Map<String, String> values = new HashMap<>(settings);
+        values.put("chat.db.url", url);
+        values.put("chat.db.user", user);
+        values.put("chat.db.password", password);
+        values.putIfAbsent("chat.messagesPerSecond", "0");
+        values.putIfAbsent("chat.db.pollMillis", "200");
+        ChatConfig config = ChatConfig.of(values);
+        HikariDataSource pool = PostgresPool.open(config);
+        metrics = ChatMetrics.unregistered();
+        ChatHub hub = new ChatHub(config, PostgresMessageStore.open(pool, pool,
+                PostgresPool.unpooled(url, user, password)), metrics);
         toClose.add(hub);
         return hub;
     }

@@ -59,10 +59,18 @@ public final class Nginx implements AutoCloseable {
 
     /** Starts nginx in front of the Tomcat on 127.0.0.1:{@code it.http.port}; returns once both ports accept. */
     public static Nginx start() throws IOException, InterruptedException {
-        Path basedir = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
         String tomcatHome = System.getProperty("it.tomcat.home");
         String name = tomcatHome == null ? "default" : Path.of(tomcatHome).getFileName().toString();
-        Path directory = basedir.resolve("target").resolve("nginx-" + name);
+        return start("nginx-" + name, List.of(Integer.parseInt(TestFiles.required("it.http.port"))));
+    }
+
+    /**
+     * Starts nginx in {@code target/<name>/} in front of the nodes on 127.0.0.1 at {@code upstreamPorts}, one
+     * upstream server line each, as an operator lists several nodes; returns once both ports accept.
+     */
+    public static Nginx start(String name, List<Integer> upstreamPorts) throws IOException, InterruptedException {
+        Path basedir = Path.of(System.getProperty("basedir", ".")).toAbsolutePath();
+        Path directory = basedir.resolve("target").resolve(name);
         TestFiles.deleteRecursively(directory);
         Files.createDirectories(directory.resolve("logs"));
 
@@ -70,13 +78,12 @@ public final class Nginx implements AutoCloseable {
         Path key = directory.resolve("key.pem");
         createSelfSignedCertificate(directory, certificate, key);
 
-        int upstreamPort = Integer.parseInt(TestFiles.required("it.http.port"));
         int httpPort = TestFiles.freePort();
         int httpsPort = TestFiles.freePort();
         String site = Files.readString(basedir.resolve("tomcat-conf/nginx/chat.conf"), StandardCharsets.UTF_8);
         Path config = directory.resolve("nginx.conf");
-        Files.writeString(config, wrapper(directory, adapt(site, upstreamPort, httpPort, httpsPort, certificate, key)),
-                StandardCharsets.UTF_8);
+        Files.writeString(config, wrapper(directory, adapt(site, upstreamPorts, httpPort, httpsPort, certificate,
+                        key)), StandardCharsets.UTF_8);
 
         Path output = directory.resolve("logs/nginx.out");
         Process process = new ProcessBuilder(executable().toString(), "-p", directory + "/", "-c", config.toString())
@@ -219,9 +226,20 @@ public final class Nginx implements AutoCloseable {
 
     /** chat.conf with only the addresses, the TLS listener and the timeouts changed. */
     public static String adapt(String site, int upstreamPort, int httpPort, int httpsPort, Path certificate, Path key) {
+        return adapt(site, List.of(upstreamPort), httpPort, httpsPort, certificate, key);
+    }
+
+    /** The same with the upstream's one uncommented server line repeated for each of {@code upstreamPorts}. */
+    public static String adapt(String site, List<Integer> upstreamPorts, int httpPort, int httpsPort,
+                               Path certificate, Path key) {
         String timeout = PROXY_TIMEOUT.toSeconds() + "s";
+        StringBuilder servers = new StringBuilder();
+        for (int port : upstreamPorts) {
+            servers.append(servers.length() == 0 ? "" : "\n").append("$1server ").append(LOOPBACK).append(':')
+                    .append(port).append("$2;");
+        }
         String adapted = replaceOnce(site, "(?m)^([ \\t]*)server[ \\t]+[^\\s;{]+([^;{\\n]*);",
-                "$1server " + LOOPBACK + ':' + upstreamPort + "$2;", "the upstream's server line");
+                servers.toString(), "the upstream's server line");
         adapted = replaceOnce(adapted, "(?m)^([ \\t]*)listen[ \\t]+[^;\\n]*;",
                 "$1listen " + LOOPBACK + ':' + httpPort + ";\n"
                         + "$1listen " + LOOPBACK + ':' + httpsPort + " ssl;\n"

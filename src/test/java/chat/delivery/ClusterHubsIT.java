@@ -1,0 +1,157 @@
+package chat.delivery;
+
+import chat.protocol.Author;
+import chat.testsupport.Postgres;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Predicate;
+import java.util.stream.LongStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Several nodes, one chat: hubs each with a store and pool of their own on one real PostgreSQL, their clients
+ * recording sinks. What one node commits reaches the others' clients in offset order, whatever the interleaving.
+ */
+class ClusterHubsIT {
+
+    private static final String LOOPBACK = "127.0.0.1";
+    private static Postgres postgres;
+
+    @RegisterExtension
+    final Hubs hubs = new Hubs();
+    private String url;
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        postgres = Postgres.start("cluster-hubs");
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    @BeforeEach
+    void freshDatabase(TestInfo test) throws Exception {
+        url = postgres.createDatabase("hubs_" + test.getTestMethod().orElseThrow().getName().toLowerCase());
+    }
+
+    private ChatHub node() throws Exception {
+        return hubs.openOnPostgres(url, postgres.user(), postgres.password(), Map.of());
+    }
+
+    private static ClientConnection inRoom(ChatHub hub, RecordingSink sink, String room, long offset)
+            throws InterruptedException {
+        ClientConnection connection = hub.connect(LOOPBACK, sink, new Handshake(room, true, offset, null,
+                new Author("tester", false)));
+        sink.awaitFrame(type("synced", room));
+        return connection;
+    }
+
+    private static Predicate<JsonNode> type(String type, String room) {
+        return frame -> frame.path("type").asText().equals(type) && frame.path("room").asText().equals(room);
+    }
+
+    private static Predicate<JsonNode> ack(String clientOffset) {
+        return frame -> frame.path("type").asText().equals("ack")
+                && frame.path("clientOffset").asText().equals(clientOffset);
+    }
+
+    private static Predicate<JsonNode> offset(String room, long offset) {
+        return frame -> type("chat message", room).test(frame) && frame.path("offset").asLong() == offset;
+    }
+
+    private static List<Long> offsetsIn(List<JsonNode> frames, String room) {
+        return frames.stream().filter(type("chat message", room)).map(f -> f.path("offset").asLong()).toList();
+    }
+
+    private static String chat(String room, String text, String clientOffset) {
+        return "{\"type\":\"chat message\",\"room\":\"" + room + "\",\"text\":\"" + text + "\",\"clientOffset\":\""
+                + clientOffset + "\"}";
+    }
+
+    private static List<Long> range(long first, long last) {
+        return LongStream.rangeClosed(first, last).boxed().toList();
+    }
+
+    @Test
+    void aMessageCommittedOnOneNodeReachesTheClientsOfTheOthersWithItsOffset() throws Exception {
+        ChatHub one = node();
+        ChatHub two = node();
+        assertEquals(one.epoch(), two.epoch());
+        RecordingSink senderSink = hubs.sink();
+        ClientConnection sender = inRoom(one, senderSink, "ops", 0);
+        RecordingSink readerSink = hubs.sink();
+        inRoom(two, readerSink, "ops", 0);
+
+        one.receive(sender, chat("ops", "across", "x-1"));
+        JsonNode message = readerSink.awaitFrame(offset("ops", 1)).stream().filter(offset("ops", 1)).findFirst()
+                .orElseThrow();
+        assertEquals("across", message.path("text").asText());
+        assertEquals("tester", message.path("author").asText());
+        senderSink.awaitFrame(ack("x-1"));
+    }
+
+    @Test
+    void sendersOnThreeNodesAtOnceEveryClientGetsEveryOffsetOnceInOrder() throws Exception {
+        List<ChatHub> nodes = List.of(node(), node(), node());
+        List<RecordingSink> sinks = new ArrayList<>();
+        List<ClientConnection> senders = new ArrayList<>();
+        for (ChatHub node : nodes) {
+            RecordingSink sink = hubs.sink();
+            senders.add(inRoom(node, sink, "general", 0));
+            sinks.add(sink);
+        }
+        int perNode = 300;
+        for (int i = 0; i < perNode; i++) {
+            for (int n = 0; n < nodes.size(); n++) {
+                nodes.get(n).receive(senders.get(n), chat("general", "m" + i, "n" + n + "-" + i));
+            }
+        }
+        long total = (long) perNode * nodes.size();
+        for (RecordingSink sink : sinks) {
+            assertEquals(range(1, total), offsetsIn(sink.awaitFrame(offset("general", total)), "general"));
+        }
+        // A client joining late on any node is replayed the same, and then live.
+        RecordingSink late = hubs.sink();
+        ClientConnection lateConnection = inRoom(nodes.get(2), late, "general", 100);
+        nodes.get(0).receive(senders.get(0), chat("general", "after", "after-1"));
+        assertEquals(range(101, total + 1), offsetsIn(late.awaitFrame(offset("general", total + 1)), "general"));
+        assertTrue(lateConnection.joined().containsKey("general"));
+    }
+
+    @Test
+    void aClientOffsetResentToAnotherNodeIsAcknowledgedWithTheOriginalRoomAndOffset() throws Exception {
+        ChatHub one = node();
+        ChatHub two = node();
+        RecordingSink first = hubs.sink();
+        ClientConnection before = inRoom(one, first, "ops", 0);
+        one.receive(before, chat("ops", "filler", "f-1"));
+        one.receive(before, chat("ops", "lost ack", "lost-1"));
+        first.awaitFrame(ack("lost-1"));
+
+        RecordingSink again = hubs.sink();
+        ClientConnection after = inRoom(two, again, "general", 0);
+        two.receive(after, "{\"type\":\"join\",\"room\":\"ops\",\"serverOffset\":0}");
+        again.awaitFrame(type("synced", "ops"));
+        two.receive(after, chat("general", "lost ack", "lost-1"));
+        JsonNode ack = again.awaitFrame(ack("lost-1")).stream().filter(ack("lost-1")).findFirst().orElseThrow();
+        assertEquals("ops", ack.path("room").asText());
+        assertEquals(2, ack.path("offset").asLong());
+        two.receive(after, chat("ops", "new", "n-1"));
+        assertEquals(range(1, 3), offsetsIn(again.awaitFrame(offset("ops", 3)), "ops"), "stored once");
+    }
+}
