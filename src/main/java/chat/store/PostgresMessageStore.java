@@ -138,9 +138,13 @@ public final class PostgresMessageStore implements MessageStore {
             connection.setAutoCommit(false);
             try {
                 statement.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
-                statement.execute(SCHEMA);
-                statement.executeUpdate("INSERT INTO chat_identity (id, epoch, schema_version) VALUES (1, '"
-                        + UUID.randomUUID() + "', " + SCHEMA_VERSION + ") ON CONFLICT (id) DO NOTHING");
+                // Nothing is written to a database that has the schema, so that a node starts on a read-only one
+                // too: it serves the history, and /health says 503 until the database takes writes.
+                if (!hasIdentity(statement)) {
+                    statement.execute(SCHEMA);
+                    statement.executeUpdate("INSERT INTO chat_identity (id, epoch, schema_version) VALUES (1, '"
+                            + UUID.randomUUID() + "', " + SCHEMA_VERSION + ")");
+                }
                 String epoch;
                 int version;
                 try (ResultSet identity = statement.executeQuery(
@@ -163,6 +167,18 @@ public final class PostgresMessageStore implements MessageStore {
             }
         } catch (SQLException e) {
             throw new StoreException("Cannot open the message store in PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean hasIdentity(Statement statement) throws SQLException {
+        try (ResultSet table = statement.executeQuery("SELECT to_regclass('chat_identity') IS NOT NULL")) {
+            table.next();
+            if (!table.getBoolean(1)) {
+                return false;
+            }
+        }
+        try (ResultSet row = statement.executeQuery("SELECT 1 FROM chat_identity WHERE id = 1")) {
+            return row.next();
         }
     }
 
@@ -439,16 +455,21 @@ public final class PostgresMessageStore implements MessageStore {
     }
 
     /**
-     * Asks for a transaction id, which PostgreSQL hands out only where it would take a write: not on a standby,
-     * not in a read-only session; and a dead server or a refused login fails here as well. Nothing is written and
-     * no lock is waited for.
+     * Asks whether the session may write (not on a standby, not read-only) and for a transaction id, which a
+     * standby refuses too; a dead server or a refused login fails here as well. Nothing is written and no lock is
+     * waited for.
      */
     @Override
     public void checkWritable() throws StoreException {
         try (Connection connection = dataSource.getConnection(); Statement statement = connection.createStatement()) {
             connection.setAutoCommit(false);
-            try {
-                statement.execute("SELECT txid_current()");
+            try (ResultSet readOnly = statement.executeQuery("SELECT pg_is_in_recovery(),"
+                    + " current_setting('transaction_read_only') = 'on', txid_current()")) {
+                readOnly.next();
+                if (readOnly.getBoolean(1) || readOnly.getBoolean(2)) {
+                    throw new SQLException(readOnly.getBoolean(1) ? "the database is a standby, in recovery"
+                            : "the session is read-only (default_transaction_read_only)");
+                }
             } finally {
                 connection.rollback();
                 connection.setAutoCommit(true);

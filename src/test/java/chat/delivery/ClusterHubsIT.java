@@ -7,12 +7,12 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.LongStream;
 
@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ClusterHubsIT {
 
     private static final String LOOPBACK = "127.0.0.1";
+    private static final AtomicInteger DATABASES = new AtomicInteger();
     private static Postgres postgres;
 
     @RegisterExtension
@@ -45,8 +46,8 @@ class ClusterHubsIT {
     }
 
     @BeforeEach
-    void freshDatabase(TestInfo test) throws Exception {
-        url = postgres.createDatabase("hubs_" + test.getTestMethod().orElseThrow().getName().toLowerCase());
+    void freshDatabase() throws Exception {
+        url = postgres.createDatabase("hubs_" + DATABASES.incrementAndGet());
     }
 
     private ChatHub node() throws Exception {

@@ -409,12 +409,15 @@ class ClusterIT {
     /** Reads what the readers have been sent so far, checking each one's offsets come one by one. */
     private static void drain(List<ChatClient> readers, List<Long> last) throws InterruptedException {
         for (int i = 0; i < readers.size(); i++) {
-            for (JsonNode frame = readers.get(i).poll(Duration.ZERO); frame != null;
-                 frame = readers.get(i).poll(Duration.ZERO)) {
+            int node = i + 1;
+            for (JsonNode next = readers.get(i).poll(Duration.ZERO); next != null;
+                 next = readers.get(i).poll(Duration.ZERO)) {
+                JsonNode frame = next;
                 assertEquals("chat message", frame.path("type").asText(), frame::toString);
                 long offset = frame.path("offset").asLong();
                 long previous = last.get(i);
-                assertEquals(previous + 1, offset, () -> "the reader on node " + previous + " then " + frame);
+                assertEquals(previous + 1, offset, () -> "the reader on node " + node + " got " + previous
+                        + " then " + frame);
                 last.set(i, offset);
             }
         }

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInfo;
 
 import java.sql.Connection;
 import java.sql.Statement;
@@ -29,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class PostgresMessageStoreIT {
 
+    private static final AtomicInteger DATABASES = new AtomicInteger();
     private static Postgres postgres;
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
@@ -61,8 +62,8 @@ class PostgresMessageStoreIT {
     }
 
     @BeforeEach
-    void freshDatabase(TestInfo test) throws Exception {
-        url = postgres.createDatabase("store_" + test.getTestMethod().orElseThrow().getName().toLowerCase());
+    void freshDatabase() throws Exception {
+        url = postgres.createDatabase("store_" + DATABASES.incrementAndGet());
     }
 
     @AfterEach
@@ -204,6 +205,7 @@ class PostgresMessageStoreIT {
         List<PostgresMessageStore> nodes = List.of(node(), node(), node());
         List<String> rooms = List.of("general", "ops");
         AtomicBoolean writing = new AtomicBoolean(true);
+        AtomicBoolean written = new AtomicBoolean();
         Map<String, Appended> answers = new ConcurrentHashMap<>();
         List<String> violations = Collections.synchronizedList(new ArrayList<>());
         AtomicLong shared = new AtomicLong();
@@ -245,7 +247,7 @@ class PostgresMessageStoreIT {
                     readers.add(threads.submit(() -> {
                         long last = 0;
                         long reads = 0;
-                        while (writing.get() || last < store.latestOffset(room)) {
+                        while (!written.get() || last < store.latestOffset(room)) {
                             for (StoredMessage message : store.readAfter(room, last, 1_000)) {
                                 if (message.offset() != last + 1) {
                                     violations.add(room + ": read " + message.offset() + " after " + last);
@@ -263,6 +265,7 @@ class PostgresMessageStoreIT {
             for (Future<Long> writer : writers) {
                 writer.get(60, TimeUnit.SECONDS);
             }
+            written.set(true);
             Map<String, Long> newest = new HashMap<>();
             for (Future<Map<String, Long>> reader : readers) {
                 Map<String, Long> read = reader.get(60, TimeUnit.SECONDS);
@@ -286,6 +289,7 @@ class PostgresMessageStoreIT {
             assertFalse(answers.isEmpty());
         } finally {
             writing.set(false);
+            written.set(true);
             threads.shutdownNow();
         }
     }
@@ -314,6 +318,7 @@ class PostgresMessageStoreIT {
         one.append(List.of(message("general", "before", "r-1")));
         try (CommitFeed feed = one.openCommitFeed().orElseThrow()) {
             feed.await(100);
+            postgres.stop();
             postgres.restart();
             two.append(List.of(message("general", "while away", "r-2")));
             boolean lost = false;

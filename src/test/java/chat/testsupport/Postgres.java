@@ -185,7 +185,12 @@ public final class Postgres implements AutoCloseable {
 
     /** A connection to {@link #jdbcUrl()} as {@code chat}, over TCP with its password. */
     public Connection connect() throws SQLException {
-        return DriverManager.getConnection(jdbcUrl(), credentials(USER, PASSWORD, 10));
+        return connect(jdbcUrl());
+    }
+
+    /** To {@code url}, one of {@link #createDatabase}'s, as chat over TCP with its password. */
+    public Connection connect(String url) throws SQLException {
+        return DriverManager.getConnection(url, credentials(USER, PASSWORD, 10));
     }
 
     /** Whether the postmaster runs (it may still be recovering, not yet accepting connections). */
