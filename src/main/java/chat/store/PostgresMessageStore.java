@@ -199,7 +199,7 @@ public final class PostgresMessageStore implements MessageStore {
             try {
                 return appendOnce(messages, committedAtMillis);
             } catch (SQLException e) {
-                if (!(e instanceof StoredMeanwhile) && !TRANSIENT.contains(e.getSQLState())) {
+                if (!(e instanceof StoredMeanwhile) && (e.getSQLState() == null || !TRANSIENT.contains(e.getSQLState()))) {
                     throw new StoreException("Storing " + messages.size() + " message(s) failed: " + e.getMessage(), e);
                 }
                 last = e;

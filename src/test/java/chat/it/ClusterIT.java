@@ -332,6 +332,7 @@ class ClusterIT {
         Map<String, Long> acked = new LinkedHashMap<>();
         Map<String, String> refusals = new LinkedHashMap<>();
         AtomicInteger refused = new AtomicInteger();
+        AtomicInteger total = new AtomicInteger();
         try {
             for (StockTomcat node : nodes) {
                 ChatClient reader = ChatClient.connect(node.uri(), from);
@@ -341,45 +342,22 @@ class ClusterIT {
             }
             try (ChatClient sender = ChatClient.connect(viaNginx(), from)) {
                 sender.awaitSynced();
-                int sent = 0;
-                int restartAt = 200;
-                boolean restarted = false;
-                boolean sawUnavailable = false;
-                List<String> pending = new ArrayList<>();
-                long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
-                while (sent < 600 || !pending.isEmpty()) {
-                    assertTrue(System.nanoTime() < deadline, "the sender finished within " + PHASE_TIMEOUT);
-                    while (sent < 600 && pending.size() < 8) {
-                        String clientOffset = "pg-" + RUN + "-" + sent++;
-                        pending.add(clientOffset);
-                        sender.sendChat(clientOffset, clientOffset);
-                    }
-                    if (!restarted && sent >= restartAt) {
-                        restarted = true;
-                        postgres.stop();
-                        Health.await(first, 503, Duration.ofSeconds(20));
-                        postgres.restart();
-                    }
-                    JsonNode frame = sender.poll(Duration.ofMillis(100));
-                    drain(readers, readerLast);
-                    if (frame == null) {
-                        continue;
-                    }
-                    String type = frame.path("type").asText();
-                    String clientOffset = frame.path("clientOffset").asText();
-                    if (type.equals("ack")) {
-                        acked.put(clientOffset, frame.path("offset").asLong());
-                        pending.remove(clientOffset);
-                    } else if (type.equals("error")) {
-                        assertEquals("store-unavailable", frame.path("code").asText(), frame::toString);
-                        sawUnavailable = true;
-                        refused.incrementAndGet();
-                        refusals.put(clientOffset, frame.path("message").asText());
-                        Thread.sleep(100);
-                        sender.sendChat(clientOffset, clientOffset); // the client's retry, same clientOffset
-                    }
+                Outage outage = new Outage(sender, readers, readerLast, acked, refusals);
+                outage.send(200);
+                postgres.stop();
+                long downSince = System.nanoTime();
+                // New messages while it is down: answered store-unavailable, and sent again until stored.
+                outage.sendUntil(() -> !refusals.isEmpty(), Duration.ofSeconds(20), "a store-unavailable answer");
+                for (StockTomcat node : nodes) {
+                    Health.await(node.uri(), 503, Duration.ofSeconds(20));
                 }
-                assertTrue(sawUnavailable, "a sender was told store-unavailable while PostgreSQL was down");
+                System.out.printf("ClusterIT: PostgreSQL down; every node's /health said 503 within %d ms%n",
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - downSince));
+                postgres.restart();
+                outage.send(380);
+                outage.pumpUntil(outage::allAcked, PHASE_TIMEOUT, "an ack for every message");
+                refused.set(outage.refusals);
+                total.set(outage.sent);
             }
             for (StockTomcat node : nodes) {
                 Health.await(node.uri(), 200, Duration.ofSeconds(30));
@@ -399,11 +377,98 @@ class ClusterIT {
         TreeMap<Long, String> history = PipeliningSender.history(viaNginx());
         assertGapless(history);
         Map<String, List<Long>> stored = PipeliningSender.offsetsByText(history.tailMap(from, false));
-        assertEquals(600, stored.size(), "every message stored");
+        assertEquals(total.get(), stored.size(), "every message stored");
+        assertEquals(total.get(), acked.size(), "every message acknowledged");
         acked.forEach((clientOffset, offset) -> assertEquals(List.of(offset), stored.get(clientOffset),
                 () -> clientOffset + " stored once under its acked offset"));
         System.out.printf("ClusterIT: PostgreSQL restarted under load: %d refusals (store-unavailable) answered by"
                 + " a resend, e.g. %s%n", refused.get(), refusals.values().stream().findFirst().orElse("none"));
+    }
+
+    /**
+     * One sender, 8 unacknowledged at a time, that sends a refused message again with the same clientOffset after
+     * 100 ms, as the page does; and the readers it drains as it goes.
+     */
+    private static final class Outage {
+        private final ChatClient sender;
+        private final List<ChatClient> readers;
+        private final List<Long> readerLast;
+        private final Map<String, Long> acked;
+        private final Map<String, String> firstRefusals;
+        private final List<String> pending = new ArrayList<>();
+        private int sent;
+        private int refusals;
+
+        Outage(ChatClient sender, List<ChatClient> readers, List<Long> readerLast, Map<String, Long> acked,
+               Map<String, String> firstRefusals) {
+            this.sender = sender;
+            this.readers = readers;
+            this.readerLast = readerLast;
+            this.acked = acked;
+            this.firstRefusals = firstRefusals;
+        }
+
+        /** Sends {@code count} more messages, keeping the window, and takes the answers meanwhile. */
+        void send(int count) throws Exception {
+            int target = sent + count;
+            long deadline = System.nanoTime() + PHASE_TIMEOUT.toNanos();
+            while (sent < target) {
+                assertTrue(System.nanoTime() < deadline, "sent within " + PHASE_TIMEOUT);
+                while (sent < target && pending.size() < 8) {
+                    String clientOffset = "pg-" + RUN + "-" + sent++;
+                    pending.add(clientOffset);
+                    sender.sendChat(clientOffset, clientOffset);
+                }
+                take(sender.poll(Duration.ofMillis(100)));
+            }
+        }
+
+        /** Keeps the window full of new messages until {@code done}. */
+        void sendUntil(java.util.function.BooleanSupplier done, Duration timeout, String what) throws Exception {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!done.getAsBoolean()) {
+                assertTrue(System.nanoTime() < deadline, () -> "no " + what + " within " + timeout);
+                while (pending.size() < 8) {
+                    String clientOffset = "pg-" + RUN + "-" + sent++;
+                    pending.add(clientOffset);
+                    sender.sendChat(clientOffset, clientOffset);
+                }
+                take(sender.poll(Duration.ofMillis(100)));
+            }
+        }
+
+        boolean allAcked() {
+            return pending.isEmpty();
+        }
+
+        void pumpUntil(java.util.function.BooleanSupplier done, Duration timeout, String what) throws Exception {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!done.getAsBoolean()) {
+                assertTrue(System.nanoTime() < deadline, () -> "no " + what + " within " + timeout);
+                take(sender.poll(Duration.ofMillis(100)));
+            }
+        }
+
+        private void take(JsonNode frame) throws Exception {
+            drain(readers, readerLast);
+            if (frame == null) {
+                return;
+            }
+            String type = frame.path("type").asText();
+            String clientOffset = frame.path("clientOffset").asText();
+            if (type.equals("ack")) {
+                acked.put(clientOffset, frame.path("offset").asLong());
+                pending.remove(clientOffset);
+            } else if (type.equals("error")) {
+                assertEquals("store-unavailable", frame.path("code").asText(), frame::toString);
+                refusals++;
+                firstRefusals.putIfAbsent(clientOffset, frame.path("message").asText());
+                Thread.sleep(100);
+                sender.sendChat(clientOffset, clientOffset);
+            } else {
+                assertEquals("chat message", type, frame::toString);
+            }
+        }
     }
 
     /** Reads what the readers have been sent so far, checking each one's offsets come one by one. */
