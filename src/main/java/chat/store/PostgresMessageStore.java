@@ -199,7 +199,8 @@ public final class PostgresMessageStore implements MessageStore {
             try {
                 return appendOnce(messages, committedAtMillis);
             } catch (SQLException e) {
-                if (!(e instanceof StoredMeanwhile) && (e.getSQLState() == null || !TRANSIENT.contains(e.getSQLState()))) {
+                boolean transientFailure = e.getSQLState() != null && TRANSIENT.contains(e.getSQLState());
+                if (!(e instanceof StoredMeanwhile) && !transientFailure) {
                     throw new StoreException("Storing " + messages.size() + " message(s) failed: " + e.getMessage(), e);
                 }
                 last = e;
