@@ -15,6 +15,11 @@ import javax.sql.DataSource;
  */
 public final class PostgresPool {
 
+    /**
+     * How long a connection is waited for: while PostgreSQL is down, a sender is told {@code store-unavailable}
+     * and {@code /health} says 503 within it, in time for a load balancer's health check.
+     */
+    static final long CONNECTION_TIMEOUT_MILLIS = 2_000;
     /** Shown in {@code pg_stat_activity}, so that an operator tells the chat's sessions from others. */
     private static final String APPLICATION_NAME = "chat";
 
@@ -22,8 +27,8 @@ public final class PostgresPool {
     }
 
     /**
-     * One connection for the writer plus {@code chat.db.poolSize} for readers. A connection is waited for at most
-     * {@code chat.db.busyTimeoutMs}, so that while PostgreSQL is down senders hear {@code store-unavailable} soon.
+     * One connection for the writer plus {@code chat.db.poolSize} for readers; a connection is waited for at most
+     * {@link #CONNECTION_TIMEOUT_MILLIS}, or {@code chat.db.busyTimeoutMs} if shorter.
      *
      * @throws StoreException if PostgreSQL cannot be reached or refuses the login now
      */
@@ -36,7 +41,7 @@ public final class PostgresPool {
         hikari.setPassword(config.databasePassword());
         hikari.setMaximumPoolSize(config.readerPoolSize() + 1);
         hikari.setMinimumIdle(1);
-        hikari.setConnectionTimeout(Math.max(250, config.busyTimeoutMillis()));
+        hikari.setConnectionTimeout(Math.max(250, Math.min(CONNECTION_TIMEOUT_MILLIS, config.busyTimeoutMillis())));
         hikari.addDataSourceProperty("ApplicationName", APPLICATION_NAME);
         hikari.addDataSourceProperty("tcpKeepAlive", "true");
         try {

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.net.URI;
+import java.nio.file.Path;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -44,8 +45,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Several Tomcat nodes, one chat: three stock Tomcat 11 distributions in child JVMs, each with the packaged WAR and
- * its own HikariCP pool on one real PostgreSQL (chat.db.url), behind real nginx with an upstream of the three. The
+ * Several Tomcat nodes, one chat: three stock Tomcat 11 distributions in child JVMs, each with the packaged WAR on
+ * one real PostgreSQL, behind real nginx with an upstream of the three: two with the WAR's own pool (chat.db.url),
+ * the third with tomcat-conf's PostgreSQL context descriptor (jdbc/chat). The
  * nodes are started at the same moment on an empty database. The tests run in order: the later ones kill a node
  * and restart PostgreSQL under the clients.
  */
@@ -66,8 +68,14 @@ class ClusterIT {
         postgres = Postgres.start("cluster-postgres");
         for (int i = 1; i <= NODES; i++) {
             StockTomcat node = StockTomcat.create("cluster-node" + i);
-            node.jvmOptions(List.of("-Dchat.db.url=" + postgres.jdbcUrl(), "-Dchat.db.user=" + postgres.user(),
-                    "-Dchat.db.password=" + postgres.password(), "-Dchat.db.pollMillis=250"));
+            if (i == NODES) {
+                // The last node through tomcat-conf's PostgreSQL descriptor (jdbc/chat), its password from setenv.
+                node.contextDescriptor(postgresDescriptor(postgres.jdbcUrl(), postgres.user()));
+                node.jvmOptions(List.of("-Dchat.db.password=" + postgres.password(), "-Dchat.db.pollMillis=250"));
+            } else {
+                node.jvmOptions(List.of("-Dchat.db.url=" + postgres.jdbcUrl(), "-Dchat.db.user=" + postgres.user(),
+                        "-Dchat.db.password=" + postgres.password(), "-Dchat.db.pollMillis=250"));
+            }
             nodes.add(node);
         }
         ExecutorService starts = Executors.newFixedThreadPool(NODES);
@@ -86,6 +94,16 @@ class ClusterIT {
             starts.shutdownNow();
         }
         nginx = Nginx.start("cluster-nginx", nodes.stream().map(node -> node.uri().getPort()).toList());
+    }
+
+    /** tomcat-conf/postgresql/ROOT.xml with only the database's URL and user changed. */
+    private static String postgresDescriptor(String url, String user) throws java.io.IOException {
+        String descriptor = java.nio.file.Files.readString(Path.of(System.getProperty("basedir", "."))
+                .resolve("tomcat-conf/postgresql/ROOT.xml"));
+        String adapted = descriptor.replaceFirst("jdbcUrl=\"[^\"]*\"", "jdbcUrl=\"" + url + "\"")
+                .replaceFirst("username=\"[^\"]*\"", "username=\"" + user + "\"");
+        assertTrue(adapted.contains(url) && adapted.contains("password=\"${chat.db.password}\""), adapted);
+        return adapted;
     }
 
     @AfterAll
@@ -117,6 +135,8 @@ class ClusterIT {
             epochs.add(health(node.uri()).path("epoch").asText());
         }
         assertEquals(1, epochs.size(), () -> "every node reports the epoch of the database: " + epochs);
+        assertTrue(nodes.get(NODES - 1).output().contains("Storing messages in PostgreSQL through the container's"
+                + " DataSource java:comp/env/jdbc/chat"), () -> nodes.get(NODES - 1).output());
 
         List<ChatClient> readers = new ArrayList<>();
         try (ChatClient sender = ChatClient.connect(nodes.get(0).uri(), ChatWar.latestOffset(nodes.get(0).uri()))) {

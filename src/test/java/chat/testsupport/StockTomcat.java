@@ -106,6 +106,15 @@ public final class StockTomcat implements AutoCloseable {
         return database;
     }
 
+    /**
+     * Deploys the chat with {@code descriptor} as its context descriptor from the next start on, as an operator
+     * copies one to {@code conf/Catalina/localhost/ROOT.xml}.
+     */
+    public void contextDescriptor(String descriptor) throws IOException {
+        Path descriptors = Files.createDirectories(base.resolve("conf/Catalina/localhost"));
+        Files.writeString(descriptors.resolve("ROOT.xml"), descriptor, StandardCharsets.UTF_8);
+    }
+
     /** Whether the database is in the container's DataSource (tomcat-conf's ROOT.xml) rather than the embedded pool. */
     public boolean usesContextDataSource() {
         return Files.isRegularFile(base.resolve("conf/Catalina/localhost/ROOT.xml"));
