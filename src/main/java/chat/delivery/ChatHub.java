@@ -71,6 +71,8 @@ public final class ChatHub implements AutoCloseable {
     private final Presence presence;
     /** Publishes the other nodes' commits here, on a store they share; null when this node is the only writer. */
     private final CommitFollower follower;
+    /** Presence across the nodes sharing the store; null on a store of this node's own. */
+    private final NodePresence nodePresence;
 
     /**
      * Fills the recovery window from the store, then starts the writer, and on a store other nodes write to as
@@ -113,8 +115,10 @@ public final class ChatHub implements AutoCloseable {
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
         this.timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-timer-"));
+        this.nodePresence = shared ? new NodePresence(store, System::nanoTime) : null;
         this.presence = new Presence(config.presenceMax(), TimeUnit.SECONDS.toNanos(config.presenceGraceSeconds()),
-                TYPING_INTERVAL_NANOS, COUNT_INTERVAL_NANOS, timers, System::nanoTime);
+                TYPING_INTERVAL_NANOS, COUNT_INTERVAL_NANOS, timers, System::nanoTime,
+                shared ? nodePresence : PresenceRelay.NONE);
         RetentionSweeper retention = new RetentionSweeper(store, metrics,
                 TimeUnit.DAYS.toMillis(config.retentionDays()), config.retentionMaxBytes(),
                 System::currentTimeMillis, System::nanoTime);
@@ -144,7 +148,11 @@ public final class ChatHub implements AutoCloseable {
         } catch (StoreException e) {
             writer.storeFailed(e.getMessage());
         }
-        this.follower = shared ? new CommitFollower(feed, store, sequencer, config.clusterPollMillis()) : null;
+        if (shared) {
+            nodePresence.start(presence);
+        }
+        this.follower = shared ? new CommitFollower(feed, store, sequencer, nodePresence, config.clusterPollMillis())
+                : null;
     }
 
     /**
@@ -417,6 +425,7 @@ public final class ChatHub implements AutoCloseable {
                 } finally {
                     if (follower != null) {
                         follower.close();
+                        nodePresence.close();
                     }
                 }
             } finally {

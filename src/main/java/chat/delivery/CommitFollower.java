@@ -12,7 +12,8 @@ import java.util.logging.Logger;
  * On a store other nodes write to, the thread that publishes their commits here: it waits for their news on the
  * {@link CommitFeed}, and every {@code pollMillis} (and whenever the feed may have missed news, after it began
  * listening again) it looks at every room's newest offset in the store, so that a lost notification delays a
- * message by one poll at most. What it finds goes through the {@link Sequencer}, which reads the messages.
+ * message by one poll at most. What it finds goes through the {@link Sequencer}, which reads the messages. The
+ * other nodes' presence signals go to {@link NodePresence}.
  */
 final class CommitFollower implements AutoCloseable {
 
@@ -22,16 +23,19 @@ final class CommitFollower implements AutoCloseable {
     private final CommitFeed feed;
     private final MessageStore store;
     private final Sequencer sequencer;
+    private final NodePresence presence;
     private final long pollNanos;
     private final Thread thread;
     private volatile boolean running = true;
     /** Why following failed last, or null while it works; logged once per outage. */
     private volatile String failure;
 
-    CommitFollower(CommitFeed feed, MessageStore store, Sequencer sequencer, long pollMillis) {
+    CommitFollower(CommitFeed feed, MessageStore store, Sequencer sequencer, NodePresence presence,
+                   long pollMillis) {
         this.feed = feed;
         this.store = store;
         this.sequencer = sequencer;
+        this.presence = presence;
         this.pollNanos = TimeUnit.MILLISECONDS.toNanos(pollMillis);
         this.thread = DaemonThreads.named("chat-follower").newThread(this::run);
         this.thread.start();
@@ -43,6 +47,10 @@ final class CommitFollower implements AutoCloseable {
             try {
                 long untilPoll = nextPoll - System.nanoTime();
                 CommitFeed.News news = feed.await(Math.max(1, TimeUnit.NANOSECONDS.toMillis(untilPoll)));
+                if (news.mayHaveMissed()) {
+                    presence.listening();
+                }
+                presence.received(news.signals());
                 if (!news.rooms().isEmpty()) {
                     sequencer.catchUp(news.rooms());
                 }

@@ -5,6 +5,7 @@ import chat.protocol.FrameCodec;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -32,6 +33,10 @@ import java.util.function.LongSupplier;
  * than are listed is sent its count at most once per {@code countIntervalNanos}, not on every change: otherwise a
  * reconnect storm of n people would cost n² frames. Only connections that
  * name rooms (v2) are sent presence and typing frames; v1 clients are counted, never told.
+ *
+ * <p>With several nodes, a room's people are also those the other nodes list ({@link #elsewhere}); a person is
+ * listed while any node lists them. Every change of who this node lists, and every typing it forwards, goes to the
+ * {@link PresenceRelay} while the room's lock is held, so that the other nodes hear a room's changes in order.
  */
 final class Presence {
 
@@ -42,6 +47,7 @@ final class Presence {
     private final ScheduledExecutorService timers;
     private final LongSupplier nanoTime;
     private final Map<String, RoomPeople> rooms = new ConcurrentHashMap<>();
+    private final PresenceRelay relay;
 
     /**
      * @param maxListed           people a room's frames list at most; past that they carry only the count
@@ -51,6 +57,13 @@ final class Presence {
      */
     Presence(int maxListed, long graceNanos, long typingIntervalNanos, long countIntervalNanos,
              ScheduledExecutorService timers, LongSupplier nanoTime) {
+        this(maxListed, graceNanos, typingIntervalNanos, countIntervalNanos, timers, nanoTime, PresenceRelay.NONE);
+    }
+
+    /** @param relay told of this node's changes, for the other nodes */
+    Presence(int maxListed, long graceNanos, long typingIntervalNanos, long countIntervalNanos,
+             ScheduledExecutorService timers, LongSupplier nanoTime, PresenceRelay relay) {
+        this.relay = relay;
         this.maxListed = maxListed;
         this.countIntervalNanos = countIntervalNanos;
         this.graceNanos = graceNanos;
@@ -75,8 +88,12 @@ final class Presence {
             people.members.add(connection);
             Integer connections = people.connections.get(person);
             if (connections == null) {
+                boolean listedElsewhere = people.elsewhere.containsKey(person);
                 people.connections.put(person, 1);
-                announce(people, people.connections.size() - 1, List.of(person), List.of(), connection, told);
+                relay.changed(people.room, person, true);
+                if (!listedElsewhere) {
+                    announce(people, listedCount(people) - 1, List.of(person), List.of(), connection, told);
+                }
             } else {
                 ScheduledFuture<?> leaving = people.leaving.remove(person);
                 if (leaving != null) {
@@ -142,28 +159,134 @@ final class Presence {
                 return;
             }
             people.lastTyping.put(person, now);
-            String frame = FrameCodec.typing(room, person);
-            for (ClientConnection member : people.members) {
-                if (member != from && member.namesRoomsNow() && member.typing(frame)) {
-                    told.add(member);
-                }
-            }
+            relay.typed(room, person);
+            forwardTyping(people, person, from, told);
         }
         flush(told);
     }
 
+    /** Caller holds the room's lock. */
+    private static void forwardTyping(RoomPeople people, Author person, ClientConnection from,
+                                      List<ClientConnection> told) {
+        String frame = FrameCodec.typing(people.room, person);
+        for (ClientConnection member : people.members) {
+            if (member != from && member.namesRoomsNow() && member.typing(frame)) {
+                told.add(member);
+            }
+        }
+    }
+
+    /**
+     * Another node's change: it lists {@code person} in {@code room} now ({@code here}), or no longer. The room's
+     * connections here hear of it when the person is listed by no node, or by this one, before it.
+     */
+    void elsewhere(String node, String room, Author person, boolean here) {
+        List<ClientConnection> told = new ArrayList<>();
+        inRoom(room, people -> {
+            Set<String> nodes = people.elsewhere.get(person);
+            if (here) {
+                if (nodes == null) {
+                    people.elsewhere.put(person, new HashSet<>(Set.of(node)));
+                    if (!people.connections.containsKey(person)) {
+                        announce(people, listedCount(people) - 1, List.of(person), List.of(), null, told);
+                    }
+                } else {
+                    nodes.add(node);
+                }
+            } else if (nodes != null && nodes.remove(node) && nodes.isEmpty()) {
+                people.elsewhere.remove(person);
+                if (!people.connections.containsKey(person)) {
+                    people.lastTyping.remove(person);
+                    announce(people, listedCount(people) + 1, List.of(), List.of(person), null, told);
+                }
+                removeIfEmpty(people);
+            }
+        });
+        flush(told);
+    }
+
+    /** Another node forwarded {@code person}'s typing in {@code room}: forwarded here too, as the same rule allows. */
+    void typingElsewhere(String room, Author person) {
+        RoomPeople people = rooms.get(room);
+        if (people == null) {
+            return;
+        }
+        List<ClientConnection> told = new ArrayList<>();
+        synchronized (people) {
+            long now = nanoTime.getAsLong();
+            Long last = people.lastTyping.get(person);
+            if (people.removed || last != null && now - last < typingIntervalNanos) {
+                return;
+            }
+            people.lastTyping.put(person, now);
+            forwardTyping(people, person, null, told);
+        }
+        flush(told);
+    }
+
+    /** Who {@code node} lists, by room, as this node knows it. */
+    Map<String, Set<Author>> listedBy(String node) {
+        Map<String, Set<Author>> listed = new HashMap<>();
+        for (RoomPeople people : rooms.values()) {
+            synchronized (people) {
+                for (Map.Entry<Author, Set<String>> person : people.elsewhere.entrySet()) {
+                    if (person.getValue().contains(node)) {
+                        listed.computeIfAbsent(people.room, room -> new HashSet<>()).add(person.getKey());
+                    }
+                }
+            }
+        }
+        return listed;
+    }
+
+    /**
+     * Who this node lists, by room, each room read under its lock; passed to {@code each} room by room, while its
+     * lock is held, so that no change of the room is relayed between the room's state and what follows it.
+     */
+    void listedHere(java.util.function.BiConsumer<String, Set<Author>> each) {
+        for (RoomPeople people : rooms.values()) {
+            synchronized (people) {
+                if (!people.removed && !people.connections.isEmpty()) {
+                    each.accept(people.room, Set.copyOf(people.connections.keySet()));
+                }
+            }
+        }
+    }
+
     /** @param you the person the frame is for, told who they are in the first one, or null */
     private String snapshot(RoomPeople people, Author you) {
-        return people.connections.size() > maxListed
-                ? FrameCodec.presenceCount(people.room, people.connections.size(), you)
-                : FrameCodec.presenceOnline(people.room, people.connections.keySet(), you);
+        int count = listedCount(people);
+        if (count > maxListed) {
+            return FrameCodec.presenceCount(people.room, count, you);
+        }
+        Set<Author> listed = new LinkedHashSet<>(people.connections.keySet());
+        listed.addAll(people.elsewhere.keySet());
+        return FrameCodec.presenceOnline(people.room, listed, you);
+    }
+
+    /** The people listed here or elsewhere. Caller holds the room's lock. */
+    private static int listedCount(RoomPeople people) {
+        if (people.elsewhere.isEmpty()) {
+            return people.connections.size();
+        }
+        int count = people.elsewhere.size();
+        for (Author person : people.connections.keySet()) {
+            if (!people.elsewhere.containsKey(person)) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** Caller holds the room's lock. */
     private void left(RoomPeople people, Author person, List<ClientConnection> told) {
         people.connections.remove(person);
+        relay.changed(people.room, person, false);
+        if (people.elsewhere.containsKey(person)) {
+            return;
+        }
         people.lastTyping.remove(person);
-        announce(people, people.connections.size() + 1, List.of(), List.of(person), null, told);
+        announce(people, listedCount(people) + 1, List.of(), List.of(person), null, told);
     }
 
     /** Caller holds the room's lock. */
@@ -197,7 +320,7 @@ final class Presence {
      */
     private void announce(RoomPeople people, int countBefore, List<Author> joined, List<Author> left,
                           ClientConnection except, List<ClientConnection> told) {
-        int count = people.connections.size();
+        int count = listedCount(people);
         if (count > maxListed) {
             scheduleCount(people);
             return;
@@ -225,10 +348,10 @@ final class Presence {
             List<ClientConnection> told = new ArrayList<>();
             synchronized (people) {
                 people.countScheduled = false;
-                if (people.removed || people.connections.size() <= maxListed) {
+                if (people.removed || listedCount(people) <= maxListed) {
                     return;
                 }
-                tell(people, FrameCodec.presenceCount(people.room, people.connections.size(), null), null, told);
+                tell(people, FrameCodec.presenceCount(people.room, listedCount(people), null), null, told);
             }
             flush(told);
         };
@@ -242,7 +365,7 @@ final class Presence {
 
     /** Caller holds the room's lock. */
     private void removeIfEmpty(RoomPeople people) {
-        if (people.connections.isEmpty() && people.members.isEmpty()) {
+        if (people.connections.isEmpty() && people.members.isEmpty() && people.elsewhere.isEmpty()) {
             people.removed = true;
             rooms.remove(people.room, people);
         }
@@ -275,6 +398,8 @@ final class Presence {
         final Map<Author, Integer> connections = new LinkedHashMap<>();
         final Map<Author, ScheduledFuture<?>> leaving = new HashMap<>();
         final Map<Author, Long> lastTyping = new HashMap<>();
+        /** The people other nodes list in the room, with those nodes. */
+        final Map<Author, Set<String>> elsewhere = new HashMap<>();
         /** A count is on its way to the members: changes until then are in it. */
         boolean countScheduled;
         /** Set when the room's entry is removed, under its lock: a thread that then gets the lock looks again. */

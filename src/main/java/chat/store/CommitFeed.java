@@ -21,10 +21,13 @@ public interface CommitFeed extends AutoCloseable {
     @Override
     void close();
 
-    /** What one {@link #await} heard. */
-    record News(List<RoomHead> rooms, boolean mayHaveMissed) {
+    /**
+     * What one {@link #await} heard: the rooms with new commits, and the signals other nodes sent with
+     * {@link MessageStore#signalOtherNodes}, in the order they were sent.
+     */
+    record News(List<RoomHead> rooms, List<String> signals, boolean mayHaveMissed) {
 
-        public static final News NOTHING = new News(List.of(), false);
-        public static final News LOOK_EVERYWHERE = new News(List.of(), true);
+        public static final News NOTHING = new News(List.of(), List.of(), false);
+        public static final News LOOK_EVERYWHERE = new News(List.of(), List.of(), true);
     }
 }

@@ -88,6 +88,18 @@ public interface MessageStore extends AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Sends {@code payloads} to every node listening on this store's {@link CommitFeed}s, this one's included, in
+     * order; nothing is stored, and a node not listening now never hears them. Only a store other nodes share has
+     * anyone to tell.
+     *
+     * @throws StoreException if they could not be sent
+     * @throws UnsupportedOperationException if this store has no other nodes ({@link #openCommitFeed()} is empty)
+     */
+    default void signalOtherNodes(List<String> payloads) throws StoreException {
+        throw new UnsupportedOperationException("This store is not shared with other nodes");
+    }
+
     @Override
     void close();
 }

@@ -52,13 +52,16 @@ final class PostgresCommitFeed implements CommitFeed {
                 return News.NOTHING;
             }
             List<RoomHead> rooms = new ArrayList<>();
+            List<String> signals = new ArrayList<>();
             for (PGNotification notification : notifications) {
                 String payload = notification.getParameter();
-                if (!ownWriterId.equals(CommitNews.writerOf(payload))) {
+                if (PostgresMessageStore.SIGNALS.equals(notification.getName())) {
+                    signals.add(payload);
+                } else if (!ownWriterId.equals(CommitNews.writerOf(payload))) {
                     CommitNews.readRooms(payload, rooms);
                 }
             }
-            return new News(rooms, false);
+            return new News(rooms, signals, false);
         } catch (SQLException e) {
             closeConnection();
             throw new StoreException("Lost the connection that listens for the other nodes' commits: "
@@ -73,6 +76,7 @@ final class PostgresCommitFeed implements CommitFeed {
             listening.setAutoCommit(true);
             try (Statement statement = listening.createStatement()) {
                 statement.execute("LISTEN " + PostgresMessageStore.CHANNEL);
+                statement.execute("LISTEN " + PostgresMessageStore.SIGNALS);
             }
             connection = listening;
         } catch (SQLException e) {

@@ -43,6 +43,8 @@ public final class PostgresMessageStore implements MessageStore {
 
     /** Notified by every commit that stored a message; the payload is {@link CommitNews}'s. */
     static final String CHANNEL = "chat_commits";
+    /** Ephemeral signals between the nodes (presence, typing): see {@link #signalOtherNodes}. */
+    static final String SIGNALS = "chat_signals";
     /** Version of the schema below, in {@code chat_identity.schema_version}. */
     private static final int SCHEMA_VERSION = 1;
     /** Taken around creating and migrating the schema, so that nodes starting together do it once. */
@@ -190,6 +192,29 @@ public final class PostgresMessageStore implements MessageStore {
     @Override
     public Optional<CommitFeed> openCommitFeed() {
         return Optional.of(new PostgresCommitFeed(listenConnections, writerId));
+    }
+
+    /** One transaction of notifications: delivered together, in order, when it commits. */
+    @Override
+    public void signalOtherNodes(List<String> payloads) throws StoreException {
+        try (Connection connection = dataSource.getConnection();
+             PreparedStatement notify = connection.prepareStatement("SELECT pg_notify('" + SIGNALS + "', ?)")) {
+            connection.setAutoCommit(false);
+            try {
+                for (String payload : payloads) {
+                    notify.setString(1, payload);
+                    notify.execute();
+                }
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(connection, e);
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new StoreException("Signalling the other nodes failed: " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -134,6 +134,41 @@ class ClusterHubsIT {
         assertTrue(lateConnection.joined().containsKey("general"));
     }
 
+    private static ClientConnection named(ChatHub hub, RecordingSink sink, String name) throws InterruptedException {
+        ClientConnection connection = hub.connect(LOOPBACK, sink, new Handshake("ops", true, 0, null,
+                new Author(name, false)));
+        sink.awaitFrame(type("synced", "ops"));
+        return connection;
+    }
+
+    /** A presence frame of ops that names {@code name} in {@code field} (online, joined or left). */
+    private static Predicate<JsonNode> presence(String field, String name) {
+        return frame -> type("presence", "ops").test(frame) && frame.path(field).findValuesAsText("author")
+                .contains(name);
+    }
+
+    @Test
+    void thePeopleOfEveryNodeAreListedTypingCrossesNodesAndALeaveIsReportedEverywhere() throws Exception {
+        ChatHub one = node();
+        ChatHub two = node();
+        RecordingSink adaSink = hubs.sink();
+        ClientConnection ada = named(one, adaSink, "ada");
+        RecordingSink bobSink = hubs.sink();
+        named(two, bobSink, "bob");
+
+        // Bob arrives after ada: he is listed with her by his node as soon as hers hears of her, and she hears of him.
+        bobSink.awaitFrame(presence("online", "ada").or(presence("joined", "ada")));
+        adaSink.awaitFrame(presence("joined", "bob"));
+
+        one.receive(ada, "{\"type\":\"typing\",\"room\":\"ops\"}");
+        JsonNode typing = bobSink.awaitFrame(frame -> frame.path("type").asText().equals("typing")).stream()
+                .filter(frame -> frame.path("type").asText().equals("typing")).findFirst().orElseThrow();
+        assertEquals("ada", typing.path("author").asText());
+
+        one.receive(ada, "{\"type\":\"leave\",\"room\":\"ops\"}");
+        bobSink.awaitFrame(presence("left", "ada"));
+    }
+
     @Test
     void aClientOffsetResentToAnotherNodeIsAcknowledgedWithTheOriginalRoomAndOffset() throws Exception {
         ChatHub one = node();

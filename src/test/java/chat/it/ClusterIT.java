@@ -262,7 +262,8 @@ class ClusterIT {
     /**
      * kill -9 of a node while its clients pipeline: they reconnect through nginx, which skips the dead node, with
      * their offsets, and send again what has no ack. Every acknowledged message is stored once under its acked
-     * offset, nothing twice; the killed node, started again, catches up with the others.
+     * offset, nothing twice; the killed node, started again, catches up with the others. Its people are reported
+     * as left on the other nodes within 30 s.
      */
     @Test
     @Order(3)
@@ -270,6 +271,11 @@ class ClusterIT {
         StockTomcat victim = nodes.get(NODES - 1);
         URI before = victim.uri();
         long from = ChatWar.latestOffset(before);
+        String doomed = "doomed-" + RUN;
+        ChatClient watcher = ChatClient.connectRaw(nodes.get(0).uri(), "?room=ops&name=watcher-" + RUN);
+        ChatClient doomedClient = ChatClient.connectRaw(before, "?room=ops&name=" + doomed);
+        awaitPresence(watcher, doomed, List.of("online", "joined"), Duration.ofSeconds(30));
+        long killedAt = 0;
         List<PipeliningSender> senders = new ArrayList<>();
         for (int s = 0; s < 3; s++) {
             senders.add(new PipeliningSender(s, "k9-" + RUN + "-s" + s + "-", 16, PHASE_TIMEOUT, null));
@@ -286,6 +292,7 @@ class ClusterIT {
             Thread.sleep(ThreadLocalRandom.current().nextInt(300, 1_000));
             PipeliningSender.failIfAnyEnded(sending, "the kill");
             victim.kill();
+            killedAt = System.nanoTime();
             for (Future<?> sender : sending) {
                 sender.get(PHASE_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             }
@@ -305,6 +312,12 @@ class ClusterIT {
             threads.shutdownNow();
             assertTrue(threads.awaitTermination(20, TimeUnit.SECONDS));
         }
+
+        awaitPresence(watcher, doomed, List.of("left"), Duration.ofSeconds(30).minusNanos(System.nanoTime() - killedAt));
+        System.out.printf("ClusterIT: the killed node's person was reported left on another node %d ms after the"
+                + " kill%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+        watcher.close();
+        doomedClient.close();
 
         TreeMap<Long, String> history = PipeliningSender.history(viaNginx());
         assertGapless(history);
@@ -506,6 +519,23 @@ class ClusterIT {
                 last.set(i, offset);
             }
         }
+    }
+
+    /** Reads {@code client}'s frames until a presence frame of ops names {@code person} in one of {@code fields}. */
+    private static void awaitPresence(ChatClient client, String person, List<String> fields, Duration within)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Math.max(0, within.toNanos());
+        while (System.nanoTime() < deadline) {
+            JsonNode frame = client.poll(Duration.ofMillis(100));
+            if (frame != null && frame.path("type").asText().equals("presence")) {
+                for (String field : fields) {
+                    if (frame.path(field).findValuesAsText("author").contains(person)) {
+                        return;
+                    }
+                }
+            }
+        }
+        fail(person + " was not reported " + fields + " within " + within);
     }
 
     private static void assertGapless(TreeMap<Long, String> history) {
