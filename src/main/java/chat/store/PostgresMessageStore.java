@@ -224,8 +224,7 @@ public final class PostgresMessageStore implements MessageStore {
             try {
                 return appendOnce(messages, committedAtMillis);
             } catch (SQLException e) {
-                boolean transientFailure = e.getSQLState() != null && TRANSIENT.contains(e.getSQLState());
-                if (!(e instanceof StoredMeanwhile) && !transientFailure) {
+                if (!(e instanceof StoredMeanwhile) && !isTransient(e)) {
                     throw new StoreException("Storing " + messages.size() + " message(s) failed: " + e.getMessage(), e);
                 }
                 last = e;
@@ -233,6 +232,26 @@ public final class PostgresMessageStore implements MessageStore {
         }
         throw new StoreException("Storing " + messages.size() + " message(s) failed " + ATTEMPTS + " times over: "
                 + last.getMessage(), last);
+    }
+
+    /**
+     * Whether the same transaction may simply be tried again: a serialization failure or deadlock, or a connection
+     * lost before the commit was asked for (the pool drops it, the next attempt takes a fresh one: after PostgreSQL
+     * restarted, or an administrator ended the session). A commit whose answer was lost is not: it may have
+     * committed, and a message without a clientOffset would be stored twice.
+     */
+    private static boolean isTransient(SQLException e) {
+        String state = e.getSQLState();
+        return !(e instanceof CommitUnanswered) && state != null
+                && (TRANSIENT.contains(state) || state.startsWith("08") || state.startsWith("57P0"));
+    }
+
+    /** The commit was asked for, and no answer came. */
+    private static final class CommitUnanswered extends SQLException {
+        CommitUnanswered(SQLException cause) {
+            super("No answer to the commit; the messages may or may not be stored: " + cause.getMessage(),
+                    cause.getSQLState(), cause);
+        }
     }
 
     /** Another node stored one of the batch's clientOffsets between the look-up and the insert. */
@@ -246,16 +265,21 @@ public final class PostgresMessageStore implements MessageStore {
         try (Connection connection = dataSource.getConnection()) {
             Map<String, Long> rooms = roomIds(connection, messages, now);
             connection.setAutoCommit(false);
+            List<Appended> results;
             try {
-                List<Appended> results = appendInTransaction(connection, messages, rooms, now);
-                connection.commit();
-                return results;
+                results = appendInTransaction(connection, messages, rooms, now);
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(connection, e);
                 throw e;
-            } finally {
-                connection.setAutoCommit(true);
             }
+            try {
+                connection.commit();
+            } catch (SQLException e) {
+                boolean connectionLost = e.getSQLState() != null && e.getSQLState().startsWith("08");
+                throw connectionLost ? new CommitUnanswered(e) : e;
+            }
+            connection.setAutoCommit(true);
+            return results;
         }
     }
 

@@ -14,7 +14,9 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 
@@ -115,12 +117,62 @@ public final class ChatWar {
     }
 
     /**
-     * A plain JDBC connection to the database file the deployed app writes, for checking what it committed. The
-     * server runs in its own JVM, so SQLite's file locks work between it and this connection.
+     * A plain JDBC connection to the database the deployed app writes, for checking what it committed: the
+     * PostgreSQL of the run when there is one ({@code it.db.url}, see {@link PostgresSession}), else the SQLite file.
+     * The server runs in its own JVM, so SQLite's file locks work between it and this connection.
      */
     public static Connection database() throws SQLException {
+        String url = System.getProperty("it.db.url");
+        if (url != null) {
+            return DriverManager.getConnection(url, System.getProperty("it.db.user"),
+                    System.getProperty("it.db.password"));
+        }
         SQLiteDataSource file = new SQLiteDataSource();
         file.setUrl("jdbc:sqlite:" + Path.of(System.getProperty("chat.db.path")));
         return file.getConnection();
+    }
+
+    /** Whether the deployed app stores in PostgreSQL. */
+    public static boolean onPostgres() {
+        return System.getProperty("it.db.url") != null;
+    }
+
+    /**
+     * Makes the database refuse the app's writes until {@link #takeWrites}: SQLite's write lock held by
+     * {@code db}, or, on PostgreSQL, the database made read-only (as after a failover to a standby) and the app's
+     * sessions ended, so that its pool opens read-only ones.
+     */
+    public static void refuseWrites(Connection db) throws SQLException {
+        try (Statement statement = db.createStatement()) {
+            if (onPostgres()) {
+                statement.execute("ALTER DATABASE " + db.getCatalog() + " SET default_transaction_read_only = on");
+                endAppSessions(statement);
+            } else {
+                statement.execute("BEGIN IMMEDIATE");
+            }
+        }
+    }
+
+    /** Undoes {@link #refuseWrites}. */
+    public static void takeWrites(Connection db) throws SQLException {
+        try (Statement statement = db.createStatement()) {
+            if (onPostgres()) {
+                statement.execute("ALTER DATABASE " + db.getCatalog() + " RESET default_transaction_read_only");
+                endAppSessions(statement);
+            } else {
+                statement.execute("ROLLBACK");
+            }
+        }
+    }
+
+    private static void endAppSessions(Statement statement) throws SQLException {
+        statement.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND pid <> pg_backend_pid() AND application_name = 'chat'");
+    }
+
+    /** {@code /health} answers 200 again once the store takes writes: at once on SQLite, once the pool has let go of
+     * the sessions {@link #takeWrites} ended on PostgreSQL. */
+    public static void awaitHealthy(URI base) throws InterruptedException {
+        Health.await(base, 200, Duration.ofSeconds(20));
     }
 }
