@@ -70,6 +70,7 @@ public final class ChatConfig {
     private final int maxRoomsPerConnection;
     private final int presenceMax;
     private final int presenceGraceSeconds;
+    private final int presenceNodeTimeoutSeconds;
     private final int maxRooms;
     private final boolean allowMissingOrigin;
     private final boolean requireLogin;
@@ -137,6 +138,7 @@ public final class ChatConfig {
         this.maxRooms = reader.integer("chat.maxRooms", 10_000, 1, 10_000_000);
         this.presenceMax = reader.integer("chat.presenceMax", 500, 1, 100_000);
         this.presenceGraceSeconds = reader.integer("chat.presenceGraceSeconds", 10, 0, 3_600);
+        this.presenceNodeTimeoutSeconds = reader.integer("chat.presenceNodeTimeoutSeconds", 25, 3, 3_600);
     }
 
     /** Who makes rooms: anyone, by joining one that does not exist, or only the operator, in chat.rooms. */
@@ -152,6 +154,11 @@ public final class ChatConfig {
     public int presenceMax() { return presenceMax; }
     /** How long a person whose last connection to a room dropped stays listed, so that a reconnect does not flap. */
     public int presenceGraceSeconds() { return presenceGraceSeconds; }
+    /**
+     * With several nodes, how long a node may go unheard before its people count as gone; each node says who it
+     * lists every two fifths of it.
+     */
+    public int presenceNodeTimeoutSeconds() { return presenceNodeTimeoutSeconds; }
 
     /** Context parameters first, then system properties, then the environment. */
     public static ChatConfig load(Function<String, String> contextParameters) {

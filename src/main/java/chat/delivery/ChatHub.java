@@ -115,7 +115,8 @@ public final class ChatHub implements AutoCloseable {
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
         this.timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-timer-"));
-        this.nodePresence = shared ? new NodePresence(store, System::nanoTime) : null;
+        this.nodePresence = shared ? new NodePresence(store,
+                TimeUnit.SECONDS.toNanos(config.presenceNodeTimeoutSeconds()), System::nanoTime) : null;
         this.presence = new Presence(config.presenceMax(), TimeUnit.SECONDS.toNanos(config.presenceGraceSeconds()),
                 TYPING_INTERVAL_NANOS, COUNT_INTERVAL_NANOS, timers, System::nanoTime,
                 shared ? nodePresence : PresenceRelay.NONE);

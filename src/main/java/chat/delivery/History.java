@@ -154,6 +154,11 @@ final class History {
         }
     }
 
+    /** The newest offset of {@code room} in the store: other nodes may have written beyond what was published here. */
+    long storedNewestOffset(String room) throws StoreException {
+        return store.latestOffset(room);
+    }
+
     /** Called once a message is committed, before it is published; in each room's offset order. */
     void committed(EncodedMessage message) {
         if (Rooms.GENERAL.equals(message.room())) {

@@ -18,8 +18,9 @@ import java.util.logging.Logger;
 /**
  * The one thread that writes. It takes whatever messages are waiting, commits them in one transaction (group
  * commit), then hands the new ones in offset order, with the ack of every message in the batch, to the
- * {@link Sequencer}, which publishes them to the broadcaster's lanes, and goes on with the next batch. Nothing is published or acknowledged before its transaction
- * committed; a failed transaction answers every sender in it with {@code store-unavailable}.
+ * {@link Sequencer}, which publishes them to the broadcaster's lanes, and goes on with the next batch. Nothing is
+ * published or acknowledged before its transaction committed; a failed transaction answers every sender in it with
+ * {@code store-unavailable}.
  */
 final class MessageWriter implements AutoCloseable {
 

@@ -25,10 +25,10 @@ import java.util.logging.Logger;
  * Presence across nodes: tells the other nodes who this node lists in each room and who types, and hears what they
  * list, through the store's signals (nothing is stored). A node's changes go out in the order they happened, as
  * lines of a signal: {@code + room person} (listed), {@code - room person} (no longer), {@code t room person}
- * (typing). Every {@link #STATE_INTERVAL_NANOS}, and when a node asks ({@code hello}, after it began listening),
+ * (typing). Every {@code stateIntervalNanos}, and when a node asks ({@code hello}, after it began listening),
  * each node sends all it lists ({@code state}, {@code = room person} lines, {@code end}); a receiver takes that as
  * the whole truth about the sender, so a lost signal is mended by the next state. A node not heard from for
- * {@link #NODE_TIMEOUT_NANOS} is taken for dead, and its people leave the rooms.
+ * {@code nodeTimeoutNanos} is taken for dead, and its people leave the rooms.
  *
  * <p>Concurrency: {@link #changed} and {@link #typed} are called under a room's lock and only queue; one thread
  * sends what is queued. The thread that follows the store calls {@link #received}. Whatever a node lists is sent
@@ -36,8 +36,6 @@ import java.util.logging.Logger;
  */
 final class NodePresence implements PresenceRelay, AutoCloseable {
 
-    static final long STATE_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-    static final long NODE_TIMEOUT_NANOS = TimeUnit.SECONDS.toNanos(25);
     private static final int QUEUE_CAPACITY = 65_536;
     /** Below PostgreSQL's 8000-byte notification payload; names are percent-encoded, so a character is a byte. */
     private static final int MAX_PAYLOAD_CHARS = 7_900;
@@ -48,6 +46,10 @@ final class NodePresence implements PresenceRelay, AutoCloseable {
     private final String node = UUID.randomUUID().toString();
     private final MessageStore store;
     private final LongSupplier nanoTime;
+    /** A node not heard from for this long is taken for dead. */
+    private final long nodeTimeoutNanos;
+    /** How often this node says all it lists: well within the timeout, so that one lost state does not matter. */
+    private final long stateIntervalNanos;
     private final BlockingQueue<String> outgoing = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
     /** When each other node was last heard from. Touched by the following thread only. */
     private final Map<String, Long> lastHeard = new HashMap<>();
@@ -61,9 +63,11 @@ final class NodePresence implements PresenceRelay, AutoCloseable {
     /** Whether the last signal failed; the sending thread's own, so that an outage is logged once. */
     private boolean failing;
 
-    NodePresence(MessageStore store, LongSupplier nanoTime) {
+    NodePresence(MessageStore store, long nodeTimeoutNanos, LongSupplier nanoTime) {
         this.store = store;
         this.nanoTime = nanoTime;
+        this.nodeTimeoutNanos = nodeTimeoutNanos;
+        this.stateIntervalNanos = nodeTimeoutNanos * 2 / 5;
         this.sender = DaemonThreads.named("chat-presence").newThread(this::send);
     }
 
@@ -108,7 +112,7 @@ final class NodePresence implements PresenceRelay, AutoCloseable {
                 if (stateOwed || nanoTime.getAsLong() - nextState >= 0) {
                     stateOwed = false;
                     lines.add(STATE);
-                    nextState = nanoTime.getAsLong() + STATE_INTERVAL_NANOS;
+                    nextState = nanoTime.getAsLong() + stateIntervalNanos;
                 }
                 if (!lines.isEmpty()) {
                     signal(lines);
@@ -245,11 +249,11 @@ final class NodePresence implements PresenceRelay, AutoCloseable {
     /** Called by the following thread now and then, signals or not. */
     void forgetSilentNodes(long now) {
         lastHeard.entrySet().removeIf(heard -> {
-            if (now - heard.getValue() < NODE_TIMEOUT_NANOS) {
+            if (now - heard.getValue() < nodeTimeoutNanos) {
                 return false;
             }
             LOG.info("Node " + heard.getKey() + " was not heard from for "
-                    + TimeUnit.NANOSECONDS.toSeconds(NODE_TIMEOUT_NANOS) + " s: its people leave their rooms");
+                    + TimeUnit.NANOSECONDS.toSeconds(nodeTimeoutNanos) + " s: its people leave their rooms");
             statesUnderway.remove(heard.getKey());
             replaceState(heard.getKey(), Map.of());
             return true;

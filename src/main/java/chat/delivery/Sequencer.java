@@ -28,6 +28,9 @@ import java.util.logging.Logger;
 final class Sequencer {
 
     private static final Logger LOG = Logger.getLogger(Sequencer.class.getName());
+    /** Reads of the messages before a batch of this node's, 10 s in all: the batch waits for them. */
+    private static final int GAP_READ_TRIES = 50;
+    private static final long GAP_READ_PAUSE_MILLIS = 200;
 
     private final MessageStore store;
     private final History history;
@@ -70,7 +73,7 @@ final class Sequencer {
             }
         }
         for (Map.Entry<String, Long> room : before.entrySet()) {
-            publishUpTo(room.getKey(), room.getValue());
+            publishBefore(room.getKey(), room.getValue());
         }
         List<EncodedMessage> unpublished = new ArrayList<>(committed.size());
         for (EncodedMessage message : committed) {
@@ -83,8 +86,13 @@ final class Sequencer {
         broadcaster.publish(unpublished, acks);
     }
 
-    /** The newest offsets other nodes reached: publishes what they committed since, room by room. */
-    synchronized void catchUp(List<RoomHead> heads) throws InterruptedException {
+    /**
+     * The newest offsets other nodes reached: publishes what they committed since, room by room.
+     *
+     * @throws StoreException if the messages cannot be read now: what was read is published, the rest is read by
+     *                        the next call
+     */
+    synchronized void catchUp(List<RoomHead> heads) throws StoreException, InterruptedException {
         for (RoomHead head : heads) {
             rooms.storedElsewhere(head.room());
             publishUpTo(head.room(), head.newest());
@@ -92,37 +100,50 @@ final class Sequencer {
     }
 
     /**
-     * Publishes {@code room}'s messages from the store up to {@code offset}, a page at a time. If they cannot be
+     * Publishes the messages of {@code room} up to {@code offset} that other nodes committed before this node's
+     * batch, trying again for {@link #GAP_READ_TRIES} times, since the batch waits for them. If they still cannot be
      * read, the room's subscribers here are closed (they reconnect with their offsets and are replayed from the
      * store) and the room goes on from {@code offset}.
      */
-    private void publishUpTo(String room, long offset) throws InterruptedException {
+    private void publishBefore(String room, long offset) throws InterruptedException {
+        StoreException failure = null;
+        for (int attempt = 1; attempt <= GAP_READ_TRIES; attempt++) {
+            try {
+                publishUpTo(room, offset);
+                return;
+            } catch (StoreException e) {
+                failure = e;
+                Thread.sleep(GAP_READ_PAUSE_MILLIS);
+            }
+        }
+        LOG.log(Level.WARNING, "Cannot read room " + room + "'s messages up to " + offset + " that other nodes"
+                + " committed before this node's batch; its connections here are closed and replayed from the store"
+                + " when they reconnect", failure);
+        broadcaster.closeRoom(room, Closing.STORE_UNAVAILABLE);
+        history.skipTo(room, offset);
+    }
+
+    /** Publishes {@code room}'s messages from the store up to {@code offset}, a page at a time. */
+    private void publishUpTo(String room, long offset) throws StoreException, InterruptedException {
         long published = history.publishedOffset(room);
         if (published < 0) {
             history.skipTo(room, offset);
             return;
         }
-        try {
-            while (published < offset) {
-                List<StoredMessage> page = store.readAfter(room, published, (int) Math.min(pageSize, offset - published));
-                if (page.isEmpty()) {
-                    throw new StoreException("Room " + room + " has no message after " + published + " though "
-                            + offset + " was committed", null);
-                }
-                List<EncodedMessage> messages = new ArrayList<>(page.size());
-                for (StoredMessage stored : page) {
-                    EncodedMessage message = EncodedMessage.of(room, stored);
-                    history.committed(message);
-                    messages.add(message);
-                    published = stored.offset();
-                }
-                broadcaster.publish(messages, List.of());
+        while (published < offset) {
+            List<StoredMessage> page = store.readAfter(room, published, (int) Math.min(pageSize, offset - published));
+            if (page.isEmpty()) {
+                throw new StoreException("Room " + room + " has no message after " + published + " though " + offset
+                        + " was committed", null);
             }
-        } catch (StoreException e) {
-            LOG.log(Level.WARNING, "Cannot read room " + room + "'s messages after " + published + " up to " + offset
-                    + "; its connections here are closed and replayed from the store when they reconnect", e);
-            broadcaster.closeRoom(room, Closing.STORE_UNAVAILABLE);
-            history.skipTo(room, offset);
+            List<EncodedMessage> messages = new ArrayList<>(page.size());
+            for (StoredMessage stored : page) {
+                EncodedMessage message = EncodedMessage.of(room, stored);
+                history.committed(message);
+                messages.add(message);
+                published = stored.offset();
+            }
+            broadcaster.publish(messages, List.of());
         }
     }
 }

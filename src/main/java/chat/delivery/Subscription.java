@@ -125,13 +125,18 @@ final class Subscription {
     /**
      * A serverOffset from another epoch was not handed out by this database (it was replaced or reset); nor was
      * one above the newest stored offset, read after registering, since offsets only grow. Then the client gets
-     * the whole history, flagged {@code reset}.
+     * the whole history, flagged {@code reset}. One above what this node published, but stored (by another node),
+     * is no reset: the client is replayed from there, and this node publishes the rest live.
      */
     private void checkAheadThenReplay() {
         long latest;
         long oldest;
         try {
             latest = history.newestOffset(room);
+            if (lastQueued > latest) {
+                // On a store other nodes write to, the client may have its offset from one that published further.
+                latest = Math.max(latest, history.storedNewestOffset(room));
+            }
             oldest = oldMessagesDeleted ? history.oldestOffset(room) : 0;
         } catch (StoreException e) {
             storeFailed(e);

@@ -220,13 +220,18 @@ public final class PostgresMessageStore implements MessageStore {
     @Override
     public List<Appended> append(List<SentMessage> messages, long committedAtMillis) throws StoreException {
         SQLException last = null;
+        boolean connectionLost = false;
         for (int attempt = 1; attempt <= ATTEMPTS; attempt++) {
             try {
                 return appendOnce(messages, committedAtMillis);
             } catch (SQLException e) {
-                if (!(e instanceof StoredMeanwhile) && !isTransient(e)) {
+                // A lost connection is tried again once, with a fresh one: a second loss means PostgreSQL is away.
+                boolean again = e instanceof StoredMeanwhile || isTransient(e)
+                        || !connectionLost && isConnectionLost(e);
+                if (!again) {
                     throw new StoreException("Storing " + messages.size() + " message(s) failed: " + e.getMessage(), e);
                 }
+                connectionLost |= isConnectionLost(e);
                 last = e;
             }
         }
@@ -234,16 +239,20 @@ public final class PostgresMessageStore implements MessageStore {
                 + last.getMessage(), last);
     }
 
-    /**
-     * Whether the same transaction may simply be tried again: a serialization failure or deadlock, or a connection
-     * lost before the commit was asked for (the pool drops it, the next attempt takes a fresh one: after PostgreSQL
-     * restarted, or an administrator ended the session). A commit whose answer was lost is not: it may have
-     * committed, and a message without a clientOffset would be stored twice.
-     */
+    /** A serialization failure or deadlock: the same transaction may simply be tried again. */
     private static boolean isTransient(SQLException e) {
+        return e.getSQLState() != null && TRANSIENT.contains(e.getSQLState());
+    }
+
+    /**
+     * A connection lost before the commit was asked for: the pool drops it, and the next attempt takes a fresh one
+     * (after PostgreSQL restarted, or an administrator ended the session). A commit whose answer was lost is not
+     * tried again: it may have committed, and a message without a clientOffset would be stored twice.
+     */
+    private static boolean isConnectionLost(SQLException e) {
         String state = e.getSQLState();
         return !(e instanceof CommitUnanswered) && state != null
-                && (TRANSIENT.contains(state) || state.startsWith("08") || state.startsWith("57P0"));
+                && (state.startsWith("08") || state.startsWith("57P0"));
     }
 
     /** The commit was asked for, and no answer came. */

@@ -47,8 +47,8 @@ public final class PostgresPool {
         try {
             return new HikariDataSource(hikari);
         } catch (RuntimeException e) {
-            throw new StoreException("Cannot connect to PostgreSQL at " + config.postgresUrl() + " (setting chat.db.url)"
-                    + ": " + e.getMessage(), e);
+            throw new StoreException("Cannot connect to PostgreSQL at " + config.postgresUrl()
+                    + " (setting chat.db.url): " + e.getMessage(), e);
         }
     }
 

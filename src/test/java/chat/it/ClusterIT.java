@@ -71,10 +71,12 @@ class ClusterIT {
             if (i == NODES) {
                 // The last node through tomcat-conf's PostgreSQL descriptor (jdbc/chat), its password from setenv.
                 node.contextDescriptor(postgresDescriptor(postgres.jdbcUrl(), postgres.user()));
-                node.jvmOptions(List.of("-Dchat.db.password=" + postgres.password(), "-Dchat.db.pollMillis=250"));
+                node.jvmOptions(List.of("-Dchat.db.password=" + postgres.password(), "-Dchat.db.pollMillis=250",
+                        "-Dchat.presenceNodeTimeoutSeconds=6"));
             } else {
                 node.jvmOptions(List.of("-Dchat.db.url=" + postgres.jdbcUrl(), "-Dchat.db.user=" + postgres.user(),
-                        "-Dchat.db.password=" + postgres.password(), "-Dchat.db.pollMillis=250"));
+                        "-Dchat.db.password=" + postgres.password(), "-Dchat.db.pollMillis=250",
+                        "-Dchat.presenceNodeTimeoutSeconds=6"));
             }
             nodes.add(node);
         }
@@ -263,7 +265,7 @@ class ClusterIT {
      * kill -9 of a node while its clients pipeline: they reconnect through nginx, which skips the dead node, with
      * their offsets, and send again what has no ack. Every acknowledged message is stored once under its acked
      * offset, nothing twice; the killed node, started again, catches up with the others. Its people are reported
-     * as left on the other nodes within 30 s.
+     * as left on the other nodes within chat.presenceNodeTimeoutSeconds (6 s here, 25 by default) and a poll.
      */
     @Test
     @Order(3)
@@ -313,7 +315,7 @@ class ClusterIT {
             assertTrue(threads.awaitTermination(20, TimeUnit.SECONDS));
         }
 
-        awaitPresence(watcher, doomed, List.of("left"), Duration.ofSeconds(30).minusNanos(System.nanoTime() - killedAt));
+        awaitPresence(watcher, doomed, List.of("left"), Duration.ofSeconds(10).minusNanos(System.nanoTime() - killedAt));
         System.out.printf("ClusterIT: the killed node's person was reported left on another node %d ms after the"
                 + " kill%n", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
         watcher.close();
