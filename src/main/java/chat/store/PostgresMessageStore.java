@@ -92,14 +92,6 @@ public final class PostgresMessageStore implements MessageStore {
     private static final String READ_BEFORE = "SELECT room_offset, content, author, verified, created_at FROM messages"
             + " WHERE room_id = (SELECT id FROM rooms WHERE name = ?) AND room_offset < ?"
             + " ORDER BY room_offset DESC LIMIT ?";
-    private static final String LATEST = "SELECT newest FROM rooms WHERE name = ?";
-    private static final String OLDEST = "SELECT COALESCE(MIN(room_offset), 0) FROM messages"
-            + " WHERE room_id = (SELECT id FROM rooms WHERE name = ?)";
-    private static final String ROOMS = "SELECT name, newest FROM rooms ORDER BY name";
-    /** As SQLite's: the oldest rows by insertion, each room's newest message kept. */
-    private static final String DELETE_OLDEST = "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id"
-            + " LIMIT ?) AND room_offset < (SELECT newest FROM rooms WHERE rooms.id = messages.room_id)"
-            + " AND (created_at < ? OR ?)";
     /** SQLSTATEs after which the same transaction is simply tried again. */
     private static final Set<String> TRANSIENT = Set.of("40001", "40P01");
     private static final Logger LOG = Logger.getLogger(PostgresMessageStore.class.getName());
@@ -162,7 +154,7 @@ public final class PostgresMessageStore implements MessageStore {
                 connection.commit();
                 return new PostgresMessageStore(dataSource, ownedPool, listenConnections, epoch);
             } catch (SQLException | StoreException | RuntimeException e) {
-                rollbackQuietly(connection, e);
+                StoreQueries.rollbackQuietly(connection, e);
                 throw e;
             } finally {
                 connection.setAutoCommit(true);
@@ -207,7 +199,7 @@ public final class PostgresMessageStore implements MessageStore {
                 }
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(connection, e);
+                StoreQueries.rollbackQuietly(connection, e);
                 throw e;
             } finally {
                 connection.setAutoCommit(true);
@@ -278,7 +270,7 @@ public final class PostgresMessageStore implements MessageStore {
             try {
                 results = appendInTransaction(connection, messages, rooms, now);
             } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(connection, e);
+                StoreQueries.rollbackQuietly(connection, e);
                 throw e;
             }
             try {
@@ -364,15 +356,8 @@ public final class PostgresMessageStore implements MessageStore {
     /** A message stored before under a clientOffset: what a message sent again with it is answered. */
     private record StoredRow(String room, long offset, String text, Author author) {
 
-        /**
-         * The same text is a resend, maybe to another room; another text is a conflict. A verified author's
-         * clientOffsets are theirs alone (see {@link SqliteMessageStore}).
-         */
         Appended answer(SentMessage message) {
-            boolean sameText = message.text().equals(text);
-            boolean verifiedByAnother = author.verified() && !author.equals(message.author());
-            return new Appended(room, offset, sameText && !verifiedByAnother
-                    ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
+            return Appended.sentAgain(room, offset, text, author, message);
         }
     }
 
@@ -453,13 +438,6 @@ public final class PostgresMessageStore implements MessageStore {
         return ids;
     }
 
-    private static void rollbackQuietly(Connection connection, Exception cause) {
-        try {
-            connection.rollback();
-        } catch (SQLException rollbackFailure) {
-            cause.addSuppressed(rollbackFailure);
-        }
-    }
 
     @Override
     public List<StoredMessage> readAfter(String room, long offset, int limit, long maxChars) throws StoreException {
@@ -481,17 +459,7 @@ public final class PostgresMessageStore implements MessageStore {
             read.setString(1, room);
             read.setLong(2, offset);
             read.setInt(3, limit);
-            List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
-            long chars = 0;
-            try (ResultSet rows = read.executeQuery()) {
-                while (chars < maxChars && rows.next()) {
-                    String text = rows.getString(2);
-                    page.add(new StoredMessage(rows.getLong(1), text, new Author(rows.getString(3),
-                            rows.getBoolean(4)), rows.getLong(5)));
-                    chars += text.length();
-                }
-            }
-            return page;
+            return StoreQueries.page(read, limit, maxChars);
         } catch (SQLException e) {
             throw new StoreException("Reading messages of room " + room + " " + direction + " offset " + offset
                     + " failed: " + e.getMessage(), e);
@@ -500,17 +468,7 @@ public final class PostgresMessageStore implements MessageStore {
 
     @Override
     public List<RoomHead> rooms() throws StoreException {
-        try (Connection connection = dataSource.getConnection();
-             Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery(ROOMS)) {
-            List<RoomHead> rooms = new ArrayList<>();
-            while (rows.next()) {
-                rooms.add(new RoomHead(rows.getString(1), rows.getLong(2)));
-            }
-            return rooms;
-        } catch (SQLException e) {
-            throw new StoreException("Reading the rooms failed: " + e.getMessage(), e);
-        }
+        return StoreQueries.rooms(dataSource);
     }
 
     /**
@@ -543,39 +501,18 @@ public final class PostgresMessageStore implements MessageStore {
         if (closed) {
             throw new StoreException("The message store is closed", null);
         }
-        return offset(LATEST, room, "newest");
+        return StoreQueries.offset(dataSource, StoreQueries.LATEST, room, "newest");
     }
 
     @Override
     public long oldestOffset(String room) throws StoreException {
-        return offset(OLDEST, room, "oldest");
-    }
-
-    private long offset(String query, String room, String which) throws StoreException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(query)) {
-            statement.setString(1, room);
-            try (ResultSet offset = statement.executeQuery()) {
-                return offset.next() ? offset.getLong(1) : 0;
-            }
-        } catch (SQLException e) {
-            throw new StoreException("Reading the " + which + " offset of room " + room + " failed: "
-                    + e.getMessage(), e);
-        }
+        return StoreQueries.offset(dataSource, StoreQueries.OLDEST, room, "oldest");
     }
 
     @Override
     public int deleteOldest(long storedBeforeMillis, long maxBytes, int maxRows) throws StoreException {
-        boolean overSize = maxBytes > 0 && storedBytes() > maxBytes;
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement delete = connection.prepareStatement(DELETE_OLDEST)) {
-            delete.setInt(1, maxRows);
-            delete.setLong(2, storedBeforeMillis);
-            delete.setBoolean(3, overSize);
-            return delete.executeUpdate();
-        } catch (SQLException e) {
-            throw new StoreException("Deleting the oldest messages failed: " + e.getMessage(), e);
-        }
+        return StoreQueries.deleteOldest(dataSource, storedBeforeMillis, maxBytes > 0 && storedBytes() > maxBytes,
+                maxRows);
     }
 
     /** The messages table with its indexes and TOAST; space autovacuum freed for reuse is counted until reused. */

@@ -88,18 +88,6 @@ public final class SqliteMessageStore implements MessageStore {
     private static final String READ_BEFORE = "SELECT room_offset, content, author, verified, created_at FROM messages"
             + " WHERE room_id = ?"
             + " AND room_offset < ? ORDER BY room_offset DESC LIMIT ?";
-    private static final String LATEST = "SELECT newest FROM rooms WHERE name = ?";
-    private static final String OLDEST = "SELECT COALESCE(MIN(room_offset), 0) FROM messages"
-            + " WHERE room_id = (SELECT id FROM rooms WHERE name = ?)";
-    private static final String ROOMS = "SELECT name, newest FROM rooms ORDER BY name";
-    /**
-     * Looks at the oldest rows only, in the primary key's order: created_at has no index, and a condition on it
-     * alone would scan the whole table each time nothing is old enough. Rows are stored in time order. The newest
-     * message of each room stays.
-     */
-    private static final String DELETE_OLDEST = "DELETE FROM messages WHERE id IN (SELECT id FROM messages ORDER BY id"
-            + " LIMIT ?) AND room_offset < (SELECT newest FROM rooms WHERE rooms.id = messages.room_id)"
-            + " AND (created_at < ? OR ?)";
 
     private static final Logger LOG = Logger.getLogger(SqliteMessageStore.class.getName());
 
@@ -278,7 +266,7 @@ public final class SqliteMessageStore implements MessageStore {
                 batch.advanceRooms();
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(connection, e);
+                StoreQueries.rollbackQuietly(connection, e);
                 throw e;
             }
         } catch (SQLException e) {
@@ -341,23 +329,15 @@ public final class SqliteMessageStore implements MessageStore {
             return stored;
         }
 
-        /**
-         * A clientOffset names one message, in whichever room: stored again with the same text it is a resend,
-         * with another text a conflict (another client's, or a client reusing its own for something else). A
-         * verified author's clientOffsets are theirs alone: anyone else resending one is in conflict too. Names
-         * clients chose are not compared, since a client without one is named anew on each connection.
-         */
+        /** The answer to a message whose clientOffset is stored already (see {@link Appended#sentAgain}), or null. */
         private Appended find(SentMessage message) throws SQLException {
             find.setString(1, message.clientOffset());
             try (ResultSet existing = find.executeQuery()) {
                 if (!existing.next()) {
                     return null;
                 }
-                boolean sameText = message.text().equals(existing.getString(3));
-                boolean verifiedByAnother = existing.getBoolean(5)
-                        && !new Author(existing.getString(4), true).equals(message.author());
-                return new Appended(existing.getString(1), existing.getLong(2),
-                        sameText && !verifiedByAnother ? Appended.Outcome.ALREADY_STORED : Appended.Outcome.CONFLICT);
+                return Appended.sentAgain(existing.getString(1), existing.getLong(2), existing.getString(3),
+                        new Author(existing.getString(4), existing.getBoolean(5)), message);
             }
         }
 
@@ -406,13 +386,6 @@ public final class SqliteMessageStore implements MessageStore {
         }
     }
 
-    private static void rollbackQuietly(Connection connection, Exception cause) {
-        try {
-            connection.rollback();
-        } catch (SQLException rollbackFailure) {
-            cause.addSuppressed(rollbackFailure);
-        }
-    }
 
     @Override
     public List<StoredMessage> readAfter(String room, long offset, int limit, long maxChars) throws StoreException {
@@ -442,17 +415,7 @@ public final class SqliteMessageStore implements MessageStore {
             read.setLong(1, roomId);
             read.setLong(2, offset);
             read.setInt(3, limit);
-            List<StoredMessage> page = new ArrayList<>(Math.min(limit, 1024));
-            long chars = 0;
-            try (ResultSet rows = read.executeQuery()) {
-                while (chars < maxChars && rows.next()) {
-                    String text = rows.getString(2);
-                    page.add(new StoredMessage(rows.getLong(1), text, new Author(rows.getString(3),
-                            rows.getBoolean(4)), rows.getLong(5)));
-                    chars += text.length();
-                }
-            }
-            return page;
+            return StoreQueries.page(read, limit, maxChars);
         } catch (SQLException e) {
             throw new StoreException("Reading messages of room " + room + " " + direction + " offset " + offset
                     + " failed: " + e.getMessage(), e);
@@ -479,17 +442,7 @@ public final class SqliteMessageStore implements MessageStore {
 
     @Override
     public List<RoomHead> rooms() throws StoreException {
-        try (Connection connection = dataSource.getConnection();
-             Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery(ROOMS)) {
-            List<RoomHead> rooms = new ArrayList<>();
-            while (rows.next()) {
-                rooms.add(new RoomHead(rows.getString(1), rows.getLong(2)));
-            }
-            return rooms;
-        } catch (SQLException e) {
-            throw new StoreException("Reading the rooms failed: " + e.getMessage(), e);
-        }
+        return StoreQueries.rooms(dataSource);
     }
 
     /**
@@ -535,40 +488,18 @@ public final class SqliteMessageStore implements MessageStore {
         if (closed) {
             throw new StoreException("The message store is closed", null);
         }
-        return offset(LATEST, room, "newest");
+        return StoreQueries.offset(dataSource, StoreQueries.LATEST, room, "newest");
     }
 
     @Override
     public long oldestOffset(String room) throws StoreException {
-        return offset(OLDEST, room, "oldest");
+        return StoreQueries.offset(dataSource, StoreQueries.OLDEST, room, "oldest");
     }
 
-    private long offset(String query, String room, String which) throws StoreException {
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement statement = connection.prepareStatement(query)) {
-            statement.setString(1, room);
-            try (ResultSet offset = statement.executeQuery()) {
-                return offset.next() ? offset.getLong(1) : 0;
-            }
-        } catch (SQLException e) {
-            throw new StoreException("Reading the " + which + " offset of room " + room + " failed: "
-                    + e.getMessage(), e);
-        }
-    }
-
-    /** One DELETE of at most {@code maxRows} rows, its own short transaction. */
     @Override
     public int deleteOldest(long storedBeforeMillis, long maxBytes, int maxRows) throws StoreException {
-        boolean overSize = maxBytes > 0 && storedBytes() > maxBytes;
-        try (Connection connection = dataSource.getConnection();
-             PreparedStatement delete = connection.prepareStatement(DELETE_OLDEST)) {
-            delete.setInt(1, maxRows);
-            delete.setLong(2, storedBeforeMillis);
-            delete.setBoolean(3, overSize);
-            return delete.executeUpdate();
-        } catch (SQLException e) {
-            throw new StoreException("Deleting the oldest messages failed: " + e.getMessage(), e);
-        }
+        return StoreQueries.deleteOldest(dataSource, storedBeforeMillis, maxBytes > 0 && storedBytes() > maxBytes,
+                maxRows);
     }
 
     /** The database's pages less its free ones: the file does not shrink, its free pages take new messages. */
