@@ -1,10 +1,8 @@
 package chat.delivery;
 
 import chat.protocol.Author;
-import chat.testsupport.Postgres;
+import chat.testsupport.PostgresPerClass;
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -12,7 +10,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import java.util.stream.LongStream;
 
@@ -25,33 +22,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class ClusterHubsIT {
 
+    @RegisterExtension
+    static final PostgresPerClass POSTGRES = new PostgresPerClass("cluster-hubs");
+
     private static final String LOOPBACK = "127.0.0.1";
-    private static final AtomicInteger DATABASES = new AtomicInteger();
-    private static Postgres postgres;
 
     @RegisterExtension
     final Hubs hubs = new Hubs();
     private String url;
 
-    @BeforeAll
-    static void startPostgres() throws Exception {
-        postgres = Postgres.start("cluster-hubs");
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        if (postgres != null) {
-            postgres.close();
-        }
-    }
-
     @BeforeEach
-    void freshDatabase() throws Exception {
-        url = postgres.createDatabase("hubs_" + DATABASES.incrementAndGet());
+    void useAFreshDatabase() throws Exception {
+        url = POSTGRES.freshDatabase();
     }
 
     private ChatHub node() throws Exception {
-        return hubs.openOnPostgres(url, postgres.user(), postgres.password(), Map.of());
+        return hubs.openOnPostgres(url, POSTGRES.server().user(), POSTGRES.server().password(), Map.of());
     }
 
     private static ClientConnection inRoom(ChatHub hub, RecordingSink sink, String room, long offset)

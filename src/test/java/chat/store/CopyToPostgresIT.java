@@ -11,7 +11,7 @@ import chat.config.ChatConfig.Durability;
 import chat.protocol.Author;
 import chat.protocol.Rooms;
 import chat.protocol.SentMessage;
-import chat.testsupport.Postgres;
+import chat.testsupport.PostgresPerClass;
 import com.zaxxer.hikari.HikariDataSource;
 
 import java.io.ByteArrayOutputStream;
@@ -31,9 +31,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -44,27 +43,16 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CopyToPostgresIT {
 
+    @RegisterExtension
+    static final PostgresPerClass POSTGRES = new PostgresPerClass("copy-to-postgres");
+
     private static final Author ALICE = new Author("alice", true);
     private static final Author BOB = new Author("bob", false);
     /** Every character COPY's text format escapes, and some it does not. */
     private static final String AWKWARD = "tab\there, line\nbreak, return\r, back\\slash, \\N, \u00e9\ud83d\ude00";
 
-    private static Postgres postgres;
-
     @TempDir
     Path dir;
-
-    @BeforeAll
-    static void startPostgres() throws Exception {
-        postgres = Postgres.start("copy-to-postgres");
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        if (postgres != null) {
-            postgres.close();
-        }
-    }
 
     private record Run(int status, String output) {
     }
@@ -78,8 +66,8 @@ class CopyToPostgresIT {
 
     private Run copy(Path from, String to) throws Exception {
         Path passwordFile = dir.resolve("password");
-        Files.writeString(passwordFile, postgres.password() + "\n");
-        return copy("--from", from.toString(), "--to", to, "--user", postgres.user(),
+        Files.writeString(passwordFile, POSTGRES.server().password() + "\n");
+        return copy("--from", from.toString(), "--to", to, "--user", POSTGRES.server().user(),
                 "--password-file", passwordFile.toString());
     }
 
@@ -96,10 +84,10 @@ class CopyToPostgresIT {
     /** As a node opens it. */
     private static PostgresMessageStore postgresStore(String url) throws StoreException {
         HikariDataSource pool = PostgresPool.open(ChatConfig.of(Map.of("chat.db.url", url,
-                "chat.db.user", postgres.user(), "chat.db.password", postgres.password())));
+                "chat.db.user", POSTGRES.server().user(), "chat.db.password", POSTGRES.server().password())));
         try {
             return PostgresMessageStore.open(pool, pool,
-                    PostgresPool.unpooled(url, postgres.user(), postgres.password()));
+                    PostgresPool.unpooled(url, POSTGRES.server().user(), POSTGRES.server().password()));
         } catch (StoreException | RuntimeException e) {
             pool.close();
             throw e;
@@ -107,7 +95,7 @@ class CopyToPostgresIT {
     }
 
     private static long rows(String url, String table) throws SQLException {
-        try (Connection connection = DriverManager.getConnection(url, postgres.user(), postgres.password());
+        try (Connection connection = DriverManager.getConnection(url, POSTGRES.server().user(), POSTGRES.server().password());
              Statement statement = connection.createStatement();
              ResultSet count = statement.executeQuery("SELECT COUNT(*) FROM " + table)) {
             count.next();
@@ -170,7 +158,7 @@ class CopyToPostgresIT {
         assertEquals(List.of(new RoomHead(Rooms.GENERAL, 16), new RoomHead("random", 2),
                 new RoomHead("support", 13)), rooms);
         assertEquals(3, pages.get(Rooms.GENERAL).get(0).get(0).offset(), "first and second were deleted");
-        String url = postgres.createDatabase("copied");
+        String url = POSTGRES.server().createDatabase("copied");
 
         Run run = copy(file, url);
 
@@ -205,7 +193,7 @@ class CopyToPostgresIT {
         try (SqliteMessageStore store = sqlite(file)) {
             writeHistory(store);
         }
-        String url = postgres.createDatabase("occupied");
+        String url = POSTGRES.server().createDatabase("occupied");
         String epoch;
         Map<String, List<List<StoredMessage>>> pages;
         try (PostgresMessageStore store = postgresStore(url)) {
@@ -234,7 +222,7 @@ class CopyToPostgresIT {
         try (var release = CopyToPostgresIT.class.getResourceAsStream("first-release.db")) {
             Files.copy(Objects.requireNonNull(release, "first-release.db"), file);
         }
-        String url = postgres.createDatabase("first_release");
+        String url = POSTGRES.server().createDatabase("first_release");
 
         Run run = copy(file, url);
 
@@ -258,7 +246,7 @@ class CopyToPostgresIT {
     @Test
     void aFileANodeStillHasOpenIsRefusedAndNothingIsCopied() throws Exception {
         Path file = dir.resolve("chat.db");
-        String url = postgres.createDatabase("node_running");
+        String url = POSTGRES.server().createDatabase("node_running");
         try (SqliteMessageStore store = sqlite(file)) {
             writeHistory(store);
 
@@ -289,7 +277,7 @@ class CopyToPostgresIT {
         assertTrue(unknown.output().contains("Unknown argument '--form'"), unknown.output());
 
         Path missing = dir.resolve("missing.db");
-        Run noFile = copy(missing, postgres.jdbcUrl());
+        Run noFile = copy(missing, POSTGRES.server().jdbcUrl());
         assertEquals(1, noFile.status(), noFile.output());
         assertTrue(noFile.output().contains("There is no SQLite database at " + missing), noFile.output());
         assertTrue(Files.notExists(missing), "not created");

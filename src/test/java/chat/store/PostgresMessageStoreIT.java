@@ -3,13 +3,12 @@ package chat.store;
 import chat.config.ChatConfig;
 import chat.protocol.Author;
 import chat.protocol.SentMessage;
-import chat.testsupport.Postgres;
+import chat.testsupport.PostgresPerClass;
 import com.zaxxer.hikari.HikariDataSource;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.sql.Connection;
 import java.sql.Statement;
@@ -28,7 +27,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -43,27 +41,15 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 class PostgresMessageStoreIT {
 
-    private static final AtomicInteger DATABASES = new AtomicInteger();
-    private static Postgres postgres;
+    @RegisterExtension
+    static final PostgresPerClass POSTGRES = new PostgresPerClass("postgres-store");
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private String url;
 
-    @BeforeAll
-    static void startPostgres() throws Exception {
-        postgres = Postgres.start("postgres-store");
-    }
-
-    @AfterAll
-    static void stopPostgres() {
-        if (postgres != null) {
-            postgres.close();
-        }
-    }
-
     @BeforeEach
-    void freshDatabase() throws Exception {
-        url = postgres.createDatabase("store_" + DATABASES.incrementAndGet());
+    void useAFreshDatabase() throws Exception {
+        url = POSTGRES.freshDatabase();
     }
 
     @AfterEach
@@ -75,11 +61,11 @@ class PostgresMessageStoreIT {
 
     /** A node's store: a pool of its own on the test's database. */
     private PostgresMessageStore node() throws StoreException {
-        ChatConfig config = ChatConfig.of(Map.of("chat.db.url", url, "chat.db.user", postgres.user(),
-                "chat.db.password", postgres.password(), "chat.db.poolSize", "4"));
+        ChatConfig config = ChatConfig.of(Map.of("chat.db.url", url, "chat.db.user", POSTGRES.server().user(),
+                "chat.db.password", POSTGRES.server().password(), "chat.db.poolSize", "4"));
         HikariDataSource pool = PostgresPool.open(config);
         PostgresMessageStore store = PostgresMessageStore.open(pool, pool,
-                PostgresPool.unpooled(url, postgres.user(), postgres.password()));
+                PostgresPool.unpooled(url, POSTGRES.server().user(), POSTGRES.server().password()));
         toClose.add(store);
         return store;
     }
@@ -160,7 +146,7 @@ class PostgresMessageStoreIT {
     @Test
     void aNewerSchemaIsRefusedByName() throws Exception {
         node();
-        try (Connection connection = postgres.connect(url); Statement statement = connection.createStatement()) {
+        try (Connection connection = POSTGRES.server().connect(url); Statement statement = connection.createStatement()) {
             statement.executeUpdate("UPDATE chat_identity SET schema_version = 99");
         }
         StoreException refused = assertThrows(StoreException.class, this::node);
@@ -171,7 +157,7 @@ class PostgresMessageStoreIT {
     void aReadOnlyDatabaseFailsTheWriteCheck() throws Exception {
         PostgresMessageStore store = node();
         String database = url.substring(url.lastIndexOf('/') + 1);
-        try (Connection connection = postgres.connect(url); Statement statement = connection.createStatement()) {
+        try (Connection connection = POSTGRES.server().connect(url); Statement statement = connection.createStatement()) {
             statement.execute("ALTER DATABASE " + database + " SET default_transaction_read_only = on");
         }
         // New sessions only: the pool's connections opened before keep writing, fresh ones do not.
@@ -318,8 +304,8 @@ class PostgresMessageStoreIT {
         one.append(List.of(message("general", "before", "r-1")));
         try (CommitFeed feed = one.openCommitFeed().orElseThrow()) {
             feed.await(100);
-            postgres.stop();
-            postgres.restart();
+            POSTGRES.server().stop();
+            POSTGRES.server().restart();
             two.append(List.of(message("general", "while away", "r-2")));
             boolean lost = false;
             CommitFeed.News news = null;
