@@ -112,12 +112,16 @@ class ClusterHubsIT {
         for (RecordingSink sink : sinks) {
             assertEquals(range(1, total), offsetsIn(sink.awaitFrame(offset("general", total)), "general"));
         }
-        // A client joining late on any node is replayed the same, and then live.
+        // A client joining late on any node is replayed the same, from that node's memory, which holds the other
+        // nodes' messages as well as its own; and then live.
+        long fromStoreBefore = Replayed.from(hubs.metrics(), "store");
         RecordingSink late = hubs.sink();
         ClientConnection lateConnection = inRoom(nodes.get(2), late, "general", 100);
         nodes.get(0).receive(senders.get(0), chat("general", "after", "after-1"));
         assertEquals(range(101, total + 1), offsetsIn(late.awaitFrame(offset("general", total + 1)), "general"));
         assertTrue(lateConnection.joined().containsKey("general"));
+        assertTrue(Replayed.from(hubs.metrics(), "memory") >= total - 100, "replayed from the recovery window");
+        assertEquals(fromStoreBefore, Replayed.from(hubs.metrics(), "store"), "nothing of it from the store");
     }
 
     private static ClientConnection named(ChatHub hub, RecordingSink sink, String name) throws InterruptedException {
