@@ -51,7 +51,7 @@ final class NodePresence implements PresenceRelay, AutoCloseable {
     /** How often this node says all it lists: well within the timeout, so that one lost state does not matter. */
     private final long stateIntervalNanos;
     private final BlockingQueue<String> outgoing = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
-    /** When each other node was last heard from. Touched by the following thread only. */
+    /** When each other node was last heard from. Touched by the following thread only ({@link #received}). */
     private final Map<String, Long> lastHeard = new HashMap<>();
     /** A state being received, by node, until its {@code end}. */
     private final Map<String, Map<String, Set<Author>>> statesUnderway = new HashMap<>();
@@ -87,8 +87,13 @@ final class NodePresence implements PresenceRelay, AutoCloseable {
         queue("t " + room + ' ' + encode(person));
     }
 
-    /** This node (re)began listening: it may have missed changes, so it asks every node for its state. */
+    /**
+     * This node (re)began listening: it may have missed changes, so it asks every node for its state. The nodes it
+     * knew get a full timeout from now: they could not be heard while it was not listening.
+     */
     void listening() {
+        long now = nanoTime.getAsLong();
+        lastHeard.replaceAll((node, heard) -> now);
         queue("hello");
         queue(STATE);
     }
