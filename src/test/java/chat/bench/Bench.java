@@ -35,7 +35,7 @@ public final class Bench {
             failed |= !attempt(report, "storage", floor::run);
         }
         IngestScenario ingest = null;
-        if (options.scenarios.stream().anyMatch(s -> !s.equals("storage"))) {
+        if (options.scenarios.stream().anyMatch(s -> !s.equals("storage") && !s.equals("cluster"))) {
             StockTomcat tomcat = options.url == null ? startTomcat(options, report) : null;
             try {
                 ServerUnderTest server = tomcat == null
@@ -75,6 +75,12 @@ public final class Bench {
                 }
             }
         }
+        // Last, once the SQLite server is gone: its own PostgreSQL and Tomcat nodes.
+        if (options.scenarios.contains("cluster")) {
+            try (WsClient client = WsClient.named(options.client)) {
+                failed |= !attempt(report, "cluster", new ClusterScenario(options, report, client)::run);
+            }
+        }
         if (ingest != null && floor != null && !Double.isNaN(ingest.ackedPerSecond)
                 && !Double.isNaN(floor.singleCommitRowsPerSecond)) {
             report.note(String.format(java.util.Locale.ROOT, "group commit: ingest reached %.1f times the disk's"
@@ -90,12 +96,12 @@ public final class Bench {
         System.exit(failed ? 1 : 0);
     }
 
-    private interface Step {
+    interface Step {
         void run() throws Exception;
     }
 
     /** Runs one scenario; a failure goes into the report (and the exit code), and the next scenario still runs. */
-    private static boolean attempt(Report report, String scenario, Step step) {
+    static boolean attempt(Report report, String scenario, Step step) {
         long start = System.nanoTime();
         try {
             step.run();
@@ -110,6 +116,22 @@ public final class Bench {
 
     private static StockTomcat startTomcat(BenchOptions options, Report report) throws IOException, InterruptedException {
         StockTomcat tomcat = StockTomcat.create("bench");
+        List<String> jvm = serverJvmOptions(options, "server");
+        tomcat.jvmOptions(jvm);
+        log("starting Tomcat (" + Path.of(System.getProperty("it.tomcat.home")).getFileName() + ") with "
+                + String.join(" ", jvm));
+        tomcat.start();
+        report.fact("server JVM options", String.join(" ", jvm) + " (rate limit off, ping every 25 s)");
+        report.fact("database", tomcat.database() + " (embedded pool, synchronous=FULL)");
+        return tomcat;
+    }
+
+    /**
+     * The benchmark's Tomcat's JVM options, every node's on a cluster: a fixed heap, no rate limit or quota, the
+     * whole write queue and 20 000 connections for one address, pings every 25 s, bench.serverOptions, and with
+     * bench.jfr a flight recording in target/bench/{@code recording}.jfr.
+     */
+    static List<String> serverJvmOptions(BenchOptions options, String recording) throws IOException {
         List<String> jvm = new ArrayList<>(List.of(
                 "-Xms" + options.serverHeap, // a fixed heap, as tomcat-conf/bin/setenv.sh starts it
                 "-Xmx" + options.serverHeap,
@@ -123,15 +145,9 @@ public final class Bench {
         if (options.jfr) {
             Files.createDirectories(options.outputDirectory);
             jvm.add("-XX:StartFlightRecording=settings=profile,filename="
-                    + options.outputDirectory.resolve("server.jfr"));
+                    + options.outputDirectory.resolve(recording + ".jfr"));
         }
-        tomcat.jvmOptions(jvm);
-        log("starting Tomcat (" + Path.of(System.getProperty("it.tomcat.home")).getFileName() + ") with "
-                + String.join(" ", jvm));
-        tomcat.start();
-        report.fact("server JVM options", String.join(" ", jvm) + " (rate limit off, ping every 25 s)");
-        report.fact("database", tomcat.database() + " (embedded pool, synchronous=FULL)");
-        return tomcat;
+        return jvm;
     }
 
     private static void facts(Report report, BenchOptions options) throws IOException {

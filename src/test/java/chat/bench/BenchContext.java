@@ -2,24 +2,62 @@ package chat.bench;
 
 import chat.testsupport.JvmProbe;
 
+import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 
-/** What every scenario uses: the options, the server, the clients' HTTP stack, the report. */
+/**
+ * What every scenario uses: the options, the server, the clients' HTTP stack, the report. On several nodes of one
+ * chat ({@link ClusterScenario}) the servers are the nodes: socket {@code i} of a scenario goes to node
+ * {@code i % nodes}, and {@link #server} is the first node.
+ */
 final class BenchContext {
 
     final BenchOptions options;
     final ServerUnderTest server;
+    /** Every node the scenarios spread their sockets over; just {@link #server} unless on a cluster. */
+    final List<ServerUnderTest> servers;
+    /** The database server's process (PostgreSQL's postmaster), whose CPU is reported apart; empty for SQLite. */
+    final OptionalLong databasePid;
+    /** Where the messages are stored, as the report names it: SQLite or PostgreSQL. */
+    final String storeName;
     final Report report;
     final WsClient client;
     /** Unique per run, so that clientOffsets never collide with those of an earlier run on the same database. */
     final String runTag = UUID.randomUUID().toString().substring(0, 8);
 
     BenchContext(BenchOptions options, ServerUnderTest server, Report report, WsClient client) {
+        this(options, server == null ? List.of() : List.of(server), OptionalLong.empty(), "SQLite", report, client);
+    }
+
+    BenchContext(BenchOptions options, List<ServerUnderTest> servers, OptionalLong databasePid, String storeName,
+            Report report, WsClient client) {
         this.options = options;
-        this.server = server;
+        this.servers = List.copyOf(servers);
+        this.server = servers.isEmpty() ? null : servers.get(0);
+        this.databasePid = databasePid;
+        this.storeName = storeName;
         this.report = report;
         this.client = client;
+    }
+
+    /** The same, on node {@code node} alone. */
+    BenchContext onNode(int node) {
+        return new BenchContext(options, List.of(servers.get(node)), databasePid, storeName, report, client);
+    }
+
+    int nodes() {
+        return servers.size();
+    }
+
+    /** The node a scenario's socket {@code index} connects to. */
+    int nodeOf(int index) {
+        return index % servers.size();
+    }
+
+    ServerUnderTest serverFor(int index) {
+        return servers.get(nodeOf(index));
     }
 
     /** The end of a phase that starts now. */
@@ -28,7 +66,9 @@ final class BenchContext {
     }
 
     CpuMeter cpu() {
-        return CpuMeter.start(server.pid());
+        return CpuMeter.start(servers.stream().map(ServerUnderTest::pid).filter(OptionalLong::isPresent)
+                .map(OptionalLong::getAsLong).toList(), servers.stream().anyMatch(s -> s.pid().isEmpty()),
+                databasePid);
     }
 
     Optional<JvmProbe> probe() {

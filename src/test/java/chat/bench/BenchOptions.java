@@ -9,17 +9,25 @@ import java.util.Set;
 
 /**
  * The benchmark's settings, all system properties: {@code bench.url} (a running server's {@code ws://host:port/chat};
- * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all),
+ * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all but those
+ * {@link #ON_REQUEST}; {@code cluster} brings {@code ingest} and {@code fanout} along),
  * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
  * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap}, {@code bench.serverOptions} (more JVM options for the
- * benchmark's Tomcat, space-separated, e.g. {@code -Dchat.fanoutThreads=1}) and {@code bench.jfr} (a flight recording
- * of the server in target/bench/server.jfr).
+ * benchmark's Tomcat and the cluster's nodes, space-separated, e.g. {@code -Dchat.fanoutThreads=1}) and
+ * {@code bench.jfr} (a flight recording of the server in target/bench/server.jfr, of each cluster node in
+ * target/bench/bench-n&lt;nodes&gt;-node&lt;k&gt;.jfr).
  */
 final class BenchOptions {
 
     static final List<String> ALL_SCENARIOS = List.of("storage", "ingest", "fanout", "rooms", "replay", "idle");
-    /** Run only when asked for: a long attack, not a figure of normal service. */
-    static final List<String> ON_REQUEST = List.of("abuse");
+    /**
+     * Run only when asked for: a long attack, not a figure of normal service; several nodes on a PostgreSQL of the
+     * benchmark's own (minutes, and PostgreSQL installed), which brings ingest and fanout on SQLite along, for its
+     * figures to be read next to theirs.
+     */
+    static final List<String> ON_REQUEST = List.of("abuse", "cluster");
+    /** What {@code cluster} brings along: the same load on the default SQLite server, in the same run. */
+    static final List<String> CLUSTER_COMPARES_WITH = List.of("ingest", "fanout");
 
     final URI url;
     final Set<String> scenarios;
@@ -55,6 +63,9 @@ final class BenchOptions {
                         + ALL_SCENARIOS + " and, only when named, " + ON_REQUEST);
             }
             scenarios.add(scenario);
+        }
+        if (scenarios.contains("cluster")) {
+            scenarios.addAll(CLUSTER_COMPARES_WITH);
         }
         double scale = Double.parseDouble(orDefault(System.getProperty("bench.scale"), "1"));
         if (!(scale > 0 && scale <= 10)) {

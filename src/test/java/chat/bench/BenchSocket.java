@@ -28,6 +28,11 @@ final class BenchSocket {
         void refused(String clientOffset, String frame);
     }
 
+    /** Told each chat frame's latency, with the frame, for figures that split latencies by who sent the message. */
+    interface LatencySink {
+        void latency(long nanos, CharSequence frame);
+    }
+
     /** Told about every chat frame, for the checks that need its text. */
     interface ChatObserver {
         void chat(long offset, CharSequence frame);
@@ -43,7 +48,7 @@ final class BenchSocket {
     private volatile Transport transport;
     private volatile AckSink ackSink;
     private volatile ChatObserver observer;
-    private volatile Samples latencies;
+    private volatile LatencySink latencies;
     private volatile long expectedLast = Long.MAX_VALUE;
     private volatile CountDownLatch expectedReached;
     private volatile long lastOffset;
@@ -77,7 +82,12 @@ final class BenchSocket {
 
     /** Records each chat frame's latency from the send time its text starts with. */
     void latencies(Samples samples) {
-        this.latencies = samples;
+        this.latencies = (nanos, frame) -> samples.add(nanos);
+    }
+
+    /** The same, told to {@code sink} with the frame. */
+    void latencies(LatencySink sink) {
+        this.latencies = sink;
     }
 
     /** Counts {@code reached} down, once, when the chat frame with offset {@code last} arrives. */
@@ -151,11 +161,11 @@ final class BenchSocket {
             lastOffset = offset;
         }
         chatFrames++;
-        Samples samples = latencies;
-        if (samples != null) {
+        LatencySink sink = latencies;
+        if (sink != null) {
             long sentAt = FrameScan.leadingNumberOfText(frame);
             if (sentAt > 0) {
-                samples.add(now - sentAt);
+                sink.latency(now - sentAt, frame);
             }
         }
         ChatObserver chatObserver = observer;

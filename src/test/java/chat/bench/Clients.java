@@ -15,7 +15,10 @@ final class Clients {
     private Clients() {
     }
 
-    /** Opens {@code count} sockets from {@code fromOffset}, at most {@code concurrency} handshakes at a time. */
+    /**
+     * Opens {@code count} sockets from {@code fromOffset}, at most {@code concurrency} handshakes at a time; socket
+     * {@code i} to the context's node {@code i % nodes} (one server: all to it).
+     */
     static List<BenchSocket> connect(BenchContext context, int count, long fromOffset, int concurrency, long deadline)
             throws InterruptedException, TimeoutException, ExecutionException {
         return connect(context, count, i -> null, fromOffset, concurrency, deadline);
@@ -31,7 +34,7 @@ final class Clients {
                 if (!handshakes.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                     throw new TimeoutException("only " + i + " of " + count + " connections opened in time");
                 }
-                opening.add(context.client.connect(context.server.chatUri(), roomOf.apply(i), fromOffset)
+                opening.add(context.client.connect(context.serverFor(i).chatUri(), roomOf.apply(i), fromOffset)
                         .whenComplete((socket, failure) -> handshakes.release()));
             }
             CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new))

@@ -1,8 +1,13 @@
 package chat.bench;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
-/** How the server's counters moved over a phase, or NaN for every figure when the server has no /metrics. */
+/**
+ * How the server's counters moved over a phase, summed over the nodes on a cluster, or NaN for every figure when
+ * a server has no /metrics.
+ */
 final class MetricsWindow {
 
     static final String COMMITTED = "chat_messages_committed_total";
@@ -15,34 +20,49 @@ final class MetricsWindow {
     static final String REPLAYED_STORE = "chat_replayed_messages_total{source=\"store\"}";
     static final String REPLAYED_SHARED = "chat_replayed_messages_total{source=\"shared\"}";
 
-    private final ServerUnderTest server;
-    private final Optional<PrometheusText> before;
-    private Optional<PrometheusText> after = Optional.empty();
+    private final List<ServerUnderTest> servers;
+    private final List<Optional<PrometheusText>> before = new ArrayList<>();
+    private final List<Optional<PrometheusText>> after = new ArrayList<>();
 
-    private MetricsWindow(ServerUnderTest server) {
-        this.server = server;
-        this.before = server.metrics();
+    private MetricsWindow(List<ServerUnderTest> servers) {
+        this.servers = List.copyOf(servers);
+        for (ServerUnderTest server : this.servers) {
+            before.add(server.metrics());
+        }
     }
 
     static MetricsWindow open(ServerUnderTest server) {
-        return new MetricsWindow(server);
+        return new MetricsWindow(List.of(server));
+    }
+
+    /** Every node's counters, summed. */
+    static MetricsWindow open(List<ServerUnderTest> servers) {
+        return new MetricsWindow(servers);
     }
 
     MetricsWindow close() {
-        after = server.metrics();
+        after.clear();
+        for (ServerUnderTest server : servers) {
+            after.add(server.metrics());
+        }
         return this;
     }
 
     boolean available() {
-        return before.isPresent() && after.isPresent();
+        return !servers.isEmpty() && after.size() == servers.size()
+                && before.stream().allMatch(Optional::isPresent) && after.stream().allMatch(Optional::isPresent);
     }
 
-    /** The change of one sample over the phase; NaN if either side lacks it. */
+    /** The change of one sample over the phase, summed over the nodes; NaN if either side lacks it. */
     double delta(String key) {
         if (!available()) {
             return Double.NaN;
         }
-        return after.get().value(key) - before.get().value(key);
+        double sum = 0;
+        for (int i = 0; i < servers.size(); i++) {
+            sum += after.get(i).get().value(key) - before.get(i).get().value(key);
+        }
+        return sum;
     }
 
     /** Messages per commit over the phase, from the batch-size histogram. */

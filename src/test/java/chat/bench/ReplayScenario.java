@@ -51,41 +51,65 @@ final class ReplayScenario {
     /** Stores messages until the history holds at least {@code history}. */
     private void seed(int history) throws Exception {
         long latest = context.server.latestOffset();
-        if (latest >= history) {
-            return;
+        if (latest < history) {
+            seed(null, latest, history - latest, "-seed" + history);
         }
-        int perSender = (int) ((history - latest + SEED_SENDERS - 1) / SEED_SENDERS);
-        Bench.log("replay: storing " + (long) perSender * SEED_SENDERS + " messages to reach " + history);
+    }
+
+    /**
+     * Stores {@code count} messages in {@code room} (null: general), whose newest offset is {@code latest}, from
+     * {@link #SEED_SENDERS} senders on the context's nodes; returns the room's newest offset after them.
+     */
+    long seed(String room, long latest, long count, String tag) throws Exception {
+        int perSender = (int) ((count + SEED_SENDERS - 1) / SEED_SENDERS);
+        Bench.log("replay: storing " + (long) perSender * SEED_SENDERS + " messages"
+                + (room == null ? " to reach " + (latest + count) : " in room " + room));
         long deadline = context.deadline();
-        List<BenchSocket> sockets = Clients.connect(context, SEED_SENDERS, latest, SEED_SENDERS, deadline);
+        List<BenchSocket> sockets = Clients.connect(context, SEED_SENDERS, i -> room, latest, SEED_SENDERS,
+                deadline);
         try {
             Clients.awaitSynced(sockets, deadline);
             List<Sender> senders = new ArrayList<>();
             for (int i = 0; i < SEED_SENDERS; i++) {
-                senders.add(new Sender(i, sockets.get(i), context.runTag + "-seed" + history, perSender));
+                senders.add(new Sender(i, sockets.get(i), context.runTag + tag, perSender));
             }
             long start = System.nanoTime();
             Clients.sendAll(senders, SEED_WINDOW, deadline);
             Bench.log("replay: stored at " + Report.number(perSender * SEED_SENDERS / StorageFloor.seconds(start))
                     + " msgs/s (" + SEED_SENDERS + " senders, window " + SEED_WINDOW + ")");
+            int refused = senders.stream().mapToInt(Sender::refusedCount).sum();
+            if (refused > 0) {
+                throw new IllegalStateException(refused + " of the messages to replay were refused; first: "
+                        + senders.stream().map(Sender::firstRefusal).filter(f -> f != null).findFirst().orElse(""));
+            }
+            return latest + (long) perSender * SEED_SENDERS;
         } finally {
             Clients.abortAll(sockets);
         }
     }
 
-    /**
-     * @param coldServer the server's first replay: only its time and rate are reported, without a target
-     * @return the heap growth in MiB, or null if the server's JVM cannot be looked into
-     */
     private Double replay(String scenario, long fromOffset, boolean coldServer) throws Exception {
-        long latest = context.server.latestOffset();
+        return replay(scenario, null, fromOffset, context.server.latestOffset(), CLIENTS, coldServer, true);
+    }
+
+    /**
+     * {@code clients} clients connect at once to {@code room} (null: general) from {@code fromOffset} and are
+     * replayed up to {@code latest}, the room's newest offset.
+     *
+     * @param coldServer the server's first replay: only its time and rate are reported, without a target
+     * @param heap whether to measure and report the server's heap (a GC before, jstat during)
+     * @return the heap growth in MiB, or null if the server's JVM cannot be looked into or was not measured
+     */
+    Double replay(String scenario, String room, long fromOffset, long latest, int clients, boolean coldServer,
+            boolean heap) throws Exception {
         long perClient = latest - fromOffset;
-        Bench.log(scenario + ": " + CLIENTS + " clients from offset " + fromOffset + " (" + perClient
-                + " messages each, " + latest + " stored)");
-        Optional<JvmProbe> probe = context.probe();
+        Bench.log(scenario + ": " + clients + " client(s) from offset " + fromOffset
+                + (room == null ? "" : " of room " + room) + " (" + perClient + " messages each, " + latest
+                + " stored)");
+        Optional<JvmProbe> probe = heap ? context.probe() : Optional.empty();
         Long baseline = probe.isPresent() ? probe.get().heapAfterGc() : null;
         HeapSampler sampler = baseline == null ? null : HeapSampler.start(context.server.pid().getAsLong());
-        MetricsWindow metrics = MetricsWindow.open(context.server);
+        MetricsWindow metrics = MetricsWindow.open(context.servers);
         long deadline = context.deadline();
         CpuMeter cpu = context.cpu();
         long start = System.nanoTime();
@@ -93,7 +117,7 @@ final class ReplayScenario {
         long peak;
         long held;
         try {
-            sockets = Clients.connect(context, CLIENTS, fromOffset, CLIENTS, deadline);
+            sockets = Clients.connect(context, clients, i -> room, fromOffset, clients, deadline);
             Clients.awaitSynced(sockets, deadline);
         } finally {
             Clients.abortAll(sockets);
@@ -109,11 +133,17 @@ final class ReplayScenario {
         long replayed = sockets.stream().mapToLong(BenchSocket::chatFramesAtSync).sum();
         long wrong = wrongFrames(sockets, perClient);
         Report report = context.report;
-        report.add(scenario, "time until all " + CLIENTS + " are synced", (end - start) / 1e6, "ms");
-        report.add(scenario, "replayed frames/s", replayed / ((end - start) / 1e9), "frames/s",
-                coldServer ? null : Report.Target.atLeast(500_000), "85 000 frames/s", replayed + " frames"
-                        + (coldServer ? "; the server's first replay, its JIT still compiling: no target, measured"
-                                + " again next" : ""));
+        report.add(scenario, "time until all " + clients + " are synced", (end - start) / 1e6, "ms");
+        String cold = coldServer ? "; the server's first replay, its JIT still compiling: no target, measured"
+                + " again next" : "";
+        if (clients == 1) {
+            report.add(scenario, "replayed messages/s (1 client)", replayed / ((end - start) / 1e9), "msgs/s", null,
+                    null, replayed + " messages" + cold);
+        } else {
+            report.add(scenario, "replayed frames/s", replayed / ((end - start) / 1e9), "frames/s",
+                    coldServer || !heap ? null : Report.Target.atLeast(500_000), heap ? "85 000 frames/s" : null,
+                    replayed + " frames" + cold);
+        }
         report.add(scenario, "missing, duplicated or reordered replayed frames", (double) wrong, "",
                 Report.Target.atMost(0), null, wrong == 0 ? null : Clients.firstProblem(sockets));
         if (coldServer) {
@@ -127,7 +157,7 @@ final class ReplayScenario {
             report.add(scenario, "heap growth (peak held minus heap after GC before)", growth, "MiB",
                     Report.Target.atMost(256), null, "held: survivor and old generation, what outlived young"
                             + " collections");
-        } else {
+        } else if (heap) {
             report.add(scenario, "heap growth (peak held minus heap after GC before)", null, "MiB",
                     Report.Target.atMost(256), null, "the server's JVM is not local (bench.url)");
         }
@@ -138,10 +168,10 @@ final class ReplayScenario {
         report.add(scenario, "messages replayed from store pages another replay had just read",
                 metrics.delta(MetricsWindow.REPLAYED_SHARED), "", null, null, absent);
         if (fromOffset > 0) {
-            report.add(scenario, "messages replayed from SQLite (should be 0)", fromStore, "",
+            report.add(scenario, "messages replayed from " + context.storeName + " (should be 0)", fromStore, "",
                     Report.Target.atMost(0), null, absent);
         } else {
-            report.add(scenario, "messages replayed from SQLite", fromStore, "", null, null, absent);
+            report.add(scenario, "messages replayed from " + context.storeName, fromStore, "", null, null, absent);
         }
         return growth;
     }
