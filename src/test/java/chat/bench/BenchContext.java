@@ -22,29 +22,34 @@ final class BenchContext {
     final OptionalLong databasePid;
     /** Where the messages are stored, as the report names it: SQLite or PostgreSQL. */
     final String storeName;
+    /** PostgreSQL's sessions, sampled in every phase; null for SQLite. */
+    final PostgresWaits databaseWaits;
     final Report report;
     final WsClient client;
     /** Unique per run, so that clientOffsets never collide with those of an earlier run on the same database. */
     final String runTag = UUID.randomUUID().toString().substring(0, 8);
 
     BenchContext(BenchOptions options, ServerUnderTest server, Report report, WsClient client) {
-        this(options, server == null ? List.of() : List.of(server), OptionalLong.empty(), "SQLite", report, client);
+        this(options, server == null ? List.of() : List.of(server), OptionalLong.empty(), "SQLite", null, report,
+                client);
     }
 
     BenchContext(BenchOptions options, List<ServerUnderTest> servers, OptionalLong databasePid, String storeName,
-            Report report, WsClient client) {
+            PostgresWaits databaseWaits, Report report, WsClient client) {
         this.options = options;
         this.servers = List.copyOf(servers);
         this.server = servers.isEmpty() ? null : servers.get(0);
         this.databasePid = databasePid;
         this.storeName = storeName;
+        this.databaseWaits = databaseWaits;
         this.report = report;
         this.client = client;
     }
 
     /** The same, on node {@code node} alone. */
     BenchContext onNode(int node) {
-        return new BenchContext(options, List.of(servers.get(node)), databasePid, storeName, report, client);
+        return new BenchContext(options, List.of(servers.get(node)), databasePid, storeName, databaseWaits, report,
+                client);
     }
 
     int nodes() {
@@ -68,7 +73,7 @@ final class BenchContext {
     CpuMeter cpu() {
         return CpuMeter.start(servers.stream().map(ServerUnderTest::pid).filter(OptionalLong::isPresent)
                 .map(OptionalLong::getAsLong).toList(), servers.stream().anyMatch(s -> s.pid().isEmpty()),
-                databasePid);
+                databasePid, databaseWaits);
     }
 
     Optional<JvmProbe> probe() {

@@ -115,7 +115,7 @@ final class ClusterScenario {
                 }
             }
             BenchContext context = new BenchContext(options, servers, OptionalLong.of(postgres.pid()), "PostgreSQL",
-                    report, client);
+                    new PostgresWaits(() -> postgres.connect(url)), report, client);
             String label = label(count);
             boolean done = Bench.attempt(report, label + " ingest", new IngestScenario(context, label + " ingest",
                     count == INGEST_TARGET_NODES ? Report.Target.atLeast(INGEST_TARGET) : null, null)::run);

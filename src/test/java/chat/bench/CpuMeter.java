@@ -38,8 +38,11 @@ final class CpuMeter {
     private final Map<String, Double> serverThreadsStart;
     private final Map<Long, Double> databaseStart;
     private final double machineStart;
+    /** What PostgreSQL's sessions wait for over the phase, or null without PostgreSQL. */
+    private final PostgresWaits.Window waits;
 
-    private CpuMeter(List<Long> serverPids, boolean remoteServer, OptionalLong databasePid) {
+    private CpuMeter(List<Long> serverPids, boolean remoteServer, OptionalLong databasePid, PostgresWaits waits) {
+        this.waits = waits == null ? null : waits.start();
         this.serverPids = List.copyOf(serverPids);
         this.remoteServer = remoteServer;
         this.databasePid = databasePid;
@@ -55,9 +58,11 @@ final class CpuMeter {
      * @param serverPids the server's JVM, or every node's on a cluster (their CPU is summed)
      * @param remoteServer whether the server, or a node of it, runs elsewhere ({@code bench.url})
      * @param databasePid PostgreSQL's postmaster: it and its children are reported apart; empty for SQLite
+     * @param waits PostgreSQL's sessions, sampled over the phase and reported with its CPU; null for SQLite
      */
-    static CpuMeter start(List<Long> serverPids, boolean remoteServer, OptionalLong databasePid) {
-        return new CpuMeter(serverPids, remoteServer, databasePid);
+    static CpuMeter start(List<Long> serverPids, boolean remoteServer, OptionalLong databasePid,
+            PostgresWaits waits) {
+        return new CpuMeter(serverPids, remoteServer, databasePid, waits);
     }
 
     /**
@@ -85,6 +90,9 @@ final class CpuMeter {
         double others = machineBusySeconds() - machineStart - client - (Double.isNaN(server) ? 0 : server) - database;
         report.add(scenario, remoteServer ? "other processes' CPU (server included)" : "other processes' CPU",
                 Math.max(0, others) / wall, "cores", null, null, OTHERS_NOTE);
+        if (waits != null) {
+            waits.report(report, scenario);
+        }
     }
 
     /** CPU seconds of the postmaster and of each of its descendants now, by pid. */
