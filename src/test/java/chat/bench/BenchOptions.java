@@ -11,6 +11,7 @@ import java.util.Set;
  * The benchmark's settings, all system properties: {@code bench.url} (a running server's {@code ws://host:port/chat};
  * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all but those
  * {@link #ON_REQUEST}; {@code cluster} brings {@code ingest} and {@code fanout} along),
+ * {@code bench.clusterNodes} (the cluster scenario's node counts, default {@code 1,2,3}),
  * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
  * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap}, {@code bench.serverOptions} (more JVM options for the
  * benchmark's Tomcat and the cluster's nodes, space-separated, e.g. {@code -Dchat.fanoutThreads=1}) and
@@ -38,9 +39,11 @@ final class BenchOptions {
     final Path outputDirectory;
     final String client;
     final List<String> serverOptions;
+    /** The node counts of the cluster scenario, in the order run. */
+    final List<Integer> clusterNodes;
 
     private BenchOptions(URI url, Set<String> scenarios, double scale, Duration phaseTimeout, String serverHeap,
-            boolean jfr, Path outputDirectory, String client, List<String> serverOptions) {
+            boolean jfr, Path outputDirectory, String client, List<String> serverOptions, List<Integer> clusterNodes) {
         this.url = url;
         this.scenarios = scenarios;
         this.scale = scale;
@@ -50,6 +53,7 @@ final class BenchOptions {
         this.outputDirectory = outputDirectory;
         this.client = client;
         this.serverOptions = serverOptions;
+        this.clusterNodes = clusterNodes;
     }
 
     static BenchOptions fromSystemProperties() {
@@ -78,7 +82,20 @@ final class BenchOptions {
                 Boolean.parseBoolean(System.getProperty("bench.jfr", "false")), target.resolve("bench"),
                 orDefault(System.getProperty("bench.client"), "nio"),
                 List.of(orDefault(System.getProperty("bench.serverOptions"), "").trim().split("\\s+")).stream()
-                        .filter(option -> !option.isEmpty()).toList());
+                        .filter(option -> !option.isEmpty()).toList(),
+                clusterNodes(orDefault(System.getProperty("bench.clusterNodes"), "1,2,3")));
+    }
+
+    private static List<Integer> clusterNodes(String value) {
+        List<Integer> counts = new java.util.ArrayList<>();
+        for (String count : value.split(",")) {
+            int nodes = Integer.parseInt(count.trim());
+            if (nodes < 1 || nodes > 8) {
+                throw new IllegalArgumentException("bench.clusterNodes: node counts from 1 to 8, got " + value);
+            }
+            counts.add(nodes);
+        }
+        return List.copyOf(counts);
     }
 
     /** {@code count} times the scale, at least {@code minimum}. */

@@ -31,7 +31,6 @@ import java.util.concurrent.TimeoutException;
  */
 final class ClusterScenario {
 
-    static final List<Integer> NODE_COUNTS = List.of(1, 2, 3);
     static final double INGEST_TARGET = 20_000;
     /** The node count the ingest target is for. */
     static final int INGEST_TARGET_NODES = 3;
@@ -57,7 +56,7 @@ final class ClusterScenario {
         boolean failed = false;
         try (Postgres postgres = Postgres.start("bench-postgres")) {
             serverFacts(postgres);
-            for (int nodes : NODE_COUNTS) {
+            for (int nodes : options.clusterNodes) {
                 boolean[] allDone = {true};
                 failed |= !Bench.attempt(report, label(nodes), () -> allDone[0] = runOn(postgres, nodes));
                 failed |= !allDone[0];
@@ -108,7 +107,7 @@ final class ClusterScenario {
                 node.start();
                 servers.add(new ServerUnderTest(URI.create("ws://127.0.0.1:" + node.uri().getPort() + "/chat"),
                         OptionalLong.of(node.pid()), "node " + k + ", pid " + node.pid()));
-                if (count == NODE_COUNTS.get(0) && k == 1) {
+                if (count == options.clusterNodes.get(0) && k == 1) {
                     report.fact("cluster nodes", "stock Tomcat, the packaged WAR as ROOT, each with "
                             + String.join(" ", jvm.subList(0, jvm.size() - 3)) + " -Dchat.db.url=" + url.replace(
                                     database, "bench_n<nodes>") + " (HikariCP pool of the WAR's own)");
@@ -190,6 +189,8 @@ final class ClusterScenario {
                 "end-to-end latency p99", " fanout paced", FanoutScenario.SAME_NODE_P99);
         side("paced p99 at 500 msgs/s, sender and recipient on different nodes", null, null, " fanout paced",
                 FanoutScenario.CROSS_NODE_P99);
+        side("replay from offset 0 on the last node, 1 client, of a room written through the first", null, null,
+                " replay on node %d", ReplayScenario.REPLAYED_ONE_CLIENT);
     }
 
     private void side(String what, String sqliteScenario, String sqliteMetric, String clusterScenario,
@@ -198,8 +199,9 @@ final class ClusterScenario {
         if (sqliteScenario != null) {
             figures.add("SQLite " + figure(report.value(sqliteScenario, sqliteMetric)));
         }
-        for (int nodes : NODE_COUNTS) {
-            Double value = report.value(label(nodes) + clusterScenario, clusterMetric);
+        for (int nodes : options.clusterNodes) {
+            Double value = report.value(label(nodes) + clusterScenario.replace("%d", Integer.toString(nodes)),
+                    clusterMetric);
             if (value != null) {
                 figures.add("PostgreSQL " + nodes + (nodes == 1 ? " node " : " nodes ") + figure(value));
             }

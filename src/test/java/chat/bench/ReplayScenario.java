@@ -15,6 +15,7 @@ import java.util.Optional;
 final class ReplayScenario {
 
     static final int CLIENTS = 50;
+    static final String REPLAYED_ONE_CLIENT = "replayed messages/s (1 client)";
     static final int RECOVERY_WINDOW = 10_000;
     private static final int SEED_SENDERS = 4;
     private static final int SEED_WINDOW = 256;
@@ -137,7 +138,7 @@ final class ReplayScenario {
         String cold = coldServer ? "; the server's first replay, its JIT still compiling: no target, measured"
                 + " again next" : "";
         if (clients == 1) {
-            report.add(scenario, "replayed messages/s (1 client)", replayed / ((end - start) / 1e9), "msgs/s", null,
+            report.add(scenario, REPLAYED_ONE_CLIENT, replayed / ((end - start) / 1e9), "msgs/s", null,
                     null, replayed + " messages" + cold);
         } else {
             report.add(scenario, "replayed frames/s", replayed / ((end - start) / 1e9), "frames/s",
