@@ -24,6 +24,8 @@ final class BenchContext {
     final String storeName;
     /** PostgreSQL's sessions, sampled in every phase; null for SQLite. */
     final PostgresWaits databaseWaits;
+    /** Every node of the chat, whose CPU is the server's, also when a phase talks to one node of it only. */
+    private final List<ServerUnderTest> allNodes;
     final Report report;
     final WsClient client;
     /** Unique per run, so that clientOffsets never collide with those of an earlier run on the same database. */
@@ -36,7 +38,14 @@ final class BenchContext {
 
     BenchContext(BenchOptions options, List<ServerUnderTest> servers, OptionalLong databasePid, String storeName,
             PostgresWaits databaseWaits, Report report, WsClient client) {
+        this(options, servers, servers, databasePid, storeName, databaseWaits, report, client);
+    }
+
+    private BenchContext(BenchOptions options, List<ServerUnderTest> servers, List<ServerUnderTest> nodes,
+            OptionalLong databasePid, String storeName, PostgresWaits databaseWaits, Report report,
+            WsClient client) {
         this.options = options;
+        this.allNodes = List.copyOf(nodes);
         this.servers = List.copyOf(servers);
         this.server = servers.isEmpty() ? null : servers.get(0);
         this.databasePid = databasePid;
@@ -46,10 +55,10 @@ final class BenchContext {
         this.client = client;
     }
 
-    /** The same, on node {@code node} alone. */
+    /** The same, its sockets all on node {@code node}; the CPU of every node still counts as the server's. */
     BenchContext onNode(int node) {
-        return new BenchContext(options, List.of(servers.get(node)), databasePid, storeName, databaseWaits, report,
-                client);
+        return new BenchContext(options, List.of(servers.get(node)), allNodes, databasePid, storeName, databaseWaits,
+                report, client);
     }
 
     int nodes() {
@@ -71,8 +80,8 @@ final class BenchContext {
     }
 
     CpuMeter cpu() {
-        return CpuMeter.start(servers.stream().map(ServerUnderTest::pid).filter(OptionalLong::isPresent)
-                .map(OptionalLong::getAsLong).toList(), servers.stream().anyMatch(s -> s.pid().isEmpty()),
+        return CpuMeter.start(allNodes.stream().map(ServerUnderTest::pid).filter(OptionalLong::isPresent)
+                .map(OptionalLong::getAsLong).toList(), allNodes.stream().anyMatch(s -> s.pid().isEmpty()),
                 databasePid, databaseWaits);
     }
 
