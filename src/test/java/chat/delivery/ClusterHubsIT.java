@@ -14,6 +14,7 @@ import java.util.function.Predicate;
 import java.util.stream.LongStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -157,6 +158,41 @@ class ClusterHubsIT {
 
         one.receive(ada, "{\"type\":\"leave\",\"room\":\"ops\"}");
         bobSink.awaitFrame(presence("left", "ada"));
+    }
+
+    /**
+     * A client may come with an offset another node published before this one has: it is no reset, its replay
+     * starts there, and this node goes on with what follows. The messages are committed here as another node's
+     * would be, but without a notification, and this node polls only every 10 minutes: it has not heard of them.
+     */
+    @Test
+    void aClientWithAnOffsetThisNodeHasNotPublishedYetIsNotReset() throws Exception {
+        ChatHub node = hubs.openOnPostgres(url, POSTGRES.server().user(), POSTGRES.server().password(),
+                Map.of("chat.db.pollMillis", "600000"));
+        RecordingSink first = hubs.sink();
+        ClientConnection sender = inRoom(node, first, "general", 0);
+        node.receive(sender, chat("general", "before", "before-1"));
+        first.awaitFrame(ack("before-1"));
+        try (java.sql.Connection other = POSTGRES.server().connect(url);
+             java.sql.Statement statement = other.createStatement()) {
+            for (int i = 2; i <= 4; i++) {
+                statement.execute("UPDATE rooms SET newest = " + i + " WHERE name = 'general'");
+                statement.execute("INSERT INTO messages (room_id, room_offset, content, author, verified, created_at)"
+                        + " VALUES ((SELECT id FROM rooms WHERE name = 'general'), " + i + ", 'elsewhere', 'eve',"
+                        + " false, 0)");
+            }
+        }
+        RecordingSink ahead = hubs.sink();
+        ClientConnection client = node.connect(LOOPBACK, ahead, new Handshake("general", true, 4, node.epoch(),
+                new Author("tester", false)));
+        JsonNode synced = ahead.awaitFrame(type("synced", "general")).stream().filter(type("synced", "general"))
+                .findFirst().orElseThrow();
+        assertFalse(synced.path("reset").asBoolean(false), synced::toString);
+        assertEquals(4, synced.path("offset").asLong());
+        node.receive(client, chat("general", "after", "after-1"));
+        assertEquals(List.of(5L), offsetsIn(ahead.awaitFrame(ack("after-1")), "general"),
+                "the node's own next message, after it published the others' before it");
+        assertEquals(range(1, 5), offsetsIn(first.awaitFrame(offset("general", 5)), "general"));
     }
 
     @Test
