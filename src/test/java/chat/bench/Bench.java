@@ -26,6 +26,22 @@ public final class Bench {
     public static void main(String[] args) throws Exception {
         BenchOptions options = BenchOptions.fromSystemProperties();
         Report report = new Report();
+        boolean failed = !run(options, report);
+        report.write(options.outputDirectory);
+        System.out.println();
+        System.out.println(report.table());
+        System.out.println("Report: " + options.outputDirectory.resolve("report.txt") + " and report.json");
+        System.out.flush();
+        System.exit(failed ? 1 : 0);
+    }
+
+    /**
+     * Runs the scenarios of {@code options} into {@code report}, each after the other; every server it starts is
+     * stopped before it returns.
+     *
+     * @return false if a scenario failed (it is reported as such, and the next still ran)
+     */
+    static boolean run(BenchOptions options, Report report) throws Exception {
         facts(report, options);
         WakeupJitter.measureIdle(report);
         boolean failed = false;
@@ -88,12 +104,7 @@ public final class Bench {
                     ingest.ackedPerSecond / floor.singleCommitRowsPerSecond,
                     100 * ingest.ackedPerSecond / floor.batchedRowsPerSecond));
         }
-        report.write(options.outputDirectory);
-        System.out.println();
-        System.out.println(report.table());
-        System.out.println("Report: " + options.outputDirectory.resolve("report.txt") + " and report.json");
-        System.out.flush();
-        System.exit(failed ? 1 : 0);
+        return !failed;
     }
 
     interface Step {

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * The benchmark's settings, all system properties: {@code bench.url} (a running server's {@code ws://host:port/chat};
@@ -57,9 +58,14 @@ final class BenchOptions {
     }
 
     static BenchOptions fromSystemProperties() {
-        String url = blankToNull(System.getProperty("bench.url"));
+        return from(System::getProperty);
+    }
+
+    /** The options as {@code property} gives them by name (null: not set). */
+    static BenchOptions from(Function<String, String> property) {
+        String url = blankToNull(property.apply("bench.url"));
         Set<String> scenarios = new LinkedHashSet<>();
-        String wanted = blankToNull(System.getProperty("bench.scenarios"));
+        String wanted = blankToNull(property.apply("bench.scenarios"));
         for (String name : wanted == null ? ALL_SCENARIOS : List.of(wanted.split(","))) {
             String scenario = name.trim();
             if (!ALL_SCENARIOS.contains(scenario) && !ON_REQUEST.contains(scenario)) {
@@ -71,19 +77,19 @@ final class BenchOptions {
         if (scenarios.contains("cluster")) {
             scenarios.addAll(CLUSTER_COMPARES_WITH);
         }
-        double scale = Double.parseDouble(orDefault(System.getProperty("bench.scale"), "1"));
+        double scale = Double.parseDouble(orDefault(property.apply("bench.scale"), "1"));
         if (!(scale > 0 && scale <= 10)) {
             throw new IllegalArgumentException("bench.scale must be in (0, 10], got " + scale);
         }
-        Duration timeout = Duration.ofSeconds(Long.parseLong(orDefault(System.getProperty("bench.phaseTimeoutSeconds"), "180")));
-        Path target = Path.of(orDefault(System.getProperty("basedir"), ".")).toAbsolutePath().resolve("target");
+        Duration timeout = Duration.ofSeconds(Long.parseLong(orDefault(property.apply("bench.phaseTimeoutSeconds"), "180")));
+        Path target = Path.of(orDefault(property.apply("basedir"), ".")).toAbsolutePath().resolve("target");
         return new BenchOptions(url == null ? null : URI.create(url), scenarios, scale, timeout,
-                orDefault(System.getProperty("bench.serverHeap"), "1g"),
-                Boolean.parseBoolean(System.getProperty("bench.jfr", "false")), target.resolve("bench"),
-                orDefault(System.getProperty("bench.client"), "nio"),
-                List.of(orDefault(System.getProperty("bench.serverOptions"), "").trim().split("\\s+")).stream()
+                orDefault(property.apply("bench.serverHeap"), "1g"),
+                Boolean.parseBoolean(property.apply("bench.jfr")), target.resolve("bench"),
+                orDefault(property.apply("bench.client"), "nio"),
+                List.of(orDefault(property.apply("bench.serverOptions"), "").trim().split("\\s+")).stream()
                         .filter(option -> !option.isEmpty()).toList(),
-                clusterNodes(orDefault(System.getProperty("bench.clusterNodes"), "1,2,3")));
+                clusterNodes(orDefault(property.apply("bench.clusterNodes"), "1,2,3")));
     }
 
     private static List<Integer> clusterNodes(String value) {
