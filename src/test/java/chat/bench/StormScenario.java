@@ -290,11 +290,9 @@ final class StormScenario {
                     null, null, reasons(failedBefore));
             report.add(name, "live connections closed by the " + cause, (double) total(dropped), "", null, null,
                     reasons(dropped));
-            long[] drops = listenDrops();
             report.add(name, "longest handshake after /health 200", longestHandshake.get() / 1e6, "ms", null, null,
-                    slowHandshakes.sum() + " over 1 s (a dropped SYN waits 1 s, then 2, 4...); listen queue"
-                            + " overflows " + (drops[0] - listenDrops[0]) + ", drops " + (drops[1] - listenDrops[1])
-                            + " (TcpExt, the whole machine)");
+                    slowHandshakes.sum() + " over 1 s (a dropped SYN waits 1 s, then 2, 4...); TcpExt of the whole"
+                            + " machine: " + dropsSince(listenDrops));
             PrometheusText metrics = server.metrics().orElse(null);
             for (String[] source : new String[][] {{"memory", MetricsWindow.REPLAYED_MEMORY},
                     {"store pages another replay had just read", MetricsWindow.REPLAYED_SHARED},
@@ -542,17 +540,33 @@ final class StormScenario {
                 .collect(Collectors.joining(", "));
     }
 
-    /** TcpExt ListenOverflows and ListenDrops of the whole machine, from /proc/net/netstat. */
+    /** Counters of dropped connection attempts in TcpExt of /proc/net/netstat (the whole machine), in this order. */
+    private static final List<String> DROP_COUNTERS = List.of("ListenOverflows", "ListenDrops", "TCPReqQFullDrop",
+            "TCPReqQFullDoCookies");
+
     private static long[] listenDrops() {
+        long[] counts = new long[DROP_COUNTERS.size()];
         try {
             List<String> lines = Files.readAllLines(Path.of("/proc/net/netstat")).stream()
                     .filter(l -> l.startsWith("TcpExt:")).toList();
             List<String> names = Arrays.asList(lines.get(0).split("\\s+"));
             String[] values = lines.get(1).split("\\s+");
-            return new long[] {Long.parseLong(values[names.indexOf("ListenOverflows")]),
-                    Long.parseLong(values[names.indexOf("ListenDrops")])};
+            for (int i = 0; i < counts.length; i++) {
+                int at = names.indexOf(DROP_COUNTERS.get(i));
+                counts[i] = at < 0 ? 0 : Long.parseLong(values[at]);
+            }
         } catch (IOException | RuntimeException e) {
-            return new long[] {0, 0};
+            // not Linux: zeros
         }
+        return counts;
+    }
+
+    private static String dropsSince(long[] before) {
+        long[] now = listenDrops();
+        List<String> parts = new ArrayList<>();
+        for (int i = 0; i < now.length; i++) {
+            parts.add(DROP_COUNTERS.get(i) + " " + (now[i] - before[i]));
+        }
+        return String.join(", ", parts);
     }
 }
