@@ -290,7 +290,7 @@ final class StormScenario {
                     null, null, reasons(failedBefore));
             report.add(name, "live connections closed by the " + cause, (double) total(dropped), "", null, null,
                     reasons(dropped));
-            report.add(name, "longest handshake after /health 200", longestHandshake.get() / 1e6, "ms", null, null,
+            report.add(name, "longest handshake answered after /health 200", longestHandshake.get() / 1e6, "ms", null, null,
                     slowHandshakes.sum() + " over 1 s (a dropped SYN waits 1 s, then 2, 4...); TcpExt of the whole"
                             + " machine: " + dropsSince(listenDrops));
             PrometheusText metrics = server.metrics().orElse(null);
@@ -437,9 +437,11 @@ final class StormScenario {
                 socket.ackSink(this);
             }
             long start = System.nanoTime();
-            boolean afterHealth = healthAt != 0;
             nio.connect(chat, WsClient.query(ROOM, peer.offset) + "&epoch=" + epoch, socket)
                     .whenComplete((opened, failure) -> {
+                        // Counted once /health answers 200: a connection queued before, while Tomcat bound its
+                        // port but did not accept yet, is answered after it.
+                        boolean afterHealth = healthAt != 0;
                         if (failure != null) {
                             count(afterHealth ? refused : failedBefore, reasonOf(failure));
                         } else {
