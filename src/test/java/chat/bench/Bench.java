@@ -51,7 +51,7 @@ public final class Bench {
             failed |= !attempt(report, "storage", floor::run);
         }
         IngestScenario ingest = null;
-        if (options.scenarios.stream().anyMatch(s -> !s.equals("storage") && !s.equals("cluster"))) {
+        if (options.scenarios.stream().anyMatch(s -> !List.of("storage", "storm", "cluster").contains(s))) {
             StockTomcat tomcat = options.url == null ? startTomcat(options, report) : null;
             try {
                 ServerUnderTest server = tomcat == null
@@ -91,7 +91,11 @@ public final class Bench {
                 }
             }
         }
-        // Last, once the SQLite server is gone: its own PostgreSQL and Tomcat nodes.
+        // Once the SQLite server is gone: a Tomcat of its own, which it stops, starts and redeploys.
+        if (options.scenarios.contains("storm")) {
+            failed |= !attempt(report, "storm", new StormScenario(options, report)::run);
+        }
+        // Last: its own PostgreSQL and Tomcat nodes.
         if (options.scenarios.contains("cluster")) {
             try (WsClient client = WsClient.named(options.client)) {
                 failed |= !attempt(report, "cluster", new ClusterScenario(options, report, client)::run);

@@ -25,9 +25,10 @@ final class BenchOptions {
     /**
      * Run only when asked for: a long attack, not a figure of normal service; several nodes on a PostgreSQL of the
      * benchmark's own (minutes, and PostgreSQL installed), which brings ingest and fanout on SQLite along, for its
-     * figures to be read next to theirs.
+     * figures to be read next to theirs; a reconnect storm, which stops and redeploys a Tomcat of its own (after
+     * the other scenarios' server has stopped) and takes minutes at full scale.
      */
-    static final List<String> ON_REQUEST = List.of("abuse", "cluster");
+    static final List<String> ON_REQUEST = List.of("abuse", "storm", "cluster");
     /** What {@code cluster} brings along: the same load on the default SQLite server, in the same run. */
     static final List<String> CLUSTER_COMPARES_WITH = List.of("ingest", "fanout");
 

@@ -55,6 +55,7 @@ final class BenchSocket {
     private volatile long chatFrames;
     private volatile long orderErrors;
     private volatile long errorFrames;
+    private volatile long presenceFrames;
     private volatile String firstError;
     private volatile long syncedAtNanos;
     private volatile long chatFramesAtSync;
@@ -139,9 +140,7 @@ final class BenchSocket {
                     sink.refused(FrameScan.clientOffset(frame), text);
                 }
             }
-            case PRESENCE -> {
-                // who is in the room, not measured
-            }
+            case PRESENCE -> presenceFrames++; // who is in the room and who types: counted, not checked
             case OTHER -> {
                 errorFrames++;
                 if (firstError == null) {
@@ -247,6 +246,7 @@ final class BenchSocket {
     long chatFrames() { return chatFrames; }
     long orderErrors() { return orderErrors; }
     long errorFrames() { return errorFrames; }
+    long presenceFrames() { return presenceFrames; }
     String firstError() { return failure != null ? failure.toString() : firstError; }
     long syncedAtNanos() { return syncedAtNanos; }
     long chatFramesAtSync() { return chatFramesAtSync; }

@@ -1,6 +1,7 @@
 package chat.bench;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.URI;
@@ -20,6 +21,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -47,13 +49,30 @@ final class NioWsClient implements WsClient {
 
     private final Loop[] loops = new Loop[LOOPS];
     private final AtomicInteger nextLoop = new AtomicInteger();
-    private final ExecutorService connecting = Executors.newFixedThreadPool(CONNECTING_THREADS, runnable -> {
-        Thread thread = new Thread(runnable, "nio-ws-connect");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ExecutorService connecting;
+    /** The local addresses connections are bound to, in turn; empty: the kernel chooses. */
+    private final List<InetAddress> sources;
+    private final AtomicInteger nextSource = new AtomicInteger();
+    private final int connectingThreads;
 
     NioWsClient() {
+        this(CONNECTING_THREADS, List.of());
+    }
+
+    /**
+     * @param connectingThreads handshakes in flight at most (each blocks a thread, with a small stack, until the
+     *                          server's 101)
+     * @param sources           loopback addresses to connect from in turn (127.0.0.1 to 127.0.0.4, say), each with
+     *                          ports of its own, or empty
+     */
+    NioWsClient(int connectingThreads, List<InetAddress> sources) {
+        this.connectingThreads = connectingThreads;
+        this.sources = List.copyOf(sources);
+        this.connecting = Executors.newFixedThreadPool(connectingThreads, runnable -> {
+            Thread thread = new Thread(null, runnable, "nio-ws-connect", 256 << 10);
+            thread.setDaemon(true);
+            return thread;
+        });
         try {
             for (int i = 0; i < LOOPS; i++) {
                 loops[i] = new Loop("nio-ws-" + (i + 1));
@@ -65,10 +84,14 @@ final class NioWsClient implements WsClient {
 
     @Override
     public CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset) {
-        BenchSocket socket = new BenchSocket(fromOffset);
+        return connect(chatUri, WsClient.query(room, fromOffset), new BenchSocket(fromOffset));
+    }
+
+    /** Opens {@code chatUri} with the handshake query {@code query} ({@code ?} included) for {@code socket}. */
+    CompletableFuture<BenchSocket> connect(URI chatUri, String query, BenchSocket socket) {
         return CompletableFuture.supplyAsync(() -> {
             try {
-                Connection connection = handshake(chatUri, WsClient.query(room, fromOffset), socket);
+                Connection connection = handshake(chatUri, query, socket);
                 socket.attach(connection);
                 connection.loop.register(connection);
                 return socket;
@@ -80,7 +103,9 @@ final class NioWsClient implements WsClient {
 
     @Override
     public String description() {
-        return "the load generator's NIO WebSocket client (" + LOOPS + " selector threads, no thread per frame)";
+        return "the load generator's NIO WebSocket client (" + LOOPS + " selector threads, no thread per frame, "
+                + connectingThreads + " handshakes at a time" + (sources.isEmpty() ? "" : ", from " + sources.size()
+                + " source addresses") + ")";
     }
 
     @Override
@@ -92,8 +117,14 @@ final class NioWsClient implements WsClient {
     }
 
     private Connection handshake(URI chatUri, String query, BenchSocket socket) throws IOException {
-        SocketChannel channel = SocketChannel.open(new InetSocketAddress(chatUri.getHost(), chatUri.getPort()));
+        SocketChannel channel = SocketChannel.open();
         try {
+            if (!sources.isEmpty()) {
+                channel.setOption(StandardSocketOptions.SO_REUSEADDR, true);
+                channel.bind(new InetSocketAddress(sources.get(Math.floorMod(nextSource.getAndIncrement(),
+                        sources.size())), 0));
+            }
+            channel.connect(new InetSocketAddress(chatUri.getHost(), chatUri.getPort()));
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             byte[] nonce = new byte[16];
             ThreadLocalRandom.current().nextBytes(nonce);

@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
  * opens the same file through {@code -Dchat.db.path}.
  *
  * <p>The JVM is started like arquillian.xml starts the managed one: the same java, heap and add-opens, Tomcat's
- * Bootstrap, {@code -Dchat.http.port} on a free port of 127.0.0.1 (a new one for every start),
+ * Bootstrap, {@code -Dchat.http.port} on a free port of 127.0.0.1 (a new one for every start but
+ * {@link #restartOnSamePort()}),
  * {@code -Dchat.shutdown.port=-1}, one-second pings, no message rate limit and no storage quota. What it prints goes to {@code logs/jvm-<n>.out}.
  */
 public final class StockTomcat implements AutoCloseable {
@@ -143,10 +144,40 @@ public final class StockTomcat implements AutoCloseable {
 
     /** Starts the JVM on a free port and returns once {@code GET /health} answers 200. */
     public void start() throws IOException, InterruptedException {
+        startOn(TestFiles.freePort());
+    }
+
+    /**
+     * Starts the JVM again on the port of the previous start, as a server comes back where its clients knew it,
+     * and returns once {@code GET /health} answers 200. Call {@link #stop()} or {@link #kill()} first. Tomcat's
+     * listening socket takes the port over even with the old connections in TIME_WAIT (SO_REUSEADDR).
+     */
+    public void restartOnSamePort() throws IOException, InterruptedException {
+        if (starts == 0) {
+            throw new IllegalStateException("Tomcat never started: there is no port to start it on again");
+        }
+        startOn(port);
+    }
+
+    /**
+     * Copies the packaged WAR over {@code webapps/ROOT.war} with a newer modification time, as an operator
+     * deploys a new version: Tomcat's autoDeploy (its background check, every 10 s) undeploys the running chat,
+     * which closes its sessions with 1001, and deploys the copy on the same port and database.
+     */
+    public void redeploy() throws IOException {
+        Path deployed = base.resolve("webapps/ROOT.war");
+        Path copy = base.resolve("temp/ROOT.war.new");
+        Files.copy(Path.of(TestFiles.required("it.war")).toAbsolutePath(), copy, StandardCopyOption.REPLACE_EXISTING);
+        Files.setLastModifiedTime(copy, java.nio.file.attribute.FileTime.fromMillis(
+                Math.max(System.currentTimeMillis(), Files.getLastModifiedTime(deployed).toMillis() + 1_000)));
+        Files.move(copy, deployed, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private void startOn(int listenPort) throws IOException, InterruptedException {
         if (isRunning()) {
             throw new IllegalStateException("Tomcat is running already (pid " + process.pid() + ")");
         }
-        port = TestFiles.freePort();
+        port = listenPort;
         starts++;
         output = base.resolve("logs/jvm-" + starts + ".out");
         List<String> command = new ArrayList<>(launcher);
