@@ -1,6 +1,7 @@
 package chat.bench;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.URI;
@@ -20,6 +21,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -45,6 +47,12 @@ final class NioWsClient implements WsClient {
     private static final int MAX_MESSAGE_BYTES = 16 << 20;
     private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
+    /** What a connection reads into, and keeps, unless a frame needs more: 64 KiB for {@link #NioWsClient()}. */
+    private final int readBufferBytes;
+    /** The loopback addresses connections are bound to, {@link #perSource} each in turn; empty: the system's choice. */
+    private final List<InetAddress> sources;
+    private final int perSource;
+    private final AtomicInteger bound = new AtomicInteger();
     private final Loop[] loops = new Loop[LOOPS];
     private final AtomicInteger nextLoop = new AtomicInteger();
     private final ExecutorService connecting = Executors.newFixedThreadPool(CONNECTING_THREADS, runnable -> {
@@ -54,6 +62,22 @@ final class NioWsClient implements WsClient {
     });
 
     NioWsClient() {
+        this(64 << 10, List.of(), 0);
+    }
+
+    /**
+     * A client for many idle connections: each reads into {@code readBufferBytes} (more only while a larger frame
+     * comes in), and connection {@code n} is bound to {@code sources.get(n / perSource)} before it connects, since
+     * one source address has ephemeral ports for fewer than 28 000 connections to one server port.
+     */
+    static NioWsClient boundTo(List<InetAddress> sources, int perSource, int readBufferBytes) {
+        return new NioWsClient(readBufferBytes, List.copyOf(sources), perSource);
+    }
+
+    private NioWsClient(int readBufferBytes, List<InetAddress> sources, int perSource) {
+        this.readBufferBytes = readBufferBytes;
+        this.sources = sources;
+        this.perSource = perSource;
         try {
             for (int i = 0; i < LOOPS; i++) {
                 loops[i] = new Loop("nio-ws-" + (i + 1));
@@ -92,8 +116,17 @@ final class NioWsClient implements WsClient {
     }
 
     private Connection handshake(URI chatUri, String query, BenchSocket socket) throws IOException {
-        SocketChannel channel = SocketChannel.open(new InetSocketAddress(chatUri.getHost(), chatUri.getPort()));
+        SocketChannel channel = SocketChannel.open();
         try {
+            if (!sources.isEmpty()) {
+                int source = bound.getAndIncrement() / perSource;
+                if (source >= sources.size()) {
+                    throw new IOException("all " + sources.size() + " source addresses hold " + perSource
+                            + " connections already");
+                }
+                channel.bind(new InetSocketAddress(sources.get(source), 0));
+            }
+            channel.connect(new InetSocketAddress(chatUri.getHost(), chatUri.getPort()));
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             byte[] nonce = new byte[16];
             ThreadLocalRandom.current().nextBytes(nonce);
@@ -124,9 +157,9 @@ final class NioWsClient implements WsClient {
             }
             in.flip();
             in.position(headEnd);
-            in.compact();
+            ByteBuffer kept = ByteBuffer.allocate(Math.max(readBufferBytes, in.remaining())).put(in);
             channel.configureBlocking(false);
-            return new Connection(channel, socket, in, loops[Math.floorMod(nextLoop.getAndIncrement(), LOOPS)]);
+            return new Connection(channel, socket, kept, loops[Math.floorMod(nextLoop.getAndIncrement(), LOOPS)]);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
