@@ -80,6 +80,7 @@ final class IdleScenario {
     }
 
     private void measure(BenchContext opening, JvmProbe probe, int count, String cap) throws Exception {
+        double openBefore = openConnections();
         long heapBefore = probe.heapAfterGc();
         long rssBefore = probe.residentBytes();
         long latest = context.server.latestOffset();
@@ -114,7 +115,29 @@ final class IdleScenario {
             }
         } finally {
             Clients.abortAll(sockets);
+            awaitClosed(openBefore);
         }
+    }
+
+    /**
+     * Waits, a minute at most, until the server has closed the connections this scenario dropped, so that the next
+     * scenario's heap before is not theirs.
+     */
+    private void awaitClosed(double openBefore) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        double open;
+        while ((open = openConnections()) > openBefore && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+        }
+        if (open > openBefore) {
+            Bench.log(name + ": the server still counts " + Report.number(open) + " connections a minute after"
+                    + " they were dropped (" + Report.number(openBefore) + " before)");
+        }
+    }
+
+    /** The server's chat_connections gauge; 0 without /metrics. */
+    private double openConnections() {
+        return context.server.metrics().map(metrics -> metrics.value("chat_connections")).orElse(0.0);
     }
 
     /**
