@@ -23,6 +23,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -114,7 +115,10 @@ public final class ChatHub implements AutoCloseable {
         Sequencer sequencer = new Sequencer(store, history, broadcaster, rooms, shared, config.replayPageSize());
         this.allowances = new SendAllowances(config.messagesPerSecond(), config.messageBurst(), System::nanoTime);
         this.quotas = new StorageQuotas(config.maxStoredBytesPerAddressPerDay(), System::currentTimeMillis);
-        this.timers = Executors.newSingleThreadScheduledExecutor(DaemonThreads.named("chat-timer-"));
+        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("chat-timer-"));
+        // A replay's stall check is cancelled once its page has gone out: removed then, not held until it is due.
+        timers.setRemoveOnCancelPolicy(true);
+        this.timers = timers;
         this.nodePresence = shared ? new NodePresence(store,
                 TimeUnit.SECONDS.toNanos(config.presenceNodeTimeoutSeconds()), System::nanoTime) : null;
         this.presence = new Presence(config.presenceMax(), TimeUnit.SECONDS.toNanos(config.presenceGraceSeconds()),

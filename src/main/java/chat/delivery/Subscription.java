@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
@@ -39,15 +39,9 @@ final class Subscription {
     private final History history;
     private final Presence presence;
     private final Executor replayExecutor;
-    private final int pageSize;
-    private final long pageChars;
-    private final int maxHeld;
-    private final ReplayMemory memory;
-    private final long storePageBytes;
-    private final boolean oldMessagesDeleted;
-    private final ScheduledExecutorService stallWatch;
-    private final long stalledReplayNanos;
-    /** Bytes of {@link #memory} this replay holds: reserved for the page being read, or held by the page queued. */
+    /** The server's, shared: one reference here rather than a copy of each field in every subscription. */
+    private final ReplayLimits limits;
+    /** Bytes of the server's replay memory this replay holds: reserved for the page being read, or held by the page queued. */
     private final AtomicLong memoryHeld = new AtomicLong();
 
     /** Highest offset queued to the outbox; written by the replay until {@code live}, then only by the lane. */
@@ -74,14 +68,7 @@ final class Subscription {
         this.history = history;
         this.replayExecutor = replayExecutor;
         this.lastQueued = serverOffset;
-        this.pageSize = limits.pageSize();
-        this.pageChars = limits.pageChars();
-        this.maxHeld = limits.maxHeld();
-        this.memory = limits.memory();
-        this.storePageBytes = limits.storePageBytes();
-        this.oldMessagesDeleted = limits.oldMessagesDeleted();
-        this.stallWatch = limits.stallWatch();
-        this.stalledReplayNanos = limits.stalledReplayNanos();
+        this.limits = limits;
     }
 
     ClientConnection connection() {
@@ -137,7 +124,7 @@ final class Subscription {
                 // On a store other nodes write to, the client may have its offset from one that published further.
                 latest = Math.max(latest, history.storedNewestOffset(room));
             }
-            oldest = oldMessagesDeleted ? history.oldestOffset(room) : 0;
+            oldest = limits.oldMessagesDeleted() ? history.oldestOffset(room) : 0;
         } catch (StoreException e) {
             storeFailed(e);
             return;
@@ -185,7 +172,7 @@ final class Subscription {
         if (heldOverflowed) {
             return;
         }
-        if (held.size() < maxHeld) {
+        if (held.size() < limits.maxHeld()) {
             held.add(message);
         } else {
             held.clear();
@@ -197,13 +184,13 @@ final class Subscription {
         if (connection.isClosed() || cancelled) {
             return;
         }
-        ReplayPage page = history.fromMemory(room, lastQueued(), pageSize, pageChars);
+        ReplayPage page = history.fromMemory(room, lastQueued(), limits.pageSize(), limits.pageChars());
         if (page != null) {
             queue(page);
             return;
         }
-        long reservation = storePageBytes;
-        memory.reserve(reservation, () -> {
+        long reservation = limits.storePageBytes();
+        limits.memory().reserve(reservation, () -> {
             memoryHeld.addAndGet(reservation);
             runOnReplayExecutor(this::replayStorePage);
         });
@@ -218,7 +205,7 @@ final class Subscription {
         }
         ReplayPage page;
         try {
-            page = history.fromStore(room, lastQueued(), pageSize, pageChars);
+            page = history.fromStore(room, lastQueued(), limits.pageSize(), limits.pageChars());
         } catch (StoreException e) {
             releaseMemory();
             storeFailed(e);
@@ -227,7 +214,7 @@ final class Subscription {
         // A client that names rooms makes general's messages take their v2 form too (see EncodedMessage).
         long bytes = ReplayMemory.bytesOf(connection.namesRoomsNow() && Rooms.GENERAL.equals(room)
                 ? 2 * page.chars() : page.chars());
-        memory.resize(reservation, bytes);
+        limits.memory().resize(reservation, bytes);
         memoryHeld.addAndGet(bytes - reservation);
         queue(page);
     }
@@ -263,37 +250,53 @@ final class Subscription {
             return;
         }
         connection.flush();
-        if (!connection.isIdle()) {
-            watchForStall(connection.framesSent() + connection.queuedFrames());
-        }
+        ScheduledFuture<?> stallCheck = connection.isIdle() ? null
+                : watchForStall(connection.framesSent() + connection.queuedFrames());
         if (done) {
             // Live from here on, but the last page keeps its room until it has gone out, and a client that does
             // not read it is closed like one that stalls earlier in its replay.
-            connection.whenDrained(this::releaseMemory);
+            connection.whenDrained(() -> sent(stallCheck));
             return;
         }
         connection.whenDrained(() -> {
-            releaseMemory();
+            sent(stallCheck);
             runOnReplayExecutor(this::replayNextPage);
         });
     }
 
-    /** Closes the connection unless {@code sentTarget} frames have been sent within the stall timeout. */
-    private void watchForStall(long sentTarget) {
+    /**
+     * Closes the connection unless {@code sentTarget} frames have been sent within the stall timeout.
+     *
+     * @return the check, or null if the chat is stopping
+     */
+    private ScheduledFuture<?> watchForStall(long sentTarget) {
         try {
-            stallWatch.schedule(() -> {
+            return limits.stallWatch().schedule(() -> {
                 if (connection.framesSent() < sentTarget) {
                     connection.close(Closing.REPLAY_STALLED);
                 }
-            }, stalledReplayNanos, TimeUnit.NANOSECONDS);
+            }, limits.stalledReplayNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException stopping) {
             // The chat is stopping; Tomcat closes every session.
+            return null;
         }
+    }
+
+    /**
+     * The page queued last has gone out: its stall check could not close anything anymore and is dropped (the
+     * timer removes it at once, so that a connection that went live holds nothing there for the stall timeout),
+     * and its room in the replay memory is given back.
+     */
+    private void sent(ScheduledFuture<?> stallCheck) {
+        if (stallCheck != null) {
+            stallCheck.cancel(false);
+        }
+        releaseMemory();
     }
 
     /** Gives back what this replay holds of the server's replay memory; safe to call more than once. */
     void releaseMemory() {
-        memory.release(memoryHeld.getAndSet(0));
+        limits.memory().release(memoryHeld.getAndSet(0));
     }
 
     private void storeFailed(StoreException e) {

@@ -74,7 +74,10 @@ public final class ChatEndpoint {
 
     @OnOpen
     public void open(Session session, EndpointConfig config) {
-        Admission admission = (Admission) config.getUserProperties().get(Admissions.KEY);
+        // Taken out of both maps that hold it (the handshake's copy of the endpoint's configuration, and the
+        // session's properties, copied from it): no idle session keeps what it needed only to open.
+        Admission admission = (Admission) config.getUserProperties().remove(Admissions.KEY);
+        session.getUserProperties().remove(Admissions.KEY);
         chat = admission.chat();
         clientAddress = admission.clientAddress();
         chat.heartbeat().bound(session);

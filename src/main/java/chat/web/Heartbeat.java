@@ -44,7 +44,10 @@ final class Heartbeat implements AutoCloseable {
     private static final int BUSY_PING_THREADS = 2;
 
     private final long intervalMillis;
-    private final long controlFrameTimeoutMillis;
+    /** Boxed once, so that the sessions' user properties share one instance rather than holding one each. */
+    private final Long controlFrameTimeoutMillis;
+    /** Boxed once as well: the read idle timeout of every watched session. */
+    private final Long readIdleTimeoutMillis;
     private final Map<Session, Watched> watched = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer;
     private final ExecutorService idlePinger;
@@ -54,6 +57,7 @@ final class Heartbeat implements AutoCloseable {
     Heartbeat(int intervalSeconds, long controlFrameTimeoutMillis) {
         this.intervalMillis = TimeUnit.SECONDS.toMillis(intervalSeconds);
         this.controlFrameTimeoutMillis = controlFrameTimeoutMillis;
+        this.readIdleTimeoutMillis = 2 * intervalMillis;
         if (intervalSeconds == 0) {
             timer = null;
             idlePinger = null;
@@ -79,7 +83,7 @@ final class Heartbeat implements AutoCloseable {
         if (timer == null) {
             return;
         }
-        session.getUserProperties().put(READ_IDLE_TIMEOUT_MS, 2 * intervalMillis);
+        session.getUserProperties().put(READ_IDLE_TIMEOUT_MS, readIdleTimeoutMillis);
         session.addMessageHandler(PongMessage.class, pong -> { });
         watched.put(session, new Watched(connection));
     }

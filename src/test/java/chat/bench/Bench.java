@@ -78,7 +78,10 @@ public final class Bench {
                     failed |= !attempt(report, "rooms", new RoomsScenario(context)::run);
                 }
                 if (options.scenarios.contains("idle")) {
-                    failed |= !attempt(report, "idle", new IdleScenario(context)::run);
+                    failed |= !attempt(report, "idle", new IdleScenario(context, "idle")::run);
+                }
+                if (options.scenarios.contains("idle100k")) {
+                    failed |= !attempt(report, "idle100k", new IdleScenario(context, "idle100k")::run);
                 }
                 if (options.scenarios.contains("abuse")) {
                     failed |= !attempt(report, "abuse", new AbuseScenario(context)::run);
@@ -143,7 +146,8 @@ public final class Bench {
 
     /**
      * The benchmark's Tomcat's JVM options, every node's on a cluster: a fixed heap, no rate limit or quota, the
-     * whole write queue and 20 000 connections for one address, pings every 25 s, bench.serverOptions, and with
+     * whole write queue and 20 000 connections for one address (with idle100k 25 000, and 110 000 in all), pings
+     * every 25 s, bench.serverOptions, and with
      * bench.jfr a flight recording in target/bench/{@code recording}.jfr.
      */
     static List<String> serverJvmOptions(BenchOptions options, String recording) throws IOException {
@@ -156,6 +160,11 @@ public final class Bench {
                 "-Dchat.writeQueueShare=100",
                 "-Dchat.pingIntervalSeconds=25",
                 "-Dchat.db.busyTimeoutMs=5000"));
+        if (options.scenarios.contains("idle100k")) {
+            // Room for 100 000 connections from a few source addresses (IdleScenario.PER_SOURCE each).
+            jvm.addAll(List.of("-Dchat.http.maxConnections=110000", "-Dchat.maxConnections=110000",
+                    "-Dchat.maxConnectionsPerAddress=" + IdleScenario.PER_SOURCE));
+        }
         jvm.addAll(options.serverOptions);
         if (options.jfr) {
             Files.createDirectories(options.outputDirectory);

@@ -13,7 +13,7 @@ import java.util.function.Function;
  * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all but those
  * {@link #ON_REQUEST}; {@code cluster} brings {@code ingest} and {@code fanout} along),
  * {@code bench.clusterNodes} (the cluster scenario's node counts, default {@code 1,2,3}),
- * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections; 0.1 for a smoke run),
+ * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections, idle100k's too; 0.1 for a smoke run),
  * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap}, {@code bench.serverOptions} (more JVM options for the
  * benchmark's Tomcat and the cluster's nodes, space-separated, e.g. {@code -Dchat.fanoutThreads=1}) and
  * {@code bench.jfr} (a flight recording of the server in target/bench/server.jfr, of each cluster node in
@@ -25,10 +25,13 @@ final class BenchOptions {
     /**
      * Run only when asked for: a long attack, not a figure of normal service; several nodes on a PostgreSQL of the
      * benchmark's own (minutes, and PostgreSQL installed), which brings ingest and fanout on SQLite along, for its
-     * figures to be read next to theirs; a reconnect storm, which stops and redeploys a Tomcat of its own (after
-     * the other scenarios' server has stopped) and takes minutes at full scale.
+     * figures to be read next to theirs; 100 000 idle connections to one node (minutes to open; as many as the
+     * open-files limits of this JVM and the server's allow, and the report says so when that is fewer; the full
+     * count needs {@code ulimit -n} above 101 000 for both and {@code -Dbench.serverHeap=2g}); a reconnect storm,
+     * which stops and redeploys a Tomcat of its own (after the other scenarios' server has stopped) and takes
+     * minutes at full scale.
      */
-    static final List<String> ON_REQUEST = List.of("abuse", "storm", "cluster");
+    static final List<String> ON_REQUEST = List.of("abuse", "idle100k", "storm", "cluster");
     /** What {@code cluster} brings along: the same load on the default SQLite server, in the same run. */
     static final List<String> CLUSTER_COMPARES_WITH = List.of("ingest", "fanout");
 

@@ -47,6 +47,8 @@ final class NioWsClient implements WsClient {
     private static final int MAX_MESSAGE_BYTES = 16 << 20;
     private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
+    /** What a connection reads into, and keeps, unless a frame needs more: 64 KiB for {@link #NioWsClient()}. */
+    private final int readBufferBytes;
     private final Loop[] loops = new Loop[LOOPS];
     private final AtomicInteger nextLoop = new AtomicInteger();
     private final ExecutorService connecting;
@@ -56,18 +58,22 @@ final class NioWsClient implements WsClient {
     private final int connectingThreads;
 
     NioWsClient() {
-        this(CONNECTING_THREADS, List.of());
+        this(CONNECTING_THREADS, List.of(), 64 << 10);
     }
 
     /**
      * @param connectingThreads handshakes in flight at most (each blocks a thread, with a small stack, until the
      *                          server's 101)
      * @param sources           loopback addresses to connect from in turn (127.0.0.1 to 127.0.0.4, say), each with
-     *                          ports of its own, or empty
+     *                          ephemeral ports of its own: one has ports for fewer than 28 000 connections to one
+     *                          server port; empty: the kernel chooses
+     * @param readBufferBytes   what a connection reads into, and keeps, unless a frame needs more: small for many
+     *                          idle connections
      */
-    NioWsClient(int connectingThreads, List<InetAddress> sources) {
+    NioWsClient(int connectingThreads, List<InetAddress> sources, int readBufferBytes) {
         this.connectingThreads = connectingThreads;
         this.sources = List.copyOf(sources);
+        this.readBufferBytes = readBufferBytes;
         this.connecting = Executors.newFixedThreadPool(connectingThreads, runnable -> {
             Thread thread = new Thread(null, runnable, "nio-ws-connect", 256 << 10);
             thread.setDaemon(true);
@@ -155,9 +161,9 @@ final class NioWsClient implements WsClient {
             }
             in.flip();
             in.position(headEnd);
-            in.compact();
+            ByteBuffer kept = ByteBuffer.allocate(Math.max(readBufferBytes, in.remaining())).put(in);
             channel.configureBlocking(false);
-            return new Connection(channel, socket, in, loops[Math.floorMod(nextLoop.getAndIncrement(), LOOPS)]);
+            return new Connection(channel, socket, kept, loops[Math.floorMod(nextLoop.getAndIncrement(), LOOPS)]);
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;

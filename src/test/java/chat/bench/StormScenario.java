@@ -78,7 +78,7 @@ final class StormScenario {
         for (int i = 1; i <= 4; i++) {
             sources.add(InetAddress.getByName("127.0.0." + i));
         }
-        NioWsClient nio = new NioWsClient(HANDSHAKES_IN_FLIGHT, sources);
+        NioWsClient nio = new NioWsClient(HANDSHAKES_IN_FLIGHT, sources, 64 << 10);
         try {
             Bench.log("storm: starting its own Tomcat");
             tomcat.start();

@@ -46,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * offset they saw. Every reader must end up with every stored message exactly once, and every connection must
  * receive exactly the stored offsets after its serverOffset, in order, with none left out. The second test reads
  * the frames off raw sockets, as they come off the wire, while readers churn the way the reconnect race needs:
- * many connections dropped mid-replay while commits keep arriving, with frames that overflow Tomcat's 2 KiB output
+ * many connections dropped mid-replay while commits keep arriving, with frames that overflow Tomcat's 512-byte output
  * buffer (arquillian.xml) and the server pinging every second.
  */
 @ExtendWith(ArquillianExtension.class)

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * Frames reach every client whole and in order while the chat closes readers that fall behind and Tomcat writes
  * control frames of its own between the chat's. Senders pipeline messages of 2,000 to 10,000 characters, each a few
- * fragments of Tomcat's 2 KiB buffers (tomcat-conf's setenv.sh), without a rate limit. Raw-socket readers ping the
+ * fragments of Tomcat's 512-byte buffers (tomcat-conf's setenv.sh), without a rate limit. Raw-socket readers ping the
  * server every millisecond; the server pings every second. Every third reader takes its frames slowly through a
  * small receive buffer, so that its outbox overflows the smallest cap the chat allows and the chat closes it (1008)
  * in the middle of a run of frames; the others drop their connections at random moments, mid-replay among them.

@@ -36,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * reader pings the server without pause, and Tomcat answers each ping with a pong from its reading thread, while
  * senders pipeline messages of a few hundred bytes: the chat's frames keep meeting pongs and the server's own
  * pings. Then readers like it are replayed the same messages a few times, four at once, in runs of whole history
- * pages, each frame larger than an eighth of Tomcat's 2 KiB output buffer. Every frame must be a
+ * pages, each frame larger than half of Tomcat's 512-byte output buffer. Every frame must be a
  * well-formed server frame, every text frame valid UTF-8 JSON, and the chat messages must follow one another by
  * offset without a gap.
  */

@@ -184,7 +184,7 @@ public final class StockTomcat implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
         command.addAll(ADD_OPENS);
-        command.add("-Dorg.apache.tomcat.websocket.DEFAULT_BUFFER_SIZE=2048"); // as tomcat-conf/bin/setenv.sh
+        command.add("-Dorg.apache.tomcat.websocket.DEFAULT_BUFFER_SIZE=512"); // as tomcat-conf/bin/setenv.sh
         command.add("-Dchat.http.address=" + LOOPBACK);
         command.add("-Dchat.http.port=" + port);
         command.add("-Dchat.shutdown.port=-1");
