@@ -45,6 +45,11 @@ public final class ChatHub implements AutoCloseable {
     private static final int CLOSER_THREADS = 4;
     /** Committed batches a fan-out lane may fall behind the writer before the writer waits for it. */
     private static final int LANE_CAPACITY_BATCHES = 16;
+    /**
+     * The most characters one WebSocket message carries for a client that takes frames as lines: a run of a few
+     * dozen frames, bounded so that a client far behind is not sent its whole backlog as one string.
+     */
+    private static final int MAX_RUN_CHARS = 16 * 1024;
     /** Store pages kept for replays that read the same stretch at about the same time. */
     private static final int SHARED_PAGES = 16;
     private static final long SHARED_PAGES_MAX_CHARS = 2 << 20;
@@ -222,7 +227,8 @@ public final class ChatHub implements AutoCloseable {
      * @param clientAddress where the client connects from: its connections share one message rate
      */
     public ClientConnection connect(String clientAddress, FrameSink sink, Handshake handshake) {
-        Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars());
+        Outbox outbox = new Outbox(sink, closers, metrics, config.outboxMaxFrames(), config.outboxMaxChars(),
+                handshake.framesAsLines() ? MAX_RUN_CHARS : 0);
         ClientConnection connection = new ClientConnection(outbox, broadcaster.laneFor(), clientAddress,
                 handshake.author(), allowances.of(clientAddress), handshake.room(), handshake.namesRooms());
         broadcaster.add(connection);

@@ -1,6 +1,7 @@
 package chat.delivery;
 
 import chat.metrics.ChatMetrics;
+import chat.protocol.FrameCodec;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -20,6 +21,10 @@ import java.util.logging.Logger;
  * completion starts the one after it. A queue over its cap closes the connection (1008): the client lost
  * nothing, it reconnects with its last offset and is replayed from the store. A failed send stops the sending;
  * the transport closes itself.
+ *
+ * <p>For a client that takes frames as lines, one send carries every frame queued by then, a line each, up to
+ * {@code maxRunChars}: a connection that fell behind, or is replayed, costs one write and one completion per run
+ * instead of per frame, while a frame that finds the queue empty still goes out alone and at once.
  */
 final class Outbox implements FrameSink.SendCallback {
 
@@ -35,6 +40,8 @@ final class Outbox implements FrameSink.SendCallback {
     private final ChatMetrics metrics;
     private final int maxFrames;
     private final long maxChars;
+    /** The longest run of frames one send carries as lines; 0: one frame per send. */
+    private final int maxRunChars;
     private final Queue<String> frames = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queuedFrames = new AtomicInteger();
     private final AtomicLong queuedChars = new AtomicLong();
@@ -44,16 +51,31 @@ final class Outbox implements FrameSink.SendCallback {
     private volatile boolean closed;
     /** Frames handed to the transport so far; written only by the thread that owns {@code sending}. */
     private volatile long framesSent;
+    /**
+     * A frame taken from the queue that did not fit the last run: the next send's first. Only the thread that owns
+     * {@code sending} reads or writes it, and it releases the flag only once this is null; the frame still counts
+     * as queued.
+     */
+    private String carried;
 
     /**
      * @param closer runs the blocking close of an overflowing or failed connection
      */
     Outbox(FrameSink sink, Executor closer, ChatMetrics metrics, int maxFrames, long maxChars) {
+        this(sink, closer, metrics, maxFrames, maxChars, 0);
+    }
+
+    /**
+     * @param closer      runs the blocking close of an overflowing or failed connection
+     * @param maxRunChars the most characters one send carries as lines of several frames; 0: a frame per send
+     */
+    Outbox(FrameSink sink, Executor closer, ChatMetrics metrics, int maxFrames, long maxChars, int maxRunChars) {
         this.sink = sink;
         this.closer = closer;
         this.metrics = metrics;
         this.maxFrames = maxFrames;
         this.maxChars = maxChars;
+        this.maxRunChars = maxRunChars;
     }
 
     /** Queues and starts sending. @return false if the outbox is closed, or closed now because it is full */
@@ -147,8 +169,9 @@ final class Outbox implements FrameSink.SendCallback {
      */
     private boolean pump() {
         while (true) {
-            String frame = closed ? null : frames.poll();
+            String frame = closed ? null : next();
             if (frame == null) {
+                carried = null;
                 sending.set(false);
                 if (closed) {
                     frames.clear();
@@ -157,16 +180,49 @@ final class Outbox implements FrameSink.SendCallback {
                 }
                 return false;
             }
-            queuedFrames.decrementAndGet();
-            queuedChars.addAndGet(-frame.length());
-            framesSent++;
+            taken(frame);
+            String message = maxRunChars == 0 ? frame : run(frame);
             sendState.set(IN_CALL);
-            sink.send(frame, this);
+            sink.send(message, this);
             if (sendState.compareAndSet(IN_CALL, COMPLETES_LATER)) {
                 return true;
             }
             // It completed inside send(): carry on here rather than recursing from the callback.
         }
+    }
+
+    private String next() {
+        String frame = carried;
+        if (frame == null) {
+            return frames.poll();
+        }
+        carried = null;
+        return frame;
+    }
+
+    /** {@code first} and the frames queued after it, as lines, as many as fit {@link #maxRunChars}. */
+    private String run(String first) {
+        String frame = frames.poll();
+        if (frame == null) {
+            return first;
+        }
+        StringBuilder run = new StringBuilder(Math.min(maxRunChars, 8 * (first.length() + 1))).append(first);
+        do {
+            if (run.length() + 1 + frame.length() > maxRunChars) {
+                carried = frame;
+                break;
+            }
+            taken(frame);
+            run.append(FrameCodec.FRAME_SEPARATOR).append(frame);
+        } while ((frame = frames.poll()) != null);
+        return run.toString();
+    }
+
+    /** A frame leaves the queue for the transport. */
+    private void taken(String frame) {
+        queuedFrames.decrementAndGet();
+        queuedChars.addAndGet(-frame.length());
+        framesSent++;
     }
 
     @Override

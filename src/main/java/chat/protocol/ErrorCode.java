@@ -18,7 +18,8 @@ public enum ErrorCode {
     NOT_JOINED("not-joined"),
     NO_SUCH_ROOM("no-such-room"),
     TOO_MANY_ROOMS("too-many-rooms"),
-    BAD_LIMIT("bad-limit");
+    BAD_LIMIT("bad-limit"),
+    BAD_FRAMES("bad-frames");
 
     private final String wireName;
 

@@ -20,6 +20,13 @@ import java.util.OptionalLong;
 public final class FrameCodec {
 
     public static final String TYPE_CHAT_MESSAGE = "chat message";
+    /** The handshake's {@code frames=lines}: the client takes several frames in one WebSocket message. */
+    public static final String FRAMES_AS_LINES = "lines";
+    /**
+     * What separates the frames of one WebSocket message for such a client. No frame holds one: JSON escapes every
+     * control character inside a string, and this codec writes no whitespace between tokens.
+     */
+    public static final char FRAME_SEPARATOR = '\n';
     /** How many messages one history frame holds at the most, and without a limit. */
     public static final int MAX_HISTORY_LIMIT = 200;
     public static final int DEFAULT_HISTORY_LIMIT = 50;

@@ -101,13 +101,20 @@ public final class ChatEndpoint {
                     + " letter or digit, at most " + Rooms.MAX_NAME_LENGTH + " characters), or empty for none", "Bad room");
             return;
         }
+        List<String> frames = query.get("frames");
+        if (frames != null && (frames.size() > 1 || !FrameCodec.FRAMES_AS_LINES.equals(frames.get(0)))) {
+            refuse(session, ErrorCode.BAD_FRAMES, "frames must be '" + FrameCodec.FRAMES_AS_LINES + "' (several"
+                    + " frames in one message, a line each) or absent (one frame per message), but is '"
+                    + shortened(String.join(",", frames)) + "'", "Bad frames");
+            return;
+        }
         Author author = author(session, admission.trustedUser(), query.get("name"));
         if (author == null) {
             return;
         }
         ChatHub hub = chat.hub();
         Handshake handshake = new Handshake(room.isEmpty() ? null : room, rooms != null, serverOffset.getAsLong(),
-                firstValue(query, "epoch"), author);
+                firstValue(query, "epoch"), author, frames != null);
         ClientConnection opened = hub.connect(clientAddress, new SessionSink(session), handshake);
         connection.set(opened);
         chat.heartbeat().watch(session, opened);

@@ -188,4 +188,75 @@ class OutboxTest {
         outbox.whenDrained(drained::incrementAndGet);
         assertEquals(2, drained.get(), "runs at once when nothing is queued");
     }
+
+    @Test
+    void framesQueuedBehindASendGoOutTogetherAsLinesForAClientThatTakesThem() {
+        List<String> sent = new ArrayList<>();
+        List<FrameSink.SendCallback> pending = new ArrayList<>();
+        Outbox outbox = new Outbox(manualSink(sent, pending), Runnable::run, ChatMetrics.unregistered(), 100,
+                Long.MAX_VALUE, 1_000);
+        outbox.offer("a");
+        assertEquals(List.of("a"), sent, "a frame that finds the queue empty goes out alone, at once");
+        outbox.offer("b");
+        outbox.offer("c");
+        outbox.offer("d");
+        assertEquals(3, outbox.queuedFrames());
+        pending.remove(0).sent(null);
+        assertEquals(List.of("a", "b\nc\nd"), sent);
+        assertEquals(0, outbox.queuedFrames());
+        assertEquals(4, outbox.framesSent());
+        pending.remove(0).sent(null);
+        assertTrue(outbox.isIdle());
+    }
+
+    @Test
+    void aRunOfLinesEndsBeforeTheFrameThatWouldTakeItOverItsLength() {
+        List<String> sent = new ArrayList<>();
+        List<FrameSink.SendCallback> pending = new ArrayList<>();
+        Outbox outbox = new Outbox(manualSink(sent, pending), Runnable::run, ChatMetrics.unregistered(), 100,
+                Long.MAX_VALUE, 9);
+        outbox.offer("first");
+        for (String frame : List.of("aaaa", "bbbb", "cccc", "dddddddddddd")) {
+            outbox.offer(frame);
+        }
+        pending.remove(0).sent(null);
+        assertEquals(List.of("first", "aaaa\nbbbb"), sent, "9 characters at most: two lines and their separator");
+        assertEquals(2, outbox.queuedFrames(), "the frame taken but left for the next run still counts as queued");
+        pending.remove(0).sent(null);
+        assertEquals("cccc", sent.get(2));
+        pending.remove(0).sent(null);
+        assertEquals("dddddddddddd", sent.get(3), "a frame longer than a run goes out alone");
+        pending.remove(0).sent(null);
+        assertEquals(5, outbox.framesSent());
+        assertTrue(outbox.isIdle());
+    }
+
+    @Test
+    void withoutLinesEveryFrameIsASendOfItsOwn() {
+        List<String> sent = new ArrayList<>();
+        List<FrameSink.SendCallback> pending = new ArrayList<>();
+        Outbox outbox = new Outbox(manualSink(sent, pending), Runnable::run, ChatMetrics.unregistered(), 100,
+                Long.MAX_VALUE);
+        outbox.offer("a");
+        outbox.offer("b");
+        outbox.offer("c");
+        pending.remove(0).sent(null);
+        pending.remove(0).sent(null);
+        assertEquals(List.of("a", "b", "c"), sent);
+    }
+
+    /** A transport that records each send and completes it only when the test calls its callback. */
+    private static FrameSink manualSink(List<String> sent, List<FrameSink.SendCallback> pending) {
+        return new FrameSink() {
+            @Override
+            public void send(String frame, SendCallback done) {
+                sent.add(frame);
+                pending.add(done);
+            }
+
+            @Override
+            public void close(int code, String reason) {
+            }
+        };
+    }
 }
