@@ -28,6 +28,8 @@ final class BenchContext {
     private final List<ServerUnderTest> allNodes;
     final Report report;
     final WsClient client;
+    /** Whether the scenario's clients take several frames in one WebSocket message ({@code frames=lines}). */
+    final boolean framesAsLines;
     /** Unique per run, so that clientOffsets never collide with those of an earlier run on the same database. */
     final String runTag = UUID.randomUUID().toString().substring(0, 8);
 
@@ -38,12 +40,12 @@ final class BenchContext {
 
     BenchContext(BenchOptions options, List<ServerUnderTest> servers, OptionalLong databasePid, String storeName,
             PostgresWaits databaseWaits, Report report, WsClient client) {
-        this(options, servers, servers, databasePid, storeName, databaseWaits, report, client);
+        this(options, servers, servers, databasePid, storeName, databaseWaits, report, client, options.framesAsLines);
     }
 
     private BenchContext(BenchOptions options, List<ServerUnderTest> servers, List<ServerUnderTest> nodes,
             OptionalLong databasePid, String storeName, PostgresWaits databaseWaits, Report report,
-            WsClient client) {
+            WsClient client, boolean framesAsLines) {
         this.options = options;
         this.allNodes = List.copyOf(nodes);
         this.servers = List.copyOf(servers);
@@ -53,12 +55,19 @@ final class BenchContext {
         this.databaseWaits = databaseWaits;
         this.report = report;
         this.client = client;
+        this.framesAsLines = framesAsLines;
     }
 
     /** The same, its sockets all on node {@code node}; the CPU of every node still counts as the server's. */
     BenchContext onNode(int node) {
         return new BenchContext(options, List.of(servers.get(node)), allNodes, databasePid, storeName, databaseWaits,
-                report, client);
+                report, client, framesAsLines);
+    }
+
+    /** The same, its clients taking several frames in one WebSocket message or not. */
+    BenchContext framesAsLines(boolean asLines) {
+        return new BenchContext(options, servers, allNodes, databasePid, storeName, databaseWaits, report, client,
+                asLines);
     }
 
     int nodes() {

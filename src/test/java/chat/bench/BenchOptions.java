@@ -13,7 +13,9 @@ import java.util.function.Function;
  * absent: a stock Tomcat of the benchmark's own), {@code bench.scenarios} (comma-separated, default all but those
  * {@link #ON_REQUEST}; {@code cluster} brings {@code ingest} and {@code fanout} along),
  * {@code bench.clusterNodes} (the cluster scenario's node counts, default {@code 1,2,3}),
- * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.scale} (multiplies message counts, history sizes and idle connections, idle100k's too; 0.1 for a smoke run),
+ * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.frames}
+ * ({@code lines}, the default: the clients connect with {@code frames=lines}, as the page does; {@code single}: one
+ * frame per WebSocket message), {@code bench.scale} (multiplies message counts, history sizes and idle connections, idle100k's too; 0.1 for a smoke run),
  * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap}, {@code bench.serverOptions} (more JVM options for the
  * benchmark's Tomcat and the cluster's nodes, space-separated, e.g. {@code -Dchat.fanoutThreads=1}) and
  * {@code bench.jfr} (a flight recording of the server in target/bench/server.jfr, of each cluster node in
@@ -46,9 +48,12 @@ final class BenchOptions {
     final List<String> serverOptions;
     /** The node counts of the cluster scenario, in the order run. */
     final List<Integer> clusterNodes;
+    /** {@code bench.frames}: {@code lines} (the default, as the page connects) or {@code single}. */
+    final boolean framesAsLines;
 
     private BenchOptions(URI url, Set<String> scenarios, double scale, Duration phaseTimeout, String serverHeap,
-            boolean jfr, Path outputDirectory, String client, List<String> serverOptions, List<Integer> clusterNodes) {
+            boolean jfr, Path outputDirectory, String client, List<String> serverOptions, List<Integer> clusterNodes,
+            boolean framesAsLines) {
         this.url = url;
         this.scenarios = scenarios;
         this.scale = scale;
@@ -59,6 +64,7 @@ final class BenchOptions {
         this.client = client;
         this.serverOptions = serverOptions;
         this.clusterNodes = clusterNodes;
+        this.framesAsLines = framesAsLines;
     }
 
     static BenchOptions fromSystemProperties() {
@@ -93,7 +99,17 @@ final class BenchOptions {
                 orDefault(property.apply("bench.client"), "nio"),
                 List.of(orDefault(property.apply("bench.serverOptions"), "").trim().split("\\s+")).stream()
                         .filter(option -> !option.isEmpty()).toList(),
-                clusterNodes(orDefault(property.apply("bench.clusterNodes"), "1,2,3")));
+                clusterNodes(orDefault(property.apply("bench.clusterNodes"), "1,2,3")),
+                framesAsLines(orDefault(property.apply("bench.frames"), "lines")));
+    }
+
+    private static boolean framesAsLines(String value) {
+        return switch (value) {
+            case "lines" -> true;
+            case "single" -> false;
+            default -> throw new IllegalArgumentException("bench.frames must be lines (several frames in one"
+                    + " WebSocket message, as the page takes them) or single (one frame per message), got " + value);
+        };
     }
 
     private static List<Integer> clusterNodes(String value) {

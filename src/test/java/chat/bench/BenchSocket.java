@@ -101,17 +101,29 @@ final class BenchSocket {
         }
     }
 
-    /** A text frame or a part of one; {@code last} ends the frame. */
+    /** A text message or a part of one; {@code last} ends the message. */
     void text(CharSequence data, boolean last) {
         if (!last) {
             partial.append(data);
         } else if (partial.length() > 0) {
             partial.append(data);
-            frame(partial);
+            frames(partial);
             partial.setLength(0);
         } else {
-            frame(data);
+            frames(data);
         }
+    }
+
+    /** The frames of one message: one, or several as lines ({@code frames=lines}); no frame holds a line break. */
+    private void frames(CharSequence message) {
+        int start = 0;
+        for (int i = 0; i < message.length(); i++) {
+            if (message.charAt(i) == '\n') {
+                frame(message.subSequence(start, i));
+                start = i + 1;
+            }
+        }
+        frame(start == 0 ? message : message.subSequence(start, message.length()));
     }
 
     private void frame(CharSequence frame) {

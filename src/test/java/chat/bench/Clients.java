@@ -34,7 +34,8 @@ final class Clients {
                 if (!handshakes.tryAcquire(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                     throw new TimeoutException("only " + i + " of " + count + " connections opened in time");
                 }
-                opening.add(context.client.connect(context.serverFor(i).chatUri(), roomOf.apply(i), fromOffset)
+                opening.add(context.client.open(context.serverFor(i).chatUri(),
+                        WsClient.query(roomOf.apply(i), fromOffset, context.framesAsLines), fromOffset)
                         .whenComplete((socket, failure) -> handshakes.release()));
             }
             CompletableFuture.allOf(opening.toArray(CompletableFuture[]::new))

@@ -173,6 +173,11 @@ final class CpuMeter {
                 .getProcessCpuTime();
     }
 
+    /** The server's CPU seconds since the start, summed over its nodes; NaN if it is not local. */
+    double serverSecondsSinceStart() {
+        return serverCpuSeconds() - serverStart;
+    }
+
     /** The server's CPU seconds, summed over its nodes; NaN if it is not local. */
     private double serverCpuSeconds() {
         if (serverPids.isEmpty()) {

@@ -14,6 +14,11 @@ import java.util.concurrent.locks.LockSupport;
  * order. Then paced at 500 msgs/s offered in all: end-to-end latency measured from each message's scheduled send
  * time, so that a sender falling behind its schedule counts against the server, not in its favour.
  *
+ * <p>Then, on one server, an A/B of how the frames go out: three pairs of full-speed runs on fresh connections,
+ * alternating clients that take one frame per WebSocket message and clients that take several as lines
+ * ({@code frames=lines}): delivered frames/s and the server's CPU per delivered frame of each, and the ratio of the
+ * pairs' medians.
+ *
  * <p>On a cluster ({@link ClusterScenario}) the clients, senders among them, are spread over the nodes (client
  * {@code i} on node {@code i % nodes}), and the paced latencies are split by whether the message's sender and its
  * recipient are on the same node or not.
@@ -24,6 +29,7 @@ final class FanoutScenario {
     static final int SENDERS = 10;
     static final int WINDOW = 32;
     static final int PACED_RATE = 500;
+    static final int AB_PAIRS = 3;
     static final String DELIVERED_METRIC = "delivered frames/s (" + CLIENTS + " clients)";
     static final String SAME_NODE_P99 = "same-node latency p99";
     static final String CROSS_NODE_P99 = "cross-node latency p99";
@@ -57,41 +63,101 @@ final class FanoutScenario {
         } finally {
             Clients.abortAll(sockets);
         }
+        if (!cluster) {
+            framesAsLinesAB();
+        }
+    }
+
+    /** Delivered frames/s and server CPU per frame, one frame per message against lines, pairs interleaved. */
+    private void framesAsLinesAB() throws Exception {
+        double[][] framesPerSecond = new double[2][AB_PAIRS];
+        double[][] cpuMicros = new double[2][AB_PAIRS];
+        for (int pair = 0; pair < AB_PAIRS; pair++) {
+            for (int lines = 0; lines < 2; lines++) {
+                BenchContext side = context.framesAsLines(lines == 1);
+                String name = scenario + " A/B " + (pair + 1) + (lines == 1 ? " lines" : " single");
+                long deadline = context.deadline();
+                List<BenchSocket> sockets = Clients.connect(side, CLIENTS, context.server.latestOffset(), 50,
+                        deadline);
+                try {
+                    Clients.awaitSynced(sockets, deadline);
+                    Run run = fullSpeed(sockets, context.server.latestOffset(), name, false);
+                    framesPerSecond[lines][pair] = run.framesPerSecond;
+                    cpuMicros[lines][pair] = run.serverCpuMicrosPerFrame;
+                    context.report.add(name, "delivered frames/s", run.framesPerSecond, "frames/s");
+                    context.report.add(name, "server CPU per delivered frame", run.serverCpuMicrosPerFrame, "us");
+                    context.report.add(name, "lost, duplicated or reordered deliveries", (double) run.violations, "",
+                            Report.Target.atMost(0), null, null);
+                } finally {
+                    Clients.abortAll(sockets);
+                }
+            }
+        }
+        double single = median(framesPerSecond[0]);
+        double lines = median(framesPerSecond[1]);
+        context.report.add(scenario + " A/B", "delivered frames/s, lines over single (medians of "
+                + AB_PAIRS + " pairs)", lines / single, "x", Report.Target.atLeast(1.5), null,
+                Report.number(single) + " -> " + Report.number(lines) + " frames/s; server CPU per frame "
+                        + Report.number(median(cpuMicros[0])) + " -> " + Report.number(median(cpuMicros[1])) + " us");
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+
+    /** One full-speed run's figures. */
+    private record Run(double framesPerSecond, double serverCpuMicrosPerFrame, long violations) {
     }
 
     private void fullSpeed(List<BenchSocket> sockets, long latest) throws Exception {
+        fullSpeed(sockets, latest, scenario, true);
+    }
+
+    /** The full-speed run; its rows under {@code name} when {@code reported}, else only its figures. */
+    private Run fullSpeed(List<BenchSocket> sockets, long latest, String name, boolean reported) throws Exception {
         int perSender = context.options.scaled(500, 50);
         int total = perSender * SENDERS;
         long deadline = context.deadline();
-        Bench.log(scenario + ": " + SENDERS + " senders x " + perSender + " messages, window " + WINDOW + ", to "
+        Bench.log(name + ": " + SENDERS + " senders x " + perSender + " messages, window " + WINDOW + ", to "
                 + CLIENTS + " clients");
         Audit audit = new Audit(latest, total);
         sockets.get(CLIENTS - 1).observer(audit);
         List<Samples> latencies = expectAll(sockets, latest + total);
         CountDownLatch reached = reachedLatch(sockets, latest + total);
-        List<Sender> senders = senders(sockets, "fanout", perSender);
+        List<Sender> senders = senders(sockets, name.replace(' ', '-'), perSender);
         CpuMeter cpu = context.cpu();
         long start = System.nanoTime();
         Clients.sendAll(senders, WINDOW, deadline);
         long persisted = senders.stream().mapToLong(Sender::lastAnswerNanos).max().orElseThrow();
         awaitReached(reached, sockets, deadline);
-        cpu.report(context.report, scenario);
+        double serverSeconds = cpu.serverSecondsSinceStart();
+        if (reported) {
+            cpu.report(context.report, name);
+        }
         long delivered = sockets.stream().mapToLong(BenchSocket::reachedAtNanos).max().orElseThrow();
         sockets.get(CLIENTS - 1).observer(null);
 
         long violations = violations(sockets, senders, latest, total, audit);
+        long frames = (long) total * CLIENTS;
+        Run run = new Run(frames / ((delivered - start) / 1e9), serverSeconds * 1e6 / frames, violations);
+        if (!reported) {
+            return run;
+        }
         long[] sorted = Samples.sortedUnion(latencies);
         Report report = context.report;
-        report.add(scenario, "persisted messages/s", total / ((persisted - start) / 1e9), "msgs/s");
-        report.add(scenario, DELIVERED_METRIC, (double) total * CLIENTS / ((delivered - start) / 1e9), "frames/s",
+        report.add(name, "persisted messages/s", total / ((persisted - start) / 1e9), "msgs/s");
+        report.add(name, DELIVERED_METRIC, run.framesPerSecond, "frames/s",
                 cluster ? null : Report.Target.atLeast(400_000), cluster ? null : "83 000 frames/s", null);
-        report.add(scenario, "end-to-end latency p50", millis(Samples.percentile(sorted, 50)), "ms");
-        report.add(scenario, "end-to-end latency p95", millis(Samples.percentile(sorted, 95)), "ms");
-        report.add(scenario, "end-to-end latency p99", millis(Samples.percentile(sorted, 99)), "ms", null,
+        report.add(name, "end-to-end latency p50", millis(Samples.percentile(sorted, 50)), "ms");
+        report.add(name, "end-to-end latency p95", millis(Samples.percentile(sorted, 95)), "ms");
+        report.add(name, "end-to-end latency p99", millis(Samples.percentile(sorted, 99)), "ms", null,
                 cluster ? null : "490 ms at saturation", null);
-        report.add(scenario, "lost, duplicated or reordered deliveries", (double) violations, "",
+        report.add(name, "lost, duplicated or reordered deliveries", (double) violations, "",
                 Report.Target.atMost(0), null, violations == 0 ? sorted.length + " deliveries checked"
                         : violationSummary(sockets, senders));
+        return run;
     }
 
     private void paced(List<BenchSocket> sockets, long latest) throws Exception {

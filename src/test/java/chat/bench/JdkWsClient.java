@@ -15,9 +15,9 @@ final class JdkWsClient implements WsClient {
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).build();
 
     @Override
-    public CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset) {
+    public CompletableFuture<BenchSocket> open(URI chatUri, String query, long fromOffset) {
         BenchSocket socket = new BenchSocket(fromOffset);
-        URI uri = URI.create(chatUri + WsClient.query(room, fromOffset));
+        URI uri = URI.create(chatUri + query);
         return http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT).buildAsync(uri, new Listener(socket))
                 .thenApply(ws -> socket);
     }

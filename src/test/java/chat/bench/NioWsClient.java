@@ -89,8 +89,8 @@ final class NioWsClient implements WsClient {
     }
 
     @Override
-    public CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset) {
-        return connect(chatUri, WsClient.query(room, fromOffset), new BenchSocket(fromOffset));
+    public CompletableFuture<BenchSocket> open(URI chatUri, String query, long fromOffset) {
+        return connect(chatUri, query, new BenchSocket(fromOffset));
     }
 
     /** Opens {@code chatUri} with the handshake query {@code query} ({@code ?} included) for {@code socket}. */

@@ -437,7 +437,7 @@ final class StormScenario {
                 socket.ackSink(this);
             }
             long start = System.nanoTime();
-            nio.connect(chat, WsClient.query(ROOM, peer.offset) + "&epoch=" + epoch, socket)
+            nio.connect(chat, WsClient.query(ROOM, peer.offset, options.framesAsLines) + "&epoch=" + epoch, socket)
                     .whenComplete((opened, failure) -> {
                         // Counted once /health answers 200: a connection queued before, while Tomcat bound its
                         // port but did not accept yet, is answered after it.

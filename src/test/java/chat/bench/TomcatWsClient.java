@@ -31,9 +31,9 @@ final class TomcatWsClient implements WsClient {
     });
 
     @Override
-    public CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset) {
+    public CompletableFuture<BenchSocket> open(URI chatUri, String query, long fromOffset) {
         BenchSocket socket = new BenchSocket(fromOffset);
-        URI uri = URI.create(chatUri + WsClient.query(room, fromOffset));
+        URI uri = URI.create(chatUri + query);
         return CompletableFuture.supplyAsync(() -> {
             try {
                 container.connectToServer(new Adapter(socket), ClientEndpointConfig.Builder.create().build(), uri);

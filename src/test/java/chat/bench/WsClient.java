@@ -12,11 +12,20 @@ interface WsClient extends AutoCloseable {
     }
 
     /** Opens {@code chatUri?room=room&serverOffset=fromOffset}, or the v1 handshake when {@code room} is null. */
-    CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset);
+    default CompletableFuture<BenchSocket> connect(URI chatUri, String room, long fromOffset) {
+        return open(chatUri, query(room, fromOffset, false), fromOffset);
+    }
 
-    /** The handshake's query, {@code ?} included. */
-    static String query(String room, long fromOffset) {
-        return (room == null ? "?" : "?room=" + room + "&") + "serverOffset=" + fromOffset;
+    /** Opens {@code chatUri} with the handshake's {@code query}, for a client that has every offset to {@code fromOffset}. */
+    CompletableFuture<BenchSocket> open(URI chatUri, String query, long fromOffset);
+
+    /**
+     * The handshake's query, {@code ?} included: v1 when {@code room} is null; with {@code frames=lines} when
+     * {@code framesAsLines}, for several frames in one WebSocket message, as the page takes them.
+     */
+    static String query(String room, long fromOffset, boolean framesAsLines) {
+        return (room == null ? "?" : "?room=" + room + "&") + "serverOffset=" + fromOffset
+                + (framesAsLines ? "&frames=lines" : "");
     }
 
     String description();
