@@ -667,7 +667,8 @@
     const url = new URL('chat', window.location.href);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     url.hash = '';
-    url.search = '?room='; // joins no room: each is joined with its own offset
+    // Joins no room: each is joined with its own offset. frames=lines: several frames may come in one message.
+    url.search = '?room=&frames=lines';
     if (chosenName()) {
       url.search += '&name=' + encodeURIComponent(chosenName());
     }
@@ -686,14 +687,16 @@
       }
     };
     ws.onmessage = (event) => {
-      let frame;
-      try {
-        frame = JSON.parse(event.data);
-      } catch (e) {
-        console.error('Unreadable frame from the server', event.data, e);
-        return;
+      for (const line of event.data.split('\n')) {
+        let frame;
+        try {
+          frame = JSON.parse(line);
+        } catch (e) {
+          console.error('Unreadable frame from the server', line, e);
+          continue;
+        }
+        handle(frame);
       }
-      handle(frame);
     };
     ws.onclose = () => {
       if (socket !== ws) {

@@ -131,6 +131,42 @@ class RoomsIT {
     }
 
     @Test
+    void aClientThatTakesFramesAsLinesGetsItsReplayInRunsOfLinesInOrderAndOthersOneFramePerMessage()
+            throws Exception {
+        String ops = newRoom("ops");
+        try (ChatClient sender = ChatClient.connectRaw(base(), "?room=" + ops)) {
+            sender.next("synced", ops);
+            sender.storeIn(ops, "line ", 300);
+        }
+        try (ChatClient lines = ChatClient.connectRaw(base(), "?room=" + ops + "&frames=lines");
+             ChatClient single = ChatClient.connectRaw(base(), "?room=" + ops)) {
+            ChatClient.Replay asLines = lines.awaitSynced();
+            ChatClient.Replay oneByOne = single.awaitSynced();
+            assertEquals(300, asLines.messages().size());
+            for (int i = 0; i < 300; i++) {
+                assertEquals(i + 1, asLines.messages().get(i).path("offset").asLong());
+                assertEquals(oneByOne.messages().get(i), asLines.messages().get(i), "the same frame either way");
+            }
+            assertEquals(300, asLines.syncedOffset());
+            assertTrue(lines.messagesOfSeveralFrames() > 0, "the replay's frames went out in runs");
+            assertEquals(0, single.messagesOfSeveralFrames(), "one frame per message without frames=lines");
+
+            lines.sendChatIn(ops, "live", ops + "-live");
+            assertEquals(301, lines.next("ack", ops).path("offset").asLong());
+        }
+    }
+
+    @Test
+    void anUnknownFramesValueIsAnErrorThenClose1008() throws Exception {
+        try (ChatClient client = ChatClient.connectRaw(base(), "?room=&frames=json")) {
+            JsonNode error = client.next("error");
+            assertEquals("bad-frames", error.path("code").asText());
+            CloseReason reason = client.awaitClose();
+            assertEquals(CloseReason.CloseCodes.VIOLATED_POLICY.getCode(), reason.getCloseCode().getCode());
+        }
+    }
+
+    @Test
     void aBadRoomInTheHandshakeIsAnErrorThenClose1008() throws Exception {
         try (ChatClient client = ChatClient.connectRaw(base(), "?room=Not%20A%20Room")) {
             JsonNode error = client.next("error");

@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeoutException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,6 +40,8 @@ public final class ChatClient implements AutoCloseable {
     private static final WebSocketContainer CONTAINER = ContainerProvider.getWebSocketContainer();
 
     private final BlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+    /** WebSocket messages that carried more than one frame, as lines ({@code frames=lines}). */
+    private final AtomicInteger messagesOfSeveralFrames = new AtomicInteger();
     private final CompletableFuture<CloseReason> closed = new CompletableFuture<>();
     private final Session session;
 
@@ -48,10 +51,18 @@ public final class ChatClient implements AutoCloseable {
             public void onOpen(Session session, EndpointConfig config) {
                 session.setMaxTextMessageBufferSize(4 << 20);
                 session.addMessageHandler(String.class, (MessageHandler.Whole<String>) text -> {
-                    try {
-                        frames.add(JSON.readTree(text));
-                    } catch (IOException e) {
-                        frames.add(JSON.createObjectNode().put("type", "unparseable").put("raw", text));
+                    // Several frames arrive as lines only when the handshake asked for frames=lines; no frame
+                    // holds a line break, so splitting leaves every other message whole.
+                    String[] lines = text.split("\n", -1);
+                    if (lines.length > 1) {
+                        messagesOfSeveralFrames.incrementAndGet();
+                    }
+                    for (String line : lines) {
+                        try {
+                            frames.add(JSON.readTree(line));
+                        } catch (IOException e) {
+                            frames.add(JSON.createObjectNode().put("type", "unparseable").put("raw", line));
+                        }
                     }
                 });
             }
@@ -214,6 +225,11 @@ public final class ChatClient implements AutoCloseable {
 
     public CloseReason awaitClose() throws InterruptedException, ExecutionException, TimeoutException {
         return closed.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** How many WebSocket messages so far carried several frames, a line each. */
+    public int messagesOfSeveralFrames() {
+        return messagesOfSeveralFrames.get();
     }
 
     public boolean isOpen() {
