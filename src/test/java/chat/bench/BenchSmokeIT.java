@@ -24,7 +24,7 @@ class BenchSmokeIT {
                 "basedir", System.getProperty("basedir", "."),
                 "bench.scenarios", "fanout,idle100k,storm",
                 "bench.scale", "0.01",
-                "bench.phaseTimeoutSeconds", "120",
+                "bench.phaseTimeoutSeconds", "60",
                 "bench.serverHeap", "512m");
         BenchOptions options = BenchOptions.from(properties::get);
         Report report = new Report();

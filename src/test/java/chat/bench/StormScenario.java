@@ -243,7 +243,7 @@ final class StormScenario {
                 } else if ("redeploy".equals(cause)) {
                     Bench.log(name + ": copying a newer WAR over webapps/ROOT.war");
                     tomcat.redeploy();
-                    awaitHealth(server, false, deadline, null);
+                    awaitUndeployed(server, all, deadline);
                     downAt = System.nanoTime();
                     feed = Clients.started("storm-sender", () -> feed(deadline));
                     healthAt = awaitHealth(server, true, deadline, null);
@@ -274,7 +274,7 @@ final class StormScenario {
                 return;
             }
             long after = server.latestOffset();
-            report.add(name, "outage (" + ("restart".equals(cause) ? "SIGTERM" : "undeploy seen") + " to /health 200)",
+            report.add(name, "outage (" + ("restart".equals(cause) ? "SIGTERM" : "redeploy seen") + " to /health 200)",
                     (healthAt - downAt) / 1e6, "ms");
             for (double share : new double[] {0.5, 0.99, 1.0}) {
                 int index = Math.max(0, (int) Math.ceil(share * synced.length) - 1);
@@ -492,6 +492,21 @@ final class StormScenario {
         public void refused(String clientOffset, String frame) {
             String code = frame.replaceFirst(".*\"code\":\"([^\"]*)\".*", "$1");
             count(messagesRefused, code.length() > 40 ? shortened(frame) : code);
+        }
+    }
+
+    /**
+     * Waits until the redeploy shows: /health answers anything but 200 (an undeploy, then a deploy) or a live
+     * client's connection closes (with a context descriptor in conf/Catalina/localhost, Tomcat reloads the context
+     * instead, and holds the requests that come meanwhile, /health among them, until it is back).
+     */
+    private static void awaitUndeployed(ServerUnderTest server, List<Peer> peers, long deadline) throws Exception {
+        while (healthy(server) && peers.stream().allMatch(p -> p.before == null || p.before.closeCode() == -1)) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new TimeoutException("neither did /health answer anything but 200 nor did a connection close"
+                        + " after the redeploy: is autoDeploy off?");
+            }
+            Thread.sleep(20);
         }
     }
 
