@@ -67,7 +67,7 @@ final class IdleScenario {
                 Bench.log(name + ": " + cap);
             }
         }
-        WsClient client = large ? new NioWsClient(32, sources(count), 4 << 10) : null;
+        WsClient client = large ? new NioWsClient(64, sources(count), 4 << 10) : null;
         BenchContext opening = large ? new BenchContext(context.options, context.server, context.report, client)
                 : context;
         try {
