@@ -45,6 +45,8 @@ final class NioWsClient implements WsClient {
 
     private static final int LOOPS = 2;
     private static final int CONNECTING_THREADS = 32;
+    /** What the upgrade response is read into: its head is a few hundred bytes; what follows it is kept. */
+    private static final int HANDSHAKE_BUFFER_BYTES = 8 << 10;
     /** The local ports bound to a source address, from 10 000 up: above the usual fixed ones, more than 28 000. */
     private static final int FIRST_LOCAL_PORT = 10_000;
     private static final int LOCAL_PORTS = 65_536 - FIRST_LOCAL_PORT;
@@ -152,7 +154,7 @@ final class NioWsClient implements WsClient {
             while (out.hasRemaining()) {
                 channel.write(out);
             }
-            ByteBuffer in = ByteBuffer.allocate(64 << 10);
+            ByteBuffer in = ByteBuffer.allocate(HANDSHAKE_BUFFER_BYTES);
             int headEnd;
             while ((headEnd = headEnd(in)) < 0) {
                 if (!in.hasRemaining() || channel.read(in) < 0) {
