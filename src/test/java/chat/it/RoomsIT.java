@@ -158,19 +158,19 @@ class RoomsIT {
 
     @Test
     void anUnknownFramesValueIsAnErrorThenClose1008() throws Exception {
-        try (ChatClient client = ChatClient.connectRaw(base(), "?room=&frames=json")) {
-            JsonNode error = client.next("error");
-            assertEquals("bad-frames", error.path("code").asText());
-            CloseReason reason = client.awaitClose();
-            assertEquals(CloseReason.CloseCodes.VIOLATED_POLICY.getCode(), reason.getCloseCode().getCode());
-        }
+        assertRefused("?room=&frames=json", "bad-frames");
     }
 
     @Test
     void aBadRoomInTheHandshakeIsAnErrorThenClose1008() throws Exception {
-        try (ChatClient client = ChatClient.connectRaw(base(), "?room=Not%20A%20Room")) {
+        assertRefused("?room=Not%20A%20Room", "bad-room");
+    }
+
+    /** The handshake {@code query} is answered with an error frame of {@code code}, then close 1008. */
+    private void assertRefused(String query, String code) throws Exception {
+        try (ChatClient client = ChatClient.connectRaw(base(), query)) {
             JsonNode error = client.next("error");
-            assertEquals("bad-room", error.path("code").asText());
+            assertEquals(code, error.path("code").asText());
             CloseReason reason = client.awaitClose();
             assertEquals(CloseReason.CloseCodes.VIOLATED_POLICY.getCode(), reason.getCloseCode().getCode());
         }
