@@ -206,15 +206,20 @@ final class Outbox implements FrameSink.SendCallback {
         if (frame == null) {
             return first;
         }
+        if (first.length() + 1 + frame.length() > maxRunChars) {
+            carried = frame;
+            return first;
+        }
         StringBuilder run = new StringBuilder(Math.min(maxRunChars, 8 * (first.length() + 1))).append(first);
         do {
-            if (run.length() + 1 + frame.length() > maxRunChars) {
+            taken(frame);
+            run.append(FrameCodec.FRAME_SEPARATOR).append(frame);
+            frame = frames.poll();
+            if (frame != null && run.length() + 1 + frame.length() > maxRunChars) {
                 carried = frame;
                 break;
             }
-            taken(frame);
-            run.append(FrameCodec.FRAME_SEPARATOR).append(frame);
-        } while ((frame = frames.poll()) != null);
+        } while (frame != null);
         return run.toString();
     }
 
