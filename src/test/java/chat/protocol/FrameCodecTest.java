@@ -496,4 +496,20 @@ class FrameCodecTest {
         JsonNode rooms = json(FrameCodec.rooms(java.util.Map.of("ops", 3L)));
         assertEquals(3, rooms.get("rooms").get(0).get("offset").longValue());
     }
+
+    @Test
+    void noFrameHoldsALineFeedSoThatFramesAsLinesSplitWhereTheyEnd() throws Exception {
+        String text = "first line\nsecond\r\nthird\u2028\u0085 and a tab\t";
+        Author author = new Author("Ada \"Lines\" Lovelace", false);
+        String v1 = FrameCodec.chatMessage(7, text);
+        for (String frame : java.util.List.of(v1,
+                FrameCodec.chatMessage("ops", 7, text, author, 1_764_000_000_123L),
+                FrameCodec.chatMessageInRoom(v1, "general", author, 1_764_000_000_123L),
+                FrameCodec.typing("ops", author),
+                FrameCodec.error(ErrorCode.BAD_TEXT, text, "c\n1", "ops"))) {
+            assertFalse(frame.indexOf(FrameCodec.FRAME_SEPARATOR) >= 0, () -> "a raw line feed in " + frame);
+            assertTrue(json(frame).isObject(), frame);
+        }
+        assertEquals(text, json(v1).path("text").asText());
+    }
 }
