@@ -15,7 +15,8 @@ import java.util.function.Function;
  * {@code bench.clusterNodes} (the cluster scenario's node counts, default {@code 1,2,3}),
  * {@code bench.client} ({@code nio}, {@code tomcat} or {@code jdk}: the WebSocket client), {@code bench.frames}
  * ({@code lines}, the default: the clients connect with {@code frames=lines}, as the page does; {@code single}: one
- * frame per WebSocket message), {@code bench.scale} (multiplies message counts, history sizes and idle connections, idle100k's too; 0.1 for a smoke run),
+ * frame per WebSocket message), {@code bench.stormSpread} ({@code false}: the storms only with every client
+ * reconnecting at once), {@code bench.scale} (multiplies message counts, history sizes and idle connections, idle100k's too; 0.1 for a smoke run),
  * {@code bench.phaseTimeoutSeconds}, {@code bench.serverHeap}, {@code bench.serverOptions} (more JVM options for the
  * benchmark's Tomcat and the cluster's nodes, space-separated, e.g. {@code -Dchat.fanoutThreads=1}) and
  * {@code bench.jfr} (a flight recording of the server in target/bench/server.jfr, of each cluster node in
@@ -50,10 +51,12 @@ final class BenchOptions {
     final List<Integer> clusterNodes;
     /** {@code bench.frames}: {@code lines} (the default, as the page connects) or {@code single}. */
     final boolean framesAsLines;
+    /** {@code bench.stormSpread}: whether each storm is also run with the page's backoff (default true). */
+    final boolean stormSpread;
 
     private BenchOptions(URI url, Set<String> scenarios, double scale, Duration phaseTimeout, String serverHeap,
             boolean jfr, Path outputDirectory, String client, List<String> serverOptions, List<Integer> clusterNodes,
-            boolean framesAsLines) {
+            boolean framesAsLines, boolean stormSpread) {
         this.url = url;
         this.scenarios = scenarios;
         this.scale = scale;
@@ -65,6 +68,7 @@ final class BenchOptions {
         this.serverOptions = serverOptions;
         this.clusterNodes = clusterNodes;
         this.framesAsLines = framesAsLines;
+        this.stormSpread = stormSpread;
     }
 
     static BenchOptions fromSystemProperties() {
@@ -100,7 +104,8 @@ final class BenchOptions {
                 List.of(orDefault(property.apply("bench.serverOptions"), "").trim().split("\\s+")).stream()
                         .filter(option -> !option.isEmpty()).toList(),
                 clusterNodes(orDefault(property.apply("bench.clusterNodes"), "1,2,3")),
-                framesAsLines(orDefault(property.apply("bench.frames"), "lines")));
+                framesAsLines(orDefault(property.apply("bench.frames"), "lines")),
+                !"false".equals(property.apply("bench.stormSpread")));
     }
 
     private static boolean framesAsLines(String value) {

@@ -103,7 +103,7 @@ final class StormScenario {
             first.healthAt = System.nanoTime();
             first.drive(server, tomcat, false);
             for (String cause : List.of("restart", "redeploy")) {
-                for (boolean atOnce : List.of(true, false)) {
+                for (boolean atOnce : options.stormSpread ? List.of(true, false) : List.of(true)) {
                     new Storm("storm " + cause + (atOnce ? " at once" : " spread"), atOnce, cause, nio)
                             .drive(server, tomcat, true);
                 }

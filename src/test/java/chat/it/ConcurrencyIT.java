@@ -150,6 +150,7 @@ class ConcurrencyIT {
             for (Future<Integer> reader : readers) {
                 connections += reader.get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
             }
+            System.out.println(connections + " connections churned in " + CHURN.toSeconds() + " s");
             assertTrue(connections >= 1_000, "only " + connections + " connections churned");
         } finally {
             droppers.shutdownNow();
