@@ -4,7 +4,7 @@ package chat.delivery;
 public interface FrameSink {
 
     /**
-     * Starts sending one text frame without blocking. The caller never has two sends outstanding; {@code done}
+     * Starts sending one text message without blocking: a frame, or several as lines ({@code frames=lines}). The caller never has two sends outstanding; {@code done}
      * is called exactly once, possibly before this method returns, possibly on another thread, and only once the
      * transport has taken the frame, so that frames reach the peer in the order they were sent.
      */

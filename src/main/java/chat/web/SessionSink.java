@@ -9,13 +9,13 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A WebSocket session as the delivery core's transport: each frame is one asynchronous {@code sendText}, through
- * the WebSocket API only.
+ * A WebSocket session as the delivery core's transport: each text message (one frame, or a run of frames as lines
+ * for a client that takes them so) is one asynchronous {@code sendText}, through the WebSocket API only.
  *
  * <p>Frames are not gathered in Tomcat's output buffer. The chat once did so by setting Tomcat's internal batching
  * flag around a run of frames and flushing with Tomcat's internal flush message, neither of which is API. Tomcat
  * reads that flag each time it writes a message part, outside its message-part lock. During a run the buffer
- * (512 bytes in tomcat-conf's setenv.sh) nearly always ends in the tail of a fragment, since fragments of a long text
+ * (2 KiB in tomcat-conf's setenv.sh then) nearly always ends in the tail of a fragment, since fragments of a long text
  * are as long as the buffer. When the chat closed a reader that had fallen behind, it cleared the flag from the
  * closing thread, unflushed: the next fragment of the message in flight then went straight to the socket ahead of
  * that tail, and so did the close frame, since Tomcat's own close flushes only when it finds the flag set. Clients
