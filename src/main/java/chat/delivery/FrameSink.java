@@ -4,11 +4,12 @@ package chat.delivery;
 public interface FrameSink {
 
     /**
-     * Starts sending one text message without blocking: a frame, or several as lines ({@code frames=lines}). The caller never has two sends outstanding; {@code done}
-     * is called exactly once, possibly before this method returns, possibly on another thread, and only once the
-     * transport has taken the frame, so that frames reach the peer in the order they were sent.
+     * Starts sending one text message without blocking: a frame, or several as lines ({@code frames=lines}). The
+     * caller never has two sends outstanding; {@code done} is called exactly once, possibly before this method
+     * returns, possibly on another thread, and only once the transport has taken the message, so that frames reach
+     * the peer in the order they were sent.
      */
-    void send(String frame, SendCallback done);
+    void send(String message, SendCallback done);
 
     /** Closes the connection with a WebSocket close code and a short reason; may block, so never call it inline. */
     void close(int closeCode, String reason);

@@ -40,9 +40,9 @@ final class SessionSink implements FrameSink {
     }
 
     @Override
-    public void send(String frame, SendCallback done) {
+    public void send(String message, SendCallback done) {
         try {
-            session.getAsyncRemote().sendText(frame, result -> done.sent(result.isOK() ? null : result.getException()));
+            session.getAsyncRemote().sendText(message, result -> done.sent(result.isOK() ? null : result.getException()));
         } catch (RuntimeException refused) {
             // Tomcat throws before it takes the frame, and the callback has not run: the session closed meanwhile,
             // or, were it still open, it cannot be sent to and the client must reconnect.
